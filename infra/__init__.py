@@ -1,0 +1,1 @@
+"""Runtime plumbing shared by every process: configuration, object storage, Celery, Dask, Prefect."""

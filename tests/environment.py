@@ -1,0 +1,15 @@
+"""Loaded by pytest before Django (``-p tests.environment``): point every setting at a scratch area.
+
+The suite never touches the developer's ``.sagebrush`` data, the machine's Redis or Prefect.
+"""
+
+import os
+import tempfile
+
+_scratch = tempfile.mkdtemp(prefix="sagebrush-tests-")
+os.environ.setdefault("DATA_DIR", _scratch)
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-tests-only-secret-key")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_HOME", os.path.join(_scratch, "prefect"))
+os.environ.pop("S3_ENDPOINT_URL", None)
