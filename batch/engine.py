@@ -1,0 +1,286 @@
+"""Run a transform job on a Dask cluster: one task per range, one atomic ``.out`` per object.
+
+Ranges are submitted together (earlier objects first) and spread over every worker; as an
+object's last range lands, its parts are composed into ``<name>.out`` here, in the driver, so that
+after a stop is seen nothing more is published. A range whose worker dies is rerun by Dask on
+another worker; its part key is deterministic and written atomically, so reruns never duplicate.
+An object with a failed range gets no ``.out``; its other ranges still finish (their line counts
+number the failing line within the object) and their parts are deleted.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from distributed import Client, Event, Future, as_completed
+
+from batch.assemble import discard, part_uris, publish
+from batch.plan import DEFAULT_RANGE_BYTES, ObjectPlan, plan_transform, temp_prefix
+from batch.predict import RangeFailure, RangeResult, RangeTask, run_range
+from batch.spec import TransformSpec
+from infra.storage.base import ObjectStore
+
+MAX_FAILURE_REASON = 1024
+# Retries for a range task that raised (storage hiccup); a lost worker is rerun by the scheduler.
+TASK_RETRIES = 2
+POLL_SECONDS = 0.2
+# How long a stop waits for running ranges to notice it and end before cleaning up regardless.
+STOP_GRACE_SECONDS = 60.0
+
+ObjectState = Literal["InProgress", "Completed", "Failed", "Stopped"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one input object has no output: the object, the line (within it) and the reason."""
+
+    object_uri: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.object_uri} line {self.line}" if self.line else self.object_uri
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ObjectStatus:
+    uri: str
+    output_uri: str
+    ranges: int
+    status: ObjectState = "InProgress"
+    ranges_done: int = 0
+    records: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    objects_total: int
+    objects_completed: int
+    objects_failed: int
+    ranges_total: int
+    ranges_done: int
+    records: int
+    bytes_done: int
+    bytes_total: int
+
+
+@dataclass
+class TransformResult:
+    status: Literal["Completed", "Failed", "Stopped"]
+    objects: list[ObjectStatus]
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return sum(item.records for item in self.objects)
+
+    @property
+    def bytes_in(self) -> int:
+        return sum(item.bytes_in for item in self.objects)
+
+    @property
+    def bytes_out(self) -> int:
+        return sum(item.bytes_out for item in self.objects)
+
+    @property
+    def failure_reason(self) -> str | None:
+        """DescribeTransformJob's FailureReason (at most 1024 characters)."""
+        if not self.failures:
+            return None
+        reason = f"{len(self.failures)} of {len(self.objects)} input objects failed: " + "; ".join(
+            str(failure) for failure in self.failures
+        )
+        if len(reason) > MAX_FAILURE_REASON:
+            reason = reason[: MAX_FAILURE_REASON - 3] + "..."
+        return reason
+
+
+def run_transform(
+    spec: TransformSpec,
+    *,
+    job_name: str,
+    model_uri: str,
+    store: ObjectStore,
+    client: Client,
+    progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    range_bytes: int = DEFAULT_RANGE_BYTES,
+) -> TransformResult:
+    """Transform every input object of ``spec`` with the model at ``model_uri``.
+
+    ``model_uri`` is a ``model.tar.gz`` in storage or a local model directory. Raises
+    ``batch.plan.InputError`` when the input matches nothing.
+    """
+    plans = plan_transform(spec, store, job_name=job_name, range_bytes=range_bytes)
+    run = _Run(spec, plans, job_name=job_name, store=store, client=client)
+    try:
+        return run.execute(
+            model_uri,
+            progress=progress or (lambda _progress: None),
+            should_stop=should_stop or (lambda: False),
+        )
+    finally:
+        store.delete_prefix(temp_prefix(spec.output_path, job_name))
+
+
+class _Run:
+    """One execution's bookkeeping: futures by object, results per range, object states."""
+
+    def __init__(
+        self,
+        spec: TransformSpec,
+        plans: list[ObjectPlan],
+        *,
+        job_name: str,
+        store: ObjectStore,
+        client: Client,
+    ) -> None:
+        self.spec = spec
+        self.plans = plans
+        self.job_name = job_name
+        self.store = store
+        self.client = client
+        self.token = f"{job_name}-{uuid.uuid4().hex[:8]}"
+        self.objects = [ObjectStatus(p.uri, p.output_uri, ranges=len(p.ranges)) for p in plans]
+        self.results: list[dict[int, RangeResult]] = [{} for _ in plans]
+        self.failures: dict[int, Failure] = {}
+        self.ranges_by_key: dict[str, tuple[int, int]] = {}
+
+    def execute(
+        self,
+        model_uri: str,
+        *,
+        progress: Callable[[Progress], None],
+        should_stop: Callable[[], bool],
+    ) -> TransformResult:
+        if should_stop():
+            return self._stopped()
+        stop_event = Event(f"sagebrush-stop-{self.token}", client=self.client)
+        futures = self._submit(model_uri, stop_event_name=stop_event.name)
+        pending = as_completed(futures)
+        try:
+            while not pending.is_empty():
+                if should_stop():
+                    stop_event.set()
+                    _wait_quietly(futures, timeout=STOP_GRACE_SECONDS)
+                    return self._stopped()
+                if not pending.has_ready():
+                    time.sleep(POLL_SECONDS)
+                    continue
+                for future in pending.next_batch(block=False):
+                    self._record(future)
+                progress(self._progress())
+        finally:
+            self.client.cancel(futures)
+            stop_event.clear()
+        return self._result("Failed" if self.failures else "Completed")
+
+    def _submit(self, model_uri: str, *, stop_event_name: str) -> list[Future]:
+        futures = []
+        for plan, parts in ((p, self._parts(p)) for p in self.plans):
+            for byte_range, part in zip(plan.ranges, parts, strict=True):
+                task = RangeTask(
+                    spec=self.spec,
+                    store=self.store,
+                    model_uri=model_uri,
+                    object_index=plan.index,
+                    object_uri=plan.uri,
+                    range=byte_range,
+                    part_uri=part,
+                    stop_event=stop_event_name,
+                )
+                key = f"sagebrush-range-{self.token}-{plan.index}-{byte_range.index}"
+                self.ranges_by_key[key] = (plan.index, byte_range.index)
+                futures.append(
+                    self.client.submit(
+                        run_range,
+                        task,
+                        key=key,
+                        pure=False,
+                        retries=TASK_RETRIES,
+                        # Earlier objects first, so outputs appear in key order as the job runs.
+                        priority=-plan.index,
+                    )
+                )
+        return futures
+
+    def _record(self, future: Future) -> None:
+        object_index, range_index = self.ranges_by_key[future.key]
+        if future.status == "finished":
+            result = future.result()
+        else:  # raised after its retries, or its workers kept dying
+            error = future.exception()
+            result = RangeResult(
+                object_index,
+                range_index,
+                0,
+                0,
+                0,
+                0,
+                failure=RangeFailure(None, f"{type(error).__name__}: {error}"),
+            )
+        self.results[object_index][range_index] = result
+        status = self.objects[object_index]
+        status.ranges_done += 1
+        status.bytes_in += result.bytes_in
+        if status.ranges_done == status.ranges:
+            self._finish_object(object_index)
+
+    def _finish_object(self, object_index: int) -> None:
+        plan, status = self.plans[object_index], self.objects[object_index]
+        results = [self.results[object_index][r.index] for r in plan.ranges]
+        parts = self._parts(plan)
+        first_failed = next((r for r in results if r.failure), None)
+        if first_failed is None:
+            status.bytes_out = publish(self.store, plan, parts=parts)
+            status.records = sum(r.records for r in results)
+            status.status = "Completed"
+            return
+        discard(self.store, parts)
+        status.status = "Failed"
+        failure = first_failed.failure
+        assert failure is not None
+        line = None
+        if failure.line is not None:
+            # Ranges before the first failed one all succeeded, so their line counts are known.
+            line = sum(r.lines for r in results[: first_failed.range_index]) + failure.line
+        self.failures[object_index] = Failure(plan.uri, line, failure.message)
+
+    def _parts(self, plan: ObjectPlan) -> list[str]:
+        return part_uris(plan, output_path=self.spec.output_path, job_name=self.job_name)
+
+    def _progress(self) -> Progress:
+        return Progress(
+            objects_total=len(self.objects),
+            objects_completed=sum(o.status == "Completed" for o in self.objects),
+            objects_failed=sum(o.status == "Failed" for o in self.objects),
+            ranges_total=sum(o.ranges for o in self.objects),
+            ranges_done=sum(o.ranges_done for o in self.objects),
+            records=sum(r.records for results in self.results for r in results.values()),
+            bytes_done=sum(o.bytes_in for o in self.objects),
+            bytes_total=sum(p.size for p in self.plans),
+        )
+
+    def _stopped(self) -> TransformResult:
+        for status in self.objects:
+            if status.status == "InProgress":
+                status.status = "Stopped"
+        return self._result("Stopped")
+
+    def _result(self, status: Literal["Completed", "Failed", "Stopped"]) -> TransformResult:
+        failures = [self.failures[index] for index in sorted(self.failures)]
+        return TransformResult(status, self.objects, failures)
+
+
+def _wait_quietly(futures: list[Future], *, timeout: float) -> None:
+    """Wait for running ranges to end (they check the stop event between batches)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not all(f.done() for f in futures):
+        time.sleep(POLL_SECONDS)

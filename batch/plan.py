@@ -1,0 +1,186 @@
+"""Plan a transform: list the input objects, name each output, cut large objects into byte ranges.
+
+Going beyond SageMaker (which sends each object to one instance), a line-split object larger than
+``range_bytes`` is cut into line-aligned ranges that run in parallel and are reassembled in order.
+A cut lands just after a ``\\n``, so a CRLF line ending stays with its line and no record is torn.
+Gzip objects and SplitType=None objects cannot be cut: they are one range.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import posixpath
+from dataclasses import dataclass
+
+from batch.spec import TransformSpec
+from infra.storage.base import ObjectInfo, ObjectStore, join_uri, parse_uri
+
+DEFAULT_RANGE_BYTES = 64 * 1024 * 1024
+# How much to read around a nominal cut to find the next line end (grows for longer lines).
+BOUNDARY_WINDOW_BYTES = 64 * 1024
+TEMP_DIR = ".sagebrush-tmp"
+
+
+class InputError(ValueError):
+    """The job's input cannot be listed: empty prefix, unreadable manifest."""
+
+    def __init__(self, uri: str, rule: str) -> None:
+        super().__init__(f"{uri}: {rule}")
+        self.uri = uri
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    index: int
+    start: int
+    end: int  # exclusive
+
+
+@dataclass(frozen=True)
+class ObjectPlan:
+    """One input object: where it is, where its ``.out`` goes, and its ranges in order."""
+
+    index: int
+    uri: str
+    relative_path: str
+    output_uri: str
+    size: int
+    ranges: tuple[ByteRange, ...]
+
+
+@dataclass(frozen=True)
+class InputObject:
+    uri: str
+    relative_path: str  # the subpath kept under S3OutputPath
+    size: int
+
+
+def plan_transform(
+    spec: TransformSpec,
+    store: ObjectStore,
+    *,
+    job_name: str,
+    range_bytes: int = DEFAULT_RANGE_BYTES,
+) -> list[ObjectPlan]:
+    """Every input object in key order, with its output URI and its ranges."""
+    plans = []
+    for index, item in enumerate(list_inputs(spec, store, job_name=job_name)):
+        splittable = spec.split_type == "Line" and spec.compression == "None"
+        ranges = (
+            find_ranges(store, item.uri, size=item.size, range_bytes=range_bytes)
+            if splittable
+            else (ByteRange(0, 0, item.size),)
+        )
+        plans.append(
+            ObjectPlan(
+                index=index,
+                uri=item.uri,
+                relative_path=item.relative_path,
+                output_uri=output_uri(spec.output_path, item.relative_path),
+                size=item.size,
+                ranges=ranges,
+            )
+        )
+    return plans
+
+
+def list_inputs(spec: TransformSpec, store: ObjectStore, *, job_name: str) -> list[InputObject]:
+    if spec.s3_data_type == "ManifestFile":
+        inputs = _manifest_inputs(spec.input_uri, store)
+    else:
+        inputs = _prefix_inputs(spec.input_uri, store)
+    # When S3OutputPath lies under the input prefix, this job's own scratch is not input.
+    scratch = temp_prefix(spec.output_path, job_name)
+    inputs = [item for item in inputs if not item.uri.startswith(scratch)]
+    if not inputs:
+        raise InputError(spec.input_uri, "matches no input objects")
+    return inputs
+
+
+def output_uri(output_path: str, relative_path: str) -> str:
+    return f"{output_path.rstrip('/')}/{relative_path}.out"
+
+
+def temp_prefix(output_path: str, job_name: str) -> str:
+    """Where a job's range outputs wait before their object is assembled."""
+    return f"{output_path.rstrip('/')}/{TEMP_DIR}/{job_name}/"
+
+
+def part_uri(output_path: str, job_name: str, object_index: int, range_index: int) -> str:
+    """Deterministic, so a rerun of a range overwrites its part instead of adding one."""
+    return f"{temp_prefix(output_path, job_name)}{object_index:06d}/{range_index:06d}"
+
+
+def _prefix_inputs(prefix_uri: str, store: ObjectStore) -> list[InputObject]:
+    _bucket, prefix = parse_uri(prefix_uri)
+    # The kept subpath is relative to the prefix's "folder": s3://b/data/in matches
+    # data/input1.csv and data/in/x.csv, giving input1.csv.out and in/x.csv.out.
+    base = prefix if prefix.endswith("/") else posixpath.dirname(prefix)
+    base = f"{base}/" if base and not base.endswith("/") else base
+    return [
+        InputObject(info.uri, info.key[len(base) :], info.size)
+        for info in store.list(prefix_uri)
+        if not info.key.endswith("/")  # folder markers made by consoles
+    ]
+
+
+def _manifest_inputs(manifest_uri: str, store: ObjectStore) -> list[InputObject]:
+    try:
+        entries = json.loads(store.read_bytes(manifest_uri))
+    except ValueError as error:
+        raise InputError(manifest_uri, f"is not a JSON manifest: {error}") from None
+    if (
+        not isinstance(entries, list)
+        or not entries
+        or not isinstance(entries[0], dict)
+        or not isinstance(entries[0].get("prefix"), str)
+        or not all(isinstance(key, str) for key in entries[1:])
+    ):
+        raise InputError(
+            manifest_uri, 'must be a JSON array of {"prefix": "s3://bucket/path/"}, then keys'
+        )
+    bucket, prefix = parse_uri(entries[0]["prefix"])
+    inputs = []
+    for key in entries[1:]:
+        info: ObjectInfo = store.stat(join_uri(bucket, prefix + key))
+        inputs.append(InputObject(info.uri, key, info.size))
+    return inputs
+
+
+def find_ranges(
+    store: ObjectStore,
+    uri: str,
+    *,
+    size: int,
+    range_bytes: int,
+    window: int = BOUNDARY_WINDOW_BYTES,
+) -> tuple[ByteRange, ...]:
+    """Cut ``[0, size)`` near every multiple of ``range_bytes``, just after a line end."""
+    cuts = [0]
+    nominal = range_bytes
+    while nominal < size:
+        cut = _next_line_start(store, uri, at=max(nominal, cuts[-1]), size=size, window=window)
+        if cut >= size:
+            break
+        cuts.append(cut)
+        nominal = max(nominal + range_bytes, cut + 1)
+    cuts.append(size)
+    return tuple(
+        ByteRange(index, start, end) for index, (start, end) in enumerate(itertools.pairwise(cuts))
+    )
+
+
+def _next_line_start(store: ObjectStore, uri: str, *, at: int, size: int, window: int) -> int:
+    """The first offset ≥ ``at`` that starts a line (just after a ``\\n``), or ``size``."""
+    # Reading from at-1 catches a newline ending exactly at the nominal cut.
+    position = at - 1
+    while position < size:
+        chunk = store.read_bytes(uri, start=position, end=min(position + window, size))
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            return position + newline + 1
+        position += len(chunk)
+        window *= 2  # a very long line: look further, in fewer reads
+    return size

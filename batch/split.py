@@ -1,0 +1,106 @@
+"""Stream the records of one byte range and pack them into request bodies, in bounded memory.
+
+Records are lines (SplitType=Line). A line ends at ``\\n``; a ``\\r`` before it is dropped, so CRLF
+files give the same records as LF files; the last line needs no newline. **Blank lines are not
+records**: they are skipped (never sent, never given an output line) but they still count when
+numbering lines, so a line number is what an editor shows. Line numbers here are 1-based *within
+the range*; the engine adds the lines of the preceding ranges to report them within the object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+READ_CHUNK_BYTES = 1024 * 1024
+
+
+class RecordTooLarge(ValueError):
+    """A record (or an unsplittable object) is larger than MaxPayloadInMB."""
+
+    def __init__(self, *, line: int, size: int, limit: int) -> None:
+        super().__init__(f"record is larger than MaxPayloadInMB ({limit} bytes)")
+        self.line = line
+        self.size = size
+        self.limit = limit
+
+
+@dataclass
+class Batch:
+    """One request body's worth of records, with the line number of each (within the range)."""
+
+    records: list[bytes]
+    lines: list[int]
+
+    def body(self) -> bytes:
+        return b"\n".join(self.records) + b"\n"
+
+
+@dataclass
+class LineCounter:
+    """How many physical lines a stream held, known once it is exhausted."""
+
+    lines: int = 0
+
+
+def iter_records(
+    reader: BinaryIO, *, counter: LineCounter | None = None, chunk_size: int = READ_CHUNK_BYTES
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line number, record)`` for every non-blank line, without its line ending."""
+    counter = counter if counter is not None else LineCounter()
+    line_number = 0
+    pending = b""
+    while chunk := reader.read(chunk_size):
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()  # the tail has no newline yet; it joins the next chunk
+        for line in lines:
+            line_number += 1
+            record = line[:-1] if line.endswith(b"\r") else line
+            if record and not record.isspace():
+                yield line_number, record
+        counter.lines = line_number
+    if pending:
+        line_number += 1
+        record = pending[:-1] if pending.endswith(b"\r") else pending
+        if record and not record.isspace():
+            yield line_number, record
+    counter.lines = line_number
+
+
+def pack_batches(
+    records: Iterable[tuple[int, bytes]],
+    *,
+    max_payload_bytes: int,
+    single_record: bool,
+) -> Iterator[Batch]:
+    """Group records per BatchStrategy: one per batch, or as many as fit in MaxPayloadInMB.
+
+    A body's size counts one ``\\n`` per record, since that is what is sent.
+    """
+    batch = Batch([], [])
+    size = 0
+    for line, record in records:
+        record_size = len(record) + 1
+        if record_size > max_payload_bytes:
+            raise RecordTooLarge(line=line, size=record_size, limit=max_payload_bytes)
+        if batch.records and (single_record or size + record_size > max_payload_bytes):
+            yield batch
+            batch = Batch([], [])
+            size = 0
+        batch.records.append(record)
+        batch.lines.append(line)
+        size += record_size
+    if batch.records:
+        yield batch
+
+
+def read_whole(reader: BinaryIO, *, max_payload_bytes: int) -> bytes:
+    """Read an unsplit object (SplitType=None) as one body, refusing one over the payload limit.
+
+    Reads at most one byte past the limit, so a huge object is refused without being loaded.
+    """
+    body = reader.read(max_payload_bytes + 1)
+    if len(body) > max_payload_bytes:
+        raise RecordTooLarge(line=1, size=len(body), limit=max_payload_bytes)
+    return body
