@@ -1,0 +1,55 @@
+"""Sagebrush's built-in algorithms: train from channels, load a model directory, invoke it.
+
+``resolve_image(image)`` gives the algorithm class for a training image; ``load_model(model_dir)``
+gives a ready :class:`Model` for any model directory a built-in algorithm wrote.
+"""
+
+from pathlib import Path
+
+from algorithms import builtin  # noqa: F401  (registers every built-in algorithm)
+from algorithms.base import (
+    CONTENT_TYPES,
+    MODEL_MANIFEST,
+    Algorithm,
+    AlgorithmError,
+    Channel,
+    DataError,
+    Hyperparameter,
+    HyperparameterError,
+    Model,
+    Reporter,
+    TrainingResult,
+    UnsupportedContentType,
+)
+from algorithms.hyperparameters import parse_hyperparameters
+from algorithms.manifest import ModelDirectoryError, read_manifest
+from algorithms.registry import UnknownAlgorithm, algorithm_names, register, resolve_image
+
+
+def load_model(model_dir: str | Path) -> Model:
+    """Load any built-in algorithm's model directory, found by its manifest."""
+    manifest = read_manifest(Path(model_dir))
+    return resolve_image(manifest.algorithm).load(Path(model_dir))
+
+
+__all__ = [
+    "CONTENT_TYPES",
+    "MODEL_MANIFEST",
+    "Algorithm",
+    "AlgorithmError",
+    "Channel",
+    "DataError",
+    "Hyperparameter",
+    "HyperparameterError",
+    "Model",
+    "ModelDirectoryError",
+    "Reporter",
+    "TrainingResult",
+    "UnknownAlgorithm",
+    "UnsupportedContentType",
+    "algorithm_names",
+    "load_model",
+    "parse_hyperparameters",
+    "register",
+    "resolve_image",
+]

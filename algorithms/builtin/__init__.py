@@ -1,0 +1,14 @@
+"""Imports every built-in algorithm module so that each registers itself by image name.
+
+Adding an algorithm: one module here calling ``@register("<image name>")``, one line below.
+"""
+
+from algorithms.builtin import (  # noqa: F401
+    # kmeans,
+    # knn,
+    lightgbm,
+    # linear_learner,
+    # pca,
+    # random_cut_forest,
+    xgboost,
+)

@@ -1,0 +1,179 @@
+"""Gradient-boosted trees on LightGBM, shared by the ``lightgbm`` and ``xgboost`` algorithms.
+
+Each iteration's metrics go to the reporter, and ``reporter.should_stop()`` is honoured after
+every iteration: training ends with the trees built so far, saved as a usable model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from algorithms.base import Channel, DataError, Reporter, TrainingResult
+from algorithms.codecs import Predictions
+from algorithms.data import Dataset, read_channel
+from algorithms.predictor import MatrixModel
+
+BOOSTER_FILE = "model.txt"
+
+
+def read_boosting_data(channels: Mapping[str, Channel]) -> tuple[Dataset, Dataset | None]:
+    """The ``train`` channel and, when given, ``validation`` with the same feature count."""
+    if "train" not in channels:
+        raise DataError("a train channel is required", source="train")
+    train = read_channel(channels["train"], allow_missing=True, allow_sparse=True)
+    validation = None
+    if "validation" in channels:
+        validation = read_channel(
+            channels["validation"],
+            feature_count=train.feature_count,
+            allow_missing=True,
+            allow_sparse=True,
+        )
+    return train, validation
+
+
+def check_labels(dataset: Dataset, *, objective: str, num_class: int, source: str) -> None:
+    """Classification labels must be class indices: 0/1, or 0..num_class-1."""
+    if objective not in ("binary", "multiclass"):
+        return
+    classes = 2 if objective == "binary" else num_class
+    labels = dataset.labels
+    bad = (labels < 0) | (labels >= classes) | (labels != np.floor(labels))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"label {labels[row]!r} in record {row + 1} is not a class index (0 to {classes - 1})",
+            source=source,
+        )
+
+
+def train_booster(
+    *,
+    params: dict[str, Any],
+    train: Dataset,
+    validation: Dataset | None,
+    num_boost_round: int,
+    early_stopping_rounds: int | None,
+    reporter: Reporter,
+    metric_names: Mapping[str, str] | None = None,
+) -> tuple[lgb.Booster, TrainingResult]:
+    """Train; metrics are reported as ``<channel>:<name>`` with LightGBM's metric names renamed
+    through ``metric_names``. Early stopping (on the first metric) needs a validation channel.
+    """
+    params = {"verbosity": -1, **params}
+    train_set = lgb.Dataset(train.features, label=train.labels, params=params)
+    valid_sets, valid_names = [train_set], ["train"]
+    if validation is not None:
+        valid_sets.append(
+            lgb.Dataset(validation.features, label=validation.labels, reference=train_set)
+        )
+        valid_names.append("validation")
+    recorder = _MetricRecorder(reporter, metric_names or {})
+    stopper = _StopWhenAsked(reporter)
+    callbacks: list[Any] = [recorder, stopper]
+    if early_stopping_rounds and validation is not None:
+        callbacks.append(
+            lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
+        )
+    booster = lgb.train(
+        params,
+        train_set,
+        num_boost_round=num_boost_round,
+        valid_sets=valid_sets,
+        valid_names=valid_names,
+        callbacks=callbacks,
+    )
+    kept = booster.best_iteration or booster.current_iteration()
+    if stopper.stopped:
+        reporter.log(f"stop requested; keeping the {kept} iterations built so far")
+    return booster, TrainingResult(
+        final_metrics=recorder.history.get(kept, {}), stopped_early=stopper.stopped
+    )
+
+
+class _MetricRecorder:
+    """Reports every evaluation result and remembers them by iteration (for final metrics)."""
+
+    order = 10  # before early stopping and the stop check, so the last iteration is reported
+
+    def __init__(self, reporter: Reporter, metric_names: Mapping[str, str]) -> None:
+        self.reporter = reporter
+        self.metric_names = metric_names
+        self.history: dict[int, dict[str, float]] = {}
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        step = env.iteration + 1
+        values = {}
+        for data_name, metric, value, *_ in env.evaluation_result_list:
+            name = f"{data_name}:{self.metric_names.get(metric, metric)}"
+            values[name] = float(value)
+            self.reporter.metric(name, float(value), step=step)
+        self.history[step] = values
+        summary = " ".join(f"{name}={value:.6g}" for name, value in values.items())
+        self.reporter.log(f"[{step}] {summary}")
+
+
+class _StopWhenAsked:
+    order = 40
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.stopped = False
+
+    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
+        if self.reporter.should_stop():
+            self.stopped = True
+            # LightGBM's own way out of the loop: it keeps the booster and marks this iteration
+            # as the best, so nothing after it is saved.
+            raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
+
+
+def save_booster(booster: lgb.Booster, model_dir: Path) -> None:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(model_dir / BOOSTER_FILE))
+
+
+class BoosterModel(MatrixModel):
+    """A saved booster answering with ``score`` (and ``predicted_label`` where asked).
+
+    ``output`` shapes the raw prediction: ``"value"`` (regression or probability as is),
+    ``"class"`` (argmax of class probabilities), ``"threshold"`` (0/1 from a probability).
+    """
+
+    allows_missing = True
+
+    def __init__(
+        self,
+        booster: lgb.Booster,
+        *,
+        feature_count: int,
+        output: str = "value",
+        with_label: bool = False,
+    ) -> None:
+        super().__init__(feature_count=feature_count)
+        self.booster = booster
+        self.output = output
+        self.with_label = with_label
+
+    @classmethod
+    def from_dir(cls, model_dir: Path, **options: Any) -> BoosterModel:
+        booster = lgb.Booster(model_file=str(model_dir / BOOSTER_FILE))
+        return cls(booster, feature_count=booster.num_feature(), **options)
+
+    def predict(self, features: np.ndarray) -> Predictions:
+        raw = self.booster.predict(features)
+        if self.output == "class":
+            raw = raw.argmax(axis=1).astype(np.float64)
+        elif self.output == "threshold":
+            raw = (raw > 0.5).astype(np.float64)
+        outputs = {"score": raw}
+        if self.with_label:
+            outputs["predicted_label"] = (
+                raw.argmax(axis=1) if raw.ndim == 2 else (raw > 0.5).astype(np.int64)
+            )
+        return Predictions(outputs=outputs, csv=("score",))

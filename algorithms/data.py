@@ -1,0 +1,193 @@
+"""A training channel's files read into features and labels.
+
+``text/csv`` (label in column 0, no header; ``label_size=0`` in the content type for none),
+``application/jsonlines`` (``{"features": [...], "label": y}``) and ``text/libsvm``
+(``label idx:val ...``, sparse). Every file under the channel directory is read in key order,
+gzipped or not; errors name the file (as ``<channel>/<key>``), the line and the column.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from algorithms.base import Channel, DataError
+from algorithms.codecs import CSV, JSONLINES, LIBSVM, split_content_type
+from algorithms.tabular import parse_csv, parse_jsonlines
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    features: np.ndarray | sparse.csr_matrix
+    labels: np.ndarray | None  # None for unlabelled data
+
+    @property
+    def rows(self) -> int:
+        return self.features.shape[0]
+
+    @property
+    def feature_count(self) -> int:
+        return self.features.shape[1]
+
+
+def read_channel(
+    channel: Channel,
+    *,
+    labelled: bool = True,
+    feature_count: int | None = None,
+    allow_missing: bool = False,
+    allow_sparse: bool = False,
+) -> Dataset:
+    """Read every file of ``channel`` into one :class:`Dataset`.
+
+    ``labelled`` is the algorithm's expectation; a CSV content type's ``label_size`` parameter
+    overrides it. ``feature_count`` (e.g. the train channel's, when reading validation) is
+    enforced. ``allow_sparse`` admits ``text/libsvm`` (tree algorithms); ``allow_missing`` admits
+    empty feature cells as NaN.
+    """
+    media_type, params = split_content_type(channel.content_type)
+    has_label = _label_size(channel, params, default=labelled)
+    if media_type == LIBSVM and not allow_sparse:
+        raise DataError(f"{LIBSVM} is not supported by this algorithm", source=channel.name)
+    if media_type not in (CSV, JSONLINES, LIBSVM):
+        raise DataError(
+            f"content type {channel.content_type!r} is not supported for training; "
+            f"use {CSV}, {JSONLINES} or {LIBSVM}",
+            source=channel.name,
+        )
+    files = channel_files(channel.path)
+    if not files:
+        raise DataError("channel has no files", source=channel.name)
+    parts: list[Dataset] = []
+    for path in files:
+        source = f"{channel.name}/{path.relative_to(channel.path).as_posix()}"
+        raw = _read_bytes(path, source=source)
+        if media_type == LIBSVM:
+            part = _read_libsvm(raw, source=source)
+        elif media_type == JSONLINES:
+            features, labels = parse_jsonlines(
+                raw,
+                source=source,
+                columns=feature_count,
+                label=has_label,
+                allow_missing=allow_missing,
+            )
+            part = Dataset(features, labels)
+        else:
+            matrix = parse_csv(
+                raw,
+                source=source,
+                columns=None if feature_count is None else feature_count + has_label,
+                label_columns=int(has_label),
+                allow_missing=allow_missing,
+            )
+            part = Dataset(matrix[:, has_label:], matrix[:, 0] if has_label else None)
+        if part.rows and feature_count is None and media_type != LIBSVM:
+            feature_count = part.feature_count
+        parts.append(part)
+    dataset = _concatenate(parts, feature_count=feature_count, source=channel.name)
+    if dataset.rows == 0:
+        raise DataError("channel has no records", source=channel.name)
+    # An unsupervised algorithm ignores labels that a labelled file (label_size=1) carries.
+    return dataset if labelled else Dataset(dataset.features, None)
+
+
+def channel_files(path: Path) -> list[Path]:
+    """Every regular file under ``path``, in key order; hidden files (``.name``) are skipped."""
+    files = [
+        item
+        for item in Path(path).rglob("*")
+        if item.is_file() and not any(part.startswith(".") for part in item.relative_to(path).parts)
+    ]
+    return sorted(files, key=lambda item: item.relative_to(path).as_posix())
+
+
+def _label_size(channel: Channel, params: dict[str, str], *, default: bool) -> bool:
+    value = params.get("label_size")
+    if value is None:
+        return default
+    if value not in ("0", "1"):
+        raise DataError(f"label_size must be 0 or 1 (got {value!r})", source=channel.name)
+    if value == "0" and default:
+        raise DataError("this algorithm needs labels; label_size=0 has none", source=channel.name)
+    return value == "1"
+
+
+def _read_bytes(path: Path, *, source: str) -> bytes:
+    raw = path.read_bytes()
+    if raw.startswith(_GZIP_MAGIC):
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise DataError(f"cannot gunzip: {error}", source=source) from None
+    return raw
+
+
+def _read_libsvm(raw: bytes, *, source: str) -> Dataset:
+    from sklearn.datasets import load_svmlight_file
+
+    if not raw.strip():
+        return Dataset(sparse.csr_matrix((0, 0)), np.empty(0))
+    try:
+        # Indices are column numbers as written (XGBoost's reading), never shifted by one.
+        features, labels = load_svmlight_file(io.BytesIO(raw), zero_based=True)
+    except ValueError as error:
+        _scan_libsvm(raw, source=source)
+        raise DataError(f"cannot parse libsvm: {error}", source=source) from None
+    return Dataset(features.tocsr(), labels)
+
+
+def _scan_libsvm(raw: bytes, *, source: str) -> None:
+    text = raw.decode("utf-8", errors="replace")
+    for number, line in enumerate(text.split("\n"), start=1):
+        tokens = line.split("#", 1)[0].split()
+        if not tokens:
+            continue
+        try:
+            float(tokens[0])
+        except ValueError:
+            raise DataError(
+                f"label is not a number: {tokens[0]!r}", source=source, line=number, column=1
+            ) from None
+        for position, token in enumerate(tokens[1:], start=2):
+            index, _, value = token.partition(":")
+            if index == "qid":
+                continue
+            try:
+                if int(index) < 0:
+                    raise ValueError
+                float(value)
+            except ValueError:
+                raise DataError(
+                    f"expected index:value, got {token!r}",
+                    source=source,
+                    line=number,
+                    column=position,
+                ) from None
+
+
+def _concatenate(parts: list[Dataset], *, feature_count: int | None, source: str) -> Dataset:
+    labels = None if parts[0].labels is None else np.concatenate([p.labels for p in parts])
+    if not any(sparse.issparse(part.features) for part in parts):
+        return Dataset(np.concatenate([part.features for part in parts]), labels)
+    width = max(part.feature_count for part in parts)
+    if feature_count is not None:
+        if width > feature_count:
+            raise DataError(
+                f"data has feature index {width - 1}; the model has {feature_count} features",
+                source=source,
+            )
+        width = feature_count
+    blocks = []
+    for part in parts:
+        block = sparse.csr_matrix(part.features)
+        block.resize((block.shape[0], width))
+        blocks.append(block)
+    return Dataset(sparse.vstack(blocks, format="csr"), labels)

@@ -1,0 +1,231 @@
+"""Strict, fast parsing of numeric CSV and JSON Lines into float matrices.
+
+The happy path is vectorised (pandas' C parser, orjson); only when it fails or leaves gaps does a
+line-by-line scan run, to say exactly which line and column is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from algorithms.base import DataError
+
+# Cells that mean "no value". Kept explicit (pandas' defaults also include "None", "#N/A", ...)
+# so that the fast path and the diagnostic scan agree on what a missing value is.
+MISSING = ("", "NA", "N/A", "NaN", "nan", "null")
+_MISSING_SET = frozenset(MISSING)
+
+
+def parse_csv(
+    data: bytes | io.BufferedIOBase,
+    *,
+    source: str | None,
+    columns: int | None = None,
+    label_columns: int = 0,
+    allow_missing: bool = False,
+) -> np.ndarray:
+    """Parse headerless numeric CSV into a float64 matrix; blank lines are not records.
+
+    ``columns`` is the width every record must have (else the first record sets it).
+    Missing cells become NaN where ``allow_missing``; label columns may never be missing.
+    """
+    raw = data if isinstance(data, bytes) else data.read()
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(raw),
+            header=None,
+            dtype=np.float64,
+            engine="c",
+            na_values=list(MISSING),
+            keep_default_na=False,
+            skip_blank_lines=True,
+        )
+    except pd.errors.EmptyDataError:
+        return np.empty((0, columns or 0))
+    except ValueError as error:  # pandas' ParserError is a ValueError too
+        _scan_csv(
+            raw,
+            source=source,
+            columns=columns,
+            label_columns=label_columns,
+            allow_missing=allow_missing,
+        )
+        raise DataError(f"cannot parse CSV: {error}", source=source) from None
+    matrix = frame.to_numpy(dtype=np.float64, copy=False)
+    # pandas pads short rows with NaN, so any NaN (or a width surprise) needs a closer look.
+    if (columns is not None and matrix.shape[1] != columns) or np.isnan(matrix).any():
+        _scan_csv(
+            raw,
+            source=source,
+            columns=columns,
+            label_columns=label_columns,
+            allow_missing=allow_missing,
+        )
+    return matrix
+
+
+def _scan_csv(
+    raw: bytes,
+    *,
+    source: str | None,
+    columns: int | None,
+    label_columns: int,
+    allow_missing: bool,
+) -> None:
+    """Raise a :class:`DataError` for the first bad line; return if every line is good."""
+    expected = columns
+    for number, line in _lines(raw, source=source):
+        cells = line.split(",")
+        if expected is None:
+            expected = len(cells)
+        if len(cells) != expected:
+            raise DataError(
+                f"record has {len(cells)} columns; expected {expected}",
+                source=source,
+                line=number,
+            )
+        for index, cell in enumerate(cells):
+            value = cell.strip().strip('"').strip()
+            if value in _MISSING_SET:
+                if index < label_columns:
+                    raise DataError(
+                        "label is missing", source=source, line=number, column=index + 1
+                    )
+                if not allow_missing:
+                    raise DataError(
+                        "value is missing", source=source, line=number, column=index + 1
+                    )
+                continue
+            try:
+                float(value)
+            except ValueError:
+                hint = " (CSV data has no header row)" if number == 1 else ""
+                raise DataError(
+                    f"not a number: {cell.strip()!r}{hint}",
+                    source=source,
+                    line=number,
+                    column=index + 1,
+                ) from None
+
+
+def parse_jsonlines(
+    data: bytes,
+    *,
+    source: str | None,
+    columns: int | None = None,
+    label: bool = False,
+    allow_missing: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Parse JSON Lines of ``{"features": [...], "label": y}`` (or a bare ``[...]`` without label).
+
+    Returns the feature matrix and, where ``label``, the labels.
+    """
+    rows: list[Any] = []
+    labels: list[Any] = []
+    line_numbers: list[int] = []
+    for number, line in _lines(data, source=source):
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            raise DataError(f"not valid JSON: {error}", source=source, line=number) from None
+        features = record_features(record, source=source, line=number, label=label)
+        if columns is None:
+            columns = len(features)
+        if len(features) != columns:
+            raise DataError(
+                f"record has {len(features)} features; expected {columns}",
+                source=source,
+                line=number,
+            )
+        rows.append(features)
+        if label:
+            labels.append(record["label"])
+        line_numbers.append(number)
+    matrix = _to_matrix(rows, columns or 0, source=source, line_numbers=line_numbers)
+    if not allow_missing:
+        check_no_missing(matrix, source=source, line_numbers=line_numbers)
+    if not label:
+        return matrix, None
+    label_array = _to_matrix(
+        [[value] for value in labels], 1, source=source, line_numbers=line_numbers, what="label"
+    )[:, 0]
+    if np.isnan(label_array).any():
+        row = int(np.flatnonzero(np.isnan(label_array))[0])
+        raise DataError("label is missing", source=source, line=line_numbers[row])
+    return matrix, label_array
+
+
+def record_features(record: Any, *, source: str | None, line: int | None, label: bool) -> list:
+    """The feature list of one JSON record: ``{"features": [...]}`` or, unlabelled, ``[...]``."""
+    if isinstance(record, dict):
+        features = record.get("features")
+        if label and "label" not in record:
+            raise DataError('record has no "label"', source=source, line=line)
+    elif isinstance(record, list) and not label:
+        features = record
+    else:
+        shape = '{"features": [...], "label": y}' if label else '{"features": [...]} or [...]'
+        raise DataError(f"record must be {shape}", source=source, line=line)
+    if not isinstance(features, list):
+        raise DataError('"features" must be a list of numbers', source=source, line=line)
+    return features
+
+
+def _to_matrix(
+    rows: list[Any],
+    columns: int,
+    *,
+    source: str | None,
+    line_numbers: list[int],
+    what: str = "feature",
+) -> np.ndarray:
+    try:
+        return np.array(rows, dtype=np.float64).reshape(len(rows), columns)
+    except (TypeError, ValueError):
+        pass
+    for row, values in enumerate(rows):
+        for column, value in enumerate(values):
+            if value is not None and not _is_number(value):
+                raise DataError(
+                    f"{what} is not a number: {value!r}",
+                    source=source,
+                    line=line_numbers[row],
+                    column=column + 1,
+                )
+    raise DataError(f"{what}s are not numbers", source=source)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check_no_missing(
+    matrix: np.ndarray, *, source: str | None, line_numbers: list[int] | None = None
+) -> None:
+    """Refuse NaN features, naming the first one's line (when known) and column."""
+    missing = np.isnan(matrix)
+    if not missing.any():
+        return
+    row, column = (int(i) for i in np.argwhere(missing)[0])
+    line = line_numbers[row] if line_numbers is not None else None
+    where = "" if line_numbers is not None else f" in record {row + 1}"
+    raise DataError(f"value is missing{where}", source=source, line=line, column=column + 1)
+
+
+def _lines(raw: bytes, *, source: str | None) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with their 1-based numbers; CRLF endings are fine."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataError("not UTF-8 text", source=source, line=line) from None
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if line.strip():
+            yield number, line
