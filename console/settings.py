@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "console.core",
     "console.accounts",
     "console.sagemaker",
@@ -129,6 +130,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Training, tuning, models, endpoints, batch transform, labeling and pipelines.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI assets are served from this installation: the console works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

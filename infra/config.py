@@ -14,8 +14,6 @@ from pathlib import Path
 import environ
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-EMBEDDED_REDIS_PORT = 6390
-EMBEDDED_PREFECT_PORT = 4200
 
 
 @dataclass(frozen=True)
@@ -25,6 +23,7 @@ class Settings:
     database_url: str
     redis_url: str
     redis_embedded: bool
+    embedded_redis_port: int
     s3_endpoint_url: str | None
     s3_access_key: str | None
     s3_secret_key: str | None
@@ -32,6 +31,7 @@ class Settings:
     dask_scheduler_address: str | None
     prefect_api_url: str
     prefect_embedded: bool
+    embedded_prefect_port: int
     debug: bool
 
     @property
@@ -56,19 +56,24 @@ def read_settings(environ_: dict[str, str] | None = None) -> Settings:
     data_dir = Path(env.str("DATA_DIR", default=str(REPO_ROOT / ".sagebrush"))).resolve()
     redis_url = env.str("REDIS_URL", default="")
     prefect_api_url = env.str("PREFECT_API_URL", default="")
+    # Ports of the embedded servers, used only when REDIS_URL / PREFECT_API_URL are unset.
+    redis_port = env.int("SAGEBRUSH_REDIS_PORT", default=6390)
+    prefect_port = env.int("SAGEBRUSH_PREFECT_PORT", default=4200)
     return Settings(
         data_dir=data_dir,
         port=env.int("PORT", default=8000),
         database_url=env.str("DATABASE_URL", default=f"sqlite:///{data_dir / 'db.sqlite3'}"),
-        redis_url=redis_url or f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0",
+        redis_url=redis_url or f"redis://127.0.0.1:{redis_port}/0",
         redis_embedded=not redis_url,
+        embedded_redis_port=redis_port,
         s3_endpoint_url=env.str("S3_ENDPOINT_URL", default="") or None,
         s3_access_key=env.str("S3_ACCESS_KEY", default="") or None,
         s3_secret_key=env.str("S3_SECRET_KEY", default="") or None,
         s3_region=env.str("S3_REGION", default="us-east-1"),
         dask_scheduler_address=env.str("DASK_SCHEDULER_ADDRESS", default="") or None,
-        prefect_api_url=prefect_api_url or f"http://127.0.0.1:{EMBEDDED_PREFECT_PORT}/api",
+        prefect_api_url=prefect_api_url or f"http://127.0.0.1:{prefect_port}/api",
         prefect_embedded=not prefect_api_url,
+        embedded_prefect_port=prefect_port,
         debug=env.bool("DEBUG", default=False),
     )
 

@@ -1,0 +1,29 @@
+"""REST API authentication by access key: ``Authorization: Bearer <AccessKeyId>:<Secret>``."""
+
+from __future__ import annotations
+
+import hmac
+
+from rest_framework import authentication, exceptions
+
+from console.accounts.selectors import access_key_credentials
+from console.accounts.services import access_key_mark_used
+
+
+class AccessKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header.startswith(self.keyword + " "):
+            return None
+        access_key_id, _, secret = header[len(self.keyword) + 1 :].strip().partition(":")
+        found = access_key_credentials(access_key_id=access_key_id) if secret else None
+        if found is None or not hmac.compare_digest(found[1], secret):
+            raise exceptions.AuthenticationFailed("Invalid access key or secret.")
+        key, _ = found
+        access_key_mark_used(key=key)
+        return key.user, key
+
+    def authenticate_header(self, request) -> str:
+        return f'{self.keyword} realm="api"'

@@ -1,0 +1,8 @@
+"""ASGI entry point (uvicorn serves the console and both APIs)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
+application = get_asgi_application()

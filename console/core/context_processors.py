@@ -1,0 +1,20 @@
+"""Template context every console page gets: navigation and the Prefect UI link."""
+
+from infra.config import settings
+
+NAVIGATION = [
+    ("Training jobs", "training-jobs"),
+    ("Tuning jobs", "tuning-jobs"),
+    ("Models", "models"),
+    ("Endpoints", "endpoints"),
+    ("Batch transform", "transform-jobs"),
+    ("Labeling", "labeling-jobs"),
+    ("Pipelines", "pipelines"),
+    ("Objects", "objects"),
+    ("Access keys", "access-keys"),
+    ("Status", "status"),
+]
+
+
+def platform(request):
+    return {"navigation": NAVIGATION, "prefect_ui_url": settings().prefect_ui_url}

@@ -1,0 +1,40 @@
+"""The base of every SageMaker resource row: a name unique per owner, an ARN, timestamps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class OwnedResource(models.Model):
+    """A named resource that belongs to one user. Staff see everyone's."""
+
+    name = models.CharField(max_length=63)
+    arn = models.CharField(max_length=256, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Job(OwnedResource):
+    """A long-running resource executed by a Prefect flow run."""
+
+    status = models.CharField(max_length=32, db_index=True)
+    failure_reason = models.CharField(max_length=1024, blank=True, default="")
+    spec = models.JSONField(default=dict)  # the request as the SageMaker API shapes it
+    flow_run_id = models.UUIDField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    # Subclasses name their running and terminal statuses (SageMaker's enums differ per noun).
+    ACTIVE_STATUSES: tuple[str, ...] = ("InProgress", "Stopping")
+
+    class Meta(OwnedResource.Meta):
+        abstract = True

@@ -1,0 +1,23 @@
+"""REST adapter for models: `/api/v1/models/`."""
+
+from rest_framework import serializers
+
+from console.core.api_views import ResourceDetailView, ResourceListView
+from console.registry.models import Model
+from console.registry.selectors import model_list
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Model
+        fields = ["name", "arn", "spec", "training_job_name", "created_at", "updated_at"]
+
+
+class ModelListView(ResourceListView):
+    serializer_class = ModelSerializer
+    selector = model_list
+
+
+class ModelDetailView(ResourceDetailView):
+    serializer_class = ModelSerializer
+    selector = model_list

@@ -1,0 +1,41 @@
+"""AWS error shapes: ``{"__type": code, "message": ...}`` with a 4xx status, in one place.
+
+Deterministic errors never use 5xx or 429: botocore retries those five times.
+"""
+
+from __future__ import annotations
+
+from console.core import errors
+from console.sagemaker.shapes import ShapeError
+
+
+class AwsError(Exception):
+    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def validation(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+def from_exception(exc: Exception) -> AwsError:
+    """Map a service or shape error to the AWS error boto3 users expect."""
+    match exc:
+        case AwsError():
+            return exc
+        case ShapeError():
+            return validation(str(exc))
+        case errors.ValidationError():
+            return validation(f"1 validation error detected: {exc.message}")
+        case errors.NotFound():
+            return AwsError("ResourceNotFound", exc.message)
+        case errors.AlreadyExists():
+            return AwsError("ResourceInUse", exc.message)
+        case errors.InvalidState():
+            return validation(exc.message)
+        case errors.LimitExceeded():
+            return AwsError("ResourceLimitExceeded", exc.message)
+    raise exc

@@ -1,0 +1,193 @@
+"""Request validation against botocore's own SageMaker service model.
+
+boto3 checks only required members, types and minimums on the client; the service checks the
+rest (maximums, patterns, enums). Validating against the same model that boto3 ships keeps our
+API's shapes exactly the botocore shapes, and the messages are AWS's:
+``1 validation error detected: Value 'a_b' at 'trainingJobName' failed to satisfy constraint: ...``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel, Shape
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str  # wire path, PascalCase segments: "ResourceConfig.InstanceCount"
+    value: Any
+    rule: str
+
+    @property
+    def aws_path(self) -> str:
+        """AWS writes member paths lower-camel-cased: 'resourceConfig.instanceCount'."""
+        return ".".join(seg[:1].lower() + seg[1:] if seg else seg for seg in self.path.split("."))
+
+
+class ShapeError(Exception):
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        super().__init__(format_violations(violations))
+
+
+def format_violations(violations: list[Violation]) -> str:
+    count = len(violations)
+    noun = "error" if count == 1 else "errors"
+    details = "; ".join(
+        (f"Value '{v.value}' at " if v.value is not None else "")
+        + f"'{v.aws_path}' failed to satisfy constraint: {v.rule}"
+        for v in violations
+    )
+    return f"{count} validation {noun} detected: {details}"
+
+
+@functools.cache
+def service_model(name: str = "sagemaker") -> ServiceModel:
+    return botocore.session.get_session().get_service_model(name)
+
+
+def operation_model(operation: str) -> OperationModel | None:
+    model = service_model()
+    return model.operation_model(operation) if operation in model.operation_names else None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:  # a Java-only construct (e.g. \p{...}): leave that rule to the services
+        return None
+
+
+def validate(operation: OperationModel, params: object) -> dict[str, Any]:
+    """Return ``params`` if they fit the operation's input shape, else raise ShapeError."""
+    violations: list[Violation] = []
+    if operation.input_shape is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ShapeError([Violation("", None, "Request body must be a JSON object")])
+    _check(operation.input_shape, params, "", violations)
+    if violations:
+        raise ShapeError(violations[:10])
+    return params
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _check(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    kind = shape.type_name
+    checker = _CHECKERS.get(kind)
+    if checker is not None:
+        checker(shape, value, path, out)
+
+
+def _structure(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    if not isinstance(value, dict):
+        out.append(Violation(path, None, "Member must be an object"))
+        return
+    members = shape.members
+    for name in value:
+        if name not in members:
+            out.append(Violation(_join(path, name), None, "Member is not a known field"))
+    for name in shape.required_members:
+        if value.get(name) is None:
+            out.append(Violation(_join(path, name), None, "Member must not be null"))
+    for name, member_value in value.items():
+        if name in members and member_value is not None:
+            _check(members[name], member_value, _join(path, name), out)
+
+
+def _list(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    if not isinstance(value, list):
+        out.append(Violation(path, None, "Member must be a list"))
+        return
+    _length(shape, value, path, out, what="length")
+    for index, item in enumerate(value):
+        _check(shape.member, item, f"{path}.{index + 1}" if path else str(index + 1), out)
+
+
+def _map(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    if not isinstance(value, dict):
+        out.append(Violation(path, None, "Member must be a map"))
+        return
+    _length(shape, value, path, out, what="length")
+    for key, item in value.items():
+        _check(shape.key, key, path, out)
+        _check(shape.value, item, _join(path, str(key)), out)
+
+
+def _length(shape: Shape, value: Any, path: str, out: list[Violation], *, what: str) -> None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    shown = value if isinstance(value, str) else None
+    if low is not None and len(value) < low:
+        rule = f"Member must have {what} greater than or equal to {low}"
+        out.append(Violation(path, shown, rule))
+    elif high is not None and len(value) > high:
+        rule = f"Member must have {what} less than or equal to {high}"
+        out.append(Violation(path, shown, rule))
+
+
+def _string(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    if not isinstance(value, str):
+        out.append(Violation(path, value, "Member must be a string"))
+        return
+    _length(shape, value, path, out, what="length")
+    if shape.enum and value not in shape.enum:
+        rule = f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+        out.append(Violation(path, value, rule))
+    pattern = shape.metadata.get("pattern")
+    compiled = _compiled(pattern) if pattern else None
+    if compiled is not None and not compiled.fullmatch(value):
+        rule = f"Member must satisfy regular expression pattern: {pattern}"
+        out.append(Violation(path, value, rule))
+
+
+def _number(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    integral = shape.type_name in ("integer", "long")
+    ok = isinstance(value, int) if integral else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok:
+        kind = "an integer" if integral else "a number"
+        out.append(Violation(path, value, f"Member must be {kind}"))
+        return
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is not None and value < low:
+        out.append(Violation(path, value, f"Member must have value greater than or equal to {low}"))
+    elif high is not None and value > high:
+        out.append(Violation(path, value, f"Member must have value less than or equal to {high}"))
+
+
+def _boolean(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    if not isinstance(value, bool):
+        out.append(Violation(path, value, "Member must be a boolean"))
+
+
+def _timestamp(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        out.append(Violation(path, value, "Member must be a timestamp"))
+    elif isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            out.append(Violation(path, value, "Member must be a timestamp"))
+
+
+_CHECKERS = {
+    "structure": _structure,
+    "list": _list,
+    "map": _map,
+    "string": _string,
+    "integer": _number,
+    "long": _number,
+    "float": _number,
+    "double": _number,
+    "boolean": _boolean,
+    "timestamp": _timestamp,
+}

@@ -1,0 +1,153 @@
+"""AWS Signature Version 4 verification of incoming requests, against the caller's access key.
+
+The canonical request is rebuilt from what the client actually signed (its SignedHeaders list),
+so SDKs that sign extra headers (the Go v2 SDK's ``amz-sdk-*``) verify too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, quote
+
+MAX_CLOCK_SKEW = timedelta(minutes=15)
+SERVICE = "sagemaker"
+_AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
+    r"SignedHeaders=(?P<signed_headers>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
+)
+
+
+class SignatureError(Exception):
+    """The request is not correctly signed. ``code`` is the AWS error code to answer with."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    method: str
+    path: str  # decoded path, e.g. "/" or "/endpoints/x/invocations"
+    query_string: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Credential:
+    access_key_id: str
+    date: str
+    region: str
+    service: str
+
+
+def parse_authorization(headers: dict[str, str]) -> tuple[Credential, list[str], str]:
+    header = headers.get("authorization", "")
+    if not header:
+        raise SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token")
+    match = _AUTHORIZATION.match(header.strip())
+    if not match:
+        raise SignatureError(
+            "IncompleteSignatureException",
+            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
+            "of an AWS4-HMAC-SHA256 signature.",
+        )
+    parts = match["credential"].split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        raise SignatureError(
+            "IncompleteSignatureException",
+            "Credential must have the form <AccessKeyId>/<date>/<region>/<service>/aws4_request.",
+        )
+    credential = Credential(*parts[:4])
+    return credential, match["signed_headers"].split(";"), match["signature"]
+
+
+def _canonical_query(query_string: str) -> str:
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs))
+
+
+def _canonical_request(request: SignedRequest, signed_headers: list[str]) -> str:
+    missing = [name for name in signed_headers if name not in request.headers]
+    if missing:
+        raise SignatureError(
+            "InvalidSignatureException", f"Signed header {missing[0]!r} is not in the request."
+        )
+    canonical_headers = "".join(
+        f"{name}:{' '.join(request.headers[name].split())}\n" for name in signed_headers
+    )
+    payload_hash = (
+        request.headers.get("x-amz-content-sha256") or hashlib.sha256(request.body).hexdigest()
+    )
+    return "\n".join(
+        [
+            request.method,
+            quote(request.path, safe="/~"),
+            _canonical_query(request.query_string),
+            canonical_headers,
+            ";".join(signed_headers),
+            payload_hash,
+        ]
+    )
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def request_time(headers: dict[str, str]) -> datetime:
+    raw = headers.get("x-amz-date", "")
+    try:
+        return datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise SignatureError(
+            "IncompleteSignatureException", "X-Amz-Date must be given as YYYYMMDDTHHMMSSZ."
+        ) from None
+
+
+def verify(request: SignedRequest, *, secret: str, now: datetime | None = None) -> Credential:
+    """Check the signature of ``request`` made with ``secret``; raise SignatureError if wrong."""
+    credential, signed_headers, signature = parse_authorization(request.headers)
+    signed_at = request_time(request.headers)
+    now = now or datetime.now(UTC)
+    if abs(now - signed_at) > MAX_CLOCK_SKEW:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Signature expired: {signed_at:%Y%m%dT%H%M%SZ} is now earlier than "
+            f"{now - MAX_CLOCK_SKEW:%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} - 15 min.)"
+            if signed_at < now
+            else f"Signature not yet current: {signed_at:%Y%m%dT%H%M%SZ} is still later than "
+            f"{now + MAX_CLOCK_SKEW:%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} + 15 min.)",
+        )
+    if credential.date != f"{signed_at:%Y%m%d}":
+        raise SignatureError(
+            "InvalidSignatureException", "Credential date does not match X-Amz-Date."
+        )
+    canonical = _canonical_request(request, signed_headers)
+    scope = f"{credential.date}/{credential.region}/{credential.service}/aws4_request"
+    string_to_sign = "\n".join(
+        [
+            "AWS4-HMAC-SHA256",
+            request.headers["x-amz-date"],
+            scope,
+            hashlib.sha256(canonical.encode()).hexdigest(),
+        ]
+    )
+    key = signing_key(secret, credential.date, credential.region, credential.service)
+    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        raise SignatureError(
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method.",
+        )
+    return credential

@@ -1,0 +1,32 @@
+"""SageMaker operations on batch transform jobs."""
+
+from console.sagemaker.listing import list_page, page_response
+from console.sagemaker.operations import operation
+from console.transform.models import TransformJob
+from console.transform.selectors import transform_job_list
+
+
+def transform_job_summary(job: TransformJob) -> dict:
+    summary = {
+        "TransformJobName": job.name,
+        "TransformJobArn": job.arn,
+        "CreationTime": job.created_at,
+        "LastModifiedTime": job.updated_at,
+        "TransformJobStatus": job.status,
+    }
+    if job.ended_at:
+        summary["TransformEndTime"] = job.ended_at
+    if job.failure_reason:
+        summary["FailureReason"] = job.failure_reason
+    return summary
+
+
+@operation("ListTransformJobs")
+def list_transform_jobs(*, user, params: dict) -> dict:
+    items, token = list_page(
+        transform_job_list(user=user),
+        params,
+        summary=transform_job_summary,
+        sort_fields={"Name": "name", "CreationTime": "created_at", "Status": "status"},
+    )
+    return page_response("TransformJobSummaries", items, token)

@@ -1,0 +1,105 @@
+"""URL routes: the console, the REST API, the SageMaker API (``POST /``) and the runtime route."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from console.accounts import api as accounts_api
+from console.accounts import views as accounts_views
+from console.core import objects, views
+from console.endpoints import api as endpoints_api
+from console.endpoints import views as endpoints_views
+from console.labeling import api as labeling_api
+from console.labeling import views as labeling_views
+from console.pipelines import api as pipelines_api
+from console.pipelines import views as pipelines_views
+from console.registry import api as registry_api
+from console.registry import views as registry_views
+from console.sagemaker.runtime import invoke_endpoint
+from console.sagemaker.views import is_sagemaker_request, sagemaker_api
+from console.training import api as training_api
+from console.training import views as training_views
+from console.transform import api as transform_api
+from console.transform import views as transform_views
+from console.tuning import api as tuning_api
+from console.tuning import views as tuning_views
+
+
+def root(request):
+    """``POST /`` with X-Amz-Target is the SageMaker API; anything else is the console home."""
+    if is_sagemaker_request(request):
+        return sagemaker_api(request)
+    return views.home(request)
+
+
+root.csrf_exempt = True  # the SageMaker API authenticates by signature, not by cookie
+
+
+def resource_api(prefix: str, list_view, detail_view):
+    return [
+        path(f"{prefix}/", list_view.as_view(), name=f"api-{prefix}"),
+        path(f"{prefix}/<str:name>/", detail_view.as_view(), name=f"api-{prefix}-detail"),
+    ]
+
+
+api_v1 = [
+    *resource_api(
+        "training-jobs", training_api.TrainingJobListView, training_api.TrainingJobDetailView
+    ),
+    *resource_api("tuning-jobs", tuning_api.TuningJobListView, tuning_api.TuningJobDetailView),
+    *resource_api("models", registry_api.ModelListView, registry_api.ModelDetailView),
+    *resource_api(
+        "endpoint-configs",
+        endpoints_api.EndpointConfigListView,
+        endpoints_api.EndpointConfigDetailView,
+    ),
+    *resource_api("endpoints", endpoints_api.EndpointListView, endpoints_api.EndpointDetailView),
+    *resource_api(
+        "transform-jobs", transform_api.TransformJobListView, transform_api.TransformJobDetailView
+    ),
+    *resource_api(
+        "labeling-jobs", labeling_api.LabelingJobListView, labeling_api.LabelingJobDetailView
+    ),
+    *resource_api("pipelines", pipelines_api.PipelineListView, pipelines_api.PipelineDetailView),
+    path("access-keys/", accounts_api.AccessKeyListView.as_view(), name="api-access-keys"),
+    path(
+        "access-keys/<str:access_key_id>/",
+        accounts_api.AccessKeyRevokeView.as_view(),
+        name="api-access-key",
+    ),
+]
+
+urlpatterns = [
+    path("", root, name="home"),
+    path("endpoints/<str:endpoint_name>/invocations", invoke_endpoint, name="invoke-endpoint"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("status/", views.status, name="status"),
+    path("access-keys/", accounts_views.access_keys, name="access-keys"),
+    path("access-keys/new", accounts_views.access_key_new, name="access-key-new"),
+    path(
+        "access-keys/<str:access_key_id>/revoke",
+        accounts_views.access_key_delete,
+        name="access-key-revoke",
+    ),
+    path("objects/", objects.objects, name="objects"),
+    path("objects/new-bucket", objects.bucket_create, name="bucket-create"),
+    path("objects/download", objects.object_download, name="object-download"),
+    path("objects/delete", objects.object_delete, name="object-delete"),
+    path("objects/upload/<str:bucket>/<path:prefix>", objects.object_upload, name="object-upload"),
+    path("objects/upload/<str:bucket>/", objects.object_upload, name="object-upload-root"),
+    path("objects/<str:bucket>/", objects.objects, name="objects-bucket"),
+    path("objects/<str:bucket>/<path:prefix>", objects.objects, name="objects-browse"),
+    path("training-jobs/", training_views.training_jobs, name="training-jobs"),
+    path("tuning-jobs/", tuning_views.tuning_jobs, name="tuning-jobs"),
+    path("models/", registry_views.models, name="models"),
+    path("endpoints/", endpoints_views.endpoints, name="endpoints"),
+    path("transform-jobs/", transform_views.transform_jobs, name="transform-jobs"),
+    path("labeling-jobs/", labeling_views.labeling_jobs, name="labeling-jobs"),
+    path("pipelines/", pipelines_views.pipelines, name="pipelines"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,66 @@
+"""Prefect client helpers: start deployment runs, read their state, link to the Prefect UI."""
+
+from __future__ import annotations
+
+import os
+import urllib.request
+from uuid import UUID
+
+from infra.config import settings
+
+
+def configure_environment() -> None:
+    """Point Prefect at the platform's API before Prefect reads its settings; never phone home."""
+    os.environ.setdefault("PREFECT_API_URL", settings().prefect_api_url)
+    os.environ.setdefault("PREFECT_HOME", str(settings().data_dir / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def start_flow_run(deployment: str, *, parameters: dict) -> UUID:
+    """Start ``<flow>/<deployment>`` and return at once with the flow-run id (``timeout=0``)."""
+    configure_environment()
+    from prefect.deployments import run_deployment
+
+    flow_run = run_deployment(name=deployment, parameters=parameters, timeout=0)
+    return flow_run.id
+
+
+def flow_run_state(flow_run_id: UUID) -> str | None:
+    """The run's state type (``RUNNING``, ``COMPLETED``, ``CRASHED``...), or None if unknown."""
+    configure_environment()
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            flow_run = client.read_flow_run(flow_run_id)
+        except ObjectNotFound:
+            return None
+    return flow_run.state.type.value if flow_run.state else None
+
+
+def flow_run_url(flow_run_id: UUID | str) -> str:
+    return f"{settings().prefect_ui_url}/runs/flow-run/{flow_run_id}"
+
+
+def api_healthy(*, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{settings().prefect_api_url}/health", timeout=timeout) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def deployment_statuses() -> dict[str, str]:
+    """``{"flow/deployment": "READY" | "NOT_READY"}``: READY while a serve process polls it."""
+    configure_environment()
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        deployments = client.read_deployments()
+        flows = {flow.id: flow.name for flow in client.read_flows()}
+    return {
+        f"{flows.get(d.flow_id, '?')}/{d.name}": (d.status.value if d.status else "NOT_READY")
+        for d in deployments
+    }
