@@ -1,0 +1,83 @@
+"""Streaming records out of a range and packing them into request bodies."""
+
+import io
+
+import pytest
+
+from batch.split import (
+    LineCounter,
+    RecordTooLarge,
+    iter_records,
+    pack_batches,
+    read_whole,
+)
+
+
+def records(data: bytes, chunk_size: int = 4) -> tuple[list[tuple[int, bytes]], int]:
+    counter = LineCounter()
+    found = list(iter_records(io.BytesIO(data), counter=counter, chunk_size=chunk_size))
+    return found, counter.lines
+
+
+def test_lf_and_crlf_give_the_same_records_whatever_the_chunking():
+    lf = b"1,2\n3,4\n5,6\n"
+    crlf = b"1,2\r\n3,4\r\n5,6\r\n"
+    for chunk_size in (1, 2, 3, 7, 1 << 20):
+        assert records(lf, chunk_size) == records(crlf, chunk_size)
+    assert records(lf) == ([(1, b"1,2"), (2, b"3,4"), (3, b"5,6")], 3)
+
+
+def test_last_line_without_newline_is_a_record():
+    assert records(b"1,2\n3,4") == ([(1, b"1,2"), (2, b"3,4")], 2)
+    assert records(b"1,2\r\n3,4\r") == ([(1, b"1,2"), (2, b"3,4")], 2)
+
+
+def test_blank_lines_are_skipped_but_still_numbered():
+    found, lines = records(b"a\n\n   \nb\r\n\r\nc\n")
+    assert found == [(1, b"a"), (4, b"b"), (6, b"c")]
+    assert lines == 6
+
+
+def test_utf8_survives_chunks_that_cut_a_character():
+    text = "é,ü,漢\n".encode() * 3
+    found, _ = records(text, chunk_size=1)
+    assert [record.decode() for _, record in found] == ["é,ü,漢"] * 3
+
+
+def test_empty_input_has_no_records_and_no_lines():
+    assert records(b"") == ([], 0)
+
+
+def test_multi_record_packs_as_many_records_as_fit_the_payload():
+    recs = [(n, b"x" * 9) for n in range(1, 8)]  # each costs 10 bytes with its newline
+    batches = list(pack_batches(recs, max_payload_bytes=30, single_record=False))
+    assert [b.lines for b in batches] == [[1, 2, 3], [4, 5, 6], [7]]
+    assert all(len(b.body()) <= 30 for b in batches)
+    assert batches[0].body() == b"xxxxxxxxx\n" * 3
+
+
+def test_single_record_sends_one_record_per_batch():
+    recs = [(1, b"a"), (3, b"b")]
+    batches = list(pack_batches(recs, max_payload_bytes=1 << 20, single_record=True))
+    assert [(b.records, b.lines) for b in batches] == [([b"a"], [1]), ([b"b"], [3])]
+
+
+def test_a_record_larger_than_the_payload_is_an_error_naming_its_line():
+    recs = [(1, b"ok"), (2, b"ok"), (5, b"y" * 40)]
+    with pytest.raises(RecordTooLarge) as error:
+        list(pack_batches(recs, max_payload_bytes=40, single_record=False))
+    assert error.value.line == 5
+    assert "MaxPayloadInMB" in str(error.value)
+
+
+def test_a_record_exactly_at_the_limit_fits():
+    batches = list(pack_batches([(1, b"y" * 39)], max_payload_bytes=40, single_record=False))
+    assert len(batches[0].body()) == 40
+
+
+def test_an_unsplit_object_over_the_payload_is_refused_without_reading_it_all():
+    reader = io.BytesIO(b"z" * 1000)
+    with pytest.raises(RecordTooLarge):
+        read_whole(reader, max_payload_bytes=100)
+    assert reader.tell() == 101
+    assert read_whole(io.BytesIO(b"abc"), max_payload_bytes=3) == b"abc"
