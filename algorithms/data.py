@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,3 +192,18 @@ def _concatenate(parts: list[Dataset], *, feature_count: int | None, source: str
         block.resize((block.shape[0], width))
         blocks.append(block)
     return Dataset(sparse.vstack(blocks, format="csr"), labels)
+
+
+def split_channels(
+    channels: Mapping[str, Channel], *, evaluation: tuple[str, ...] = ("validation",)
+) -> tuple[Channel, Channel | None]:
+    """The ``train`` channel and the first evaluation channel present (by SageMaker's names)."""
+    if "train" not in channels:
+        raise DataError("a train channel is required", source="train")
+    known = ("train", *evaluation)
+    for name in channels:
+        if name not in known:
+            raise DataError(
+                f"unexpected channel; this algorithm reads {', '.join(known)}", source=name
+            )
+    return channels["train"], next((channels[n] for n in evaluation if n in channels), None)

@@ -152,3 +152,11 @@ def _check_range(hp: Hyperparameter, value: Any, text: str) -> None:
 def _fmt(bound: float | None) -> str:
     assert bound is not None
     return str(int(bound)) if float(bound).is_integer() else repr(bound)
+
+
+def check_feature_dim(value: int | str | None, actual: int) -> None:
+    """``feature_dim``, where declared by the user, must match the train channel's data."""
+    if value not in (None, "auto") and value != actual:
+        raise HyperparameterError(
+            "feature_dim", f"must match the train channel's {actual} features (got {value})"
+        )

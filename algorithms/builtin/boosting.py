@@ -15,7 +15,7 @@ import numpy as np
 
 from algorithms.base import Channel, DataError, Reporter, TrainingResult
 from algorithms.codecs import Predictions
-from algorithms.data import Dataset, read_channel
+from algorithms.data import Dataset, read_channel, split_channels
 from algorithms.predictor import MatrixModel
 
 BOOSTER_FILE = "model.txt"
@@ -23,13 +23,12 @@ BOOSTER_FILE = "model.txt"
 
 def read_boosting_data(channels: Mapping[str, Channel]) -> tuple[Dataset, Dataset | None]:
     """The ``train`` channel and, when given, ``validation`` with the same feature count."""
-    if "train" not in channels:
-        raise DataError("a train channel is required", source="train")
-    train = read_channel(channels["train"], allow_missing=True, allow_sparse=True)
+    train_channel, validation_channel = split_channels(channels)
+    train = read_channel(train_channel, allow_missing=True, allow_sparse=True)
     validation = None
-    if "validation" in channels:
+    if validation_channel is not None:
         validation = read_channel(
-            channels["validation"],
+            validation_channel,
             feature_count=train.feature_count,
             allow_missing=True,
             allow_sparse=True,

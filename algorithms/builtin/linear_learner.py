@@ -1,0 +1,312 @@
+"""``linear-learner``: SageMaker Linear Learner's hyperparameters and outputs, on scikit-learn SGD.
+
+Mini-batch SGD (``SGDClassifier``/``SGDRegressor.partial_fit``) over ``epochs``, features (and a
+regressor's labels) standardised first. Multiclass uses one-vs-rest logistic models rather than
+a softmax. ``auto`` resolves to: learning_rate 0.01 (constant), l1 0, wd 1e-4. With a validation
+channel, the epoch with the best ``objective_loss`` is kept and training stops after
+``early_stopping_patience`` epochs without improvement. Outputs ``predicted_label`` and ``score``
+for classifiers, ``score`` for regressors; a CSV line carries the first of these.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+from sklearn.linear_model import SGDClassifier, SGDRegressor
+from sklearn.preprocessing import StandardScaler
+
+from algorithms.base import (
+    Algorithm,
+    Channel,
+    DataError,
+    Hyperparameter,
+    HyperparameterError,
+    Model,
+    Reporter,
+    TrainingResult,
+)
+from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
+from algorithms.codecs import Predictions
+from algorithms.data import Dataset, read_channel, split_channels
+from algorithms.hyperparameters import check_feature_dim
+from algorithms.manifest import write_manifest
+from algorithms.predictor import MatrixModel
+from algorithms.registry import register
+
+PREDICTOR_TYPES = ("binary_classifier", "multiclass_classifier", "regressor")
+# Linear Learner loss → scikit-learn loss, per predictor type ("auto" first).
+LOSSES = {
+    "binary_classifier": {"auto": "log_loss", "logistic": "log_loss", "hinge_loss": "hinge"},
+    "multiclass_classifier": {"auto": "log_loss", "softmax_loss": "log_loss"},
+    "regressor": {
+        "auto": "squared_error",
+        "squared_loss": "squared_error",
+        "absolute_loss": "epsilon_insensitive",
+    },
+}
+
+
+@register("linear-learner")
+class LinearLearner(Algorithm):
+    metrics = (
+        "train:objective_loss",
+        "validation:objective_loss",
+        "validation:binary_classification_accuracy",
+        "validation:binary_f_beta",
+        "validation:precision",
+        "validation:recall",
+        "validation:roc_auc_score",
+        "validation:multiclass_accuracy",
+        "validation:mse",
+        "validation:rmse",
+        "validation:absolute_loss",
+    )
+    hyperparameters = (
+        Hyperparameter("predictor_type", "str", required=True, choices=PREDICTOR_TYPES),
+        Hyperparameter("num_classes", "int", None, min=3, max=1_000_000),
+        Hyperparameter("feature_dim", "int", "auto", min=1, allows_auto=True),
+        Hyperparameter("epochs", "int", 15, min=1),
+        Hyperparameter("mini_batch_size", "int", 1000, min=1),
+        Hyperparameter(
+            "learning_rate", "float", "auto", min=0, min_exclusive=True, allows_auto=True
+        ),
+        Hyperparameter("l1", "float", "auto", min=0, allows_auto=True),
+        Hyperparameter("wd", "float", "auto", min=0, allows_auto=True),
+        Hyperparameter("normalize_data", "bool", True),
+        Hyperparameter("normalize_label", "bool", "auto", allows_auto=True),
+        Hyperparameter(
+            "loss",
+            "str",
+            "auto",
+            choices=tuple(dict.fromkeys(name for losses in LOSSES.values() for name in losses)),
+        ),
+        Hyperparameter("use_bias", "bool", True),
+        Hyperparameter("early_stopping_patience", "int", 3, min=1),
+        Hyperparameter("early_stopping_tolerance", "float", 0.001, min=0),
+    )
+
+    @classmethod
+    def check_hyperparameters(cls, values: dict[str, Any]) -> None:
+        predictor_type = values["predictor_type"]
+        if predictor_type == "multiclass_classifier" and values["num_classes"] is None:
+            raise HyperparameterError("num_classes", "is required for multiclass_classifier")
+        if predictor_type != "multiclass_classifier" and values["num_classes"] is not None:
+            raise HyperparameterError("num_classes", "applies only to multiclass_classifier")
+        if values["loss"] not in LOSSES[predictor_type]:
+            raise HyperparameterError(
+                "loss",
+                f"must be one of {', '.join(LOSSES[predictor_type])} for "
+                f"{predictor_type} (got {values['loss']!r})",
+            )
+
+    def train(
+        self,
+        *,
+        channels: dict[str, Channel],
+        hyperparameters: dict[str, Any],
+        model_dir: Path,
+        reporter: Reporter,
+    ) -> TrainingResult:
+        hp = hyperparameters
+        train_channel, validation_channel = split_channels(channels)
+        train = read_channel(train_channel)
+        check_feature_dim(hp["feature_dim"], train.feature_count)
+        validation = validation_channel and read_channel(
+            validation_channel, feature_count=train.feature_count
+        )
+        for dataset, name in ((train, "train"), (validation, "validation")):
+            if dataset is not None:
+                _check_labels(dataset, hp, source=name)
+        fit = _Fit(hp, train)
+        best = (np.inf, None, {})
+        patience = 0
+        stopped = False
+        for epoch in range(1, hp["epochs"] + 1):
+            fit.epoch()
+            metrics = {"train:objective_loss": fit.objective_loss(train)}
+            if validation is not None:
+                metrics |= fit.evaluate(validation, prefix="validation")
+            for name, value in metrics.items():
+                reporter.metric(name, value, step=epoch)
+            reporter.log(f"epoch {epoch}: " + " ".join(f"{k}={v:.6g}" for k, v in metrics.items()))
+            watched = metrics.get("validation:objective_loss", metrics["train:objective_loss"])
+            if watched < best[0] - hp["early_stopping_tolerance"] or best[1] is None:
+                best, patience = (watched, fit.snapshot(), metrics), 0
+            else:
+                patience += 1
+            if validation is not None and patience >= hp["early_stopping_patience"]:
+                reporter.log(f"no improvement for {patience} epochs; keeping the best epoch")
+                break
+            if reporter.should_stop():
+                stopped = True
+                break
+        _, fitted, final_metrics = best
+        save_fitted(model_dir, fitted)
+        write_manifest(
+            model_dir,
+            algorithm=self.name,
+            hyperparameters=hp,
+            feature_count=train.feature_count,
+            libraries=LIBRARIES,
+        )
+        return TrainingResult(final_metrics=final_metrics, stopped_early=stopped)
+
+    @classmethod
+    def load(cls, model_dir: Path) -> Model:
+        fitted = load_fitted(model_dir)
+        return LinearModel(fitted, feature_count=fitted["scaler"].n_features_in_)
+
+
+def _check_labels(dataset: Dataset, hp: dict[str, Any], *, source: str) -> None:
+    if hp["predictor_type"] == "regressor":
+        return
+    classes = 2 if hp["predictor_type"] == "binary_classifier" else hp["num_classes"]
+    labels = dataset.labels
+    bad = (labels < 0) | (labels >= classes) | (labels != np.floor(labels))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"label {labels[row]!r} in record {row + 1} is not a class index "
+            f"(0 to {classes - 1}) for {hp['predictor_type']}",
+            source=source,
+        )
+
+
+class _Fit:
+    """One model being trained: scaling, the SGD estimator and its mini-batch epochs."""
+
+    def __init__(self, hp: dict[str, Any], train: Dataset) -> None:
+        self.hp = hp
+        self.regressor = hp["predictor_type"] == "regressor"
+        self.scaler = StandardScaler(with_mean=hp["normalize_data"], with_std=hp["normalize_data"])
+        self.features = self.scaler.fit_transform(train.features)
+        normalize_label = hp["normalize_label"]
+        if normalize_label == "auto":
+            normalize_label = self.regressor
+        labels = train.labels
+        self.label_mean = float(labels.mean()) if normalize_label and self.regressor else 0.0
+        self.label_scale = float(labels.std() or 1.0) if normalize_label and self.regressor else 1.0
+        self.labels = (labels - self.label_mean) / self.label_scale
+        self.classes = (
+            None
+            if self.regressor
+            else np.arange(2 if hp["predictor_type"] == "binary_classifier" else hp["num_classes"])
+        )
+        self.estimator = self._estimator()
+        self.rng = np.random.default_rng(0)
+
+    def _estimator(self) -> SGDClassifier | SGDRegressor:
+        hp = self.hp
+        l1 = 0.0 if hp["l1"] == "auto" else hp["l1"]
+        wd = 1e-4 if hp["wd"] == "auto" else hp["wd"]
+        options = dict(
+            loss=LOSSES[hp["predictor_type"]][hp["loss"]],
+            penalty="elasticnet",
+            alpha=l1 + wd,
+            l1_ratio=l1 / (l1 + wd) if l1 + wd > 0 else 0.0,
+            learning_rate="constant",
+            eta0=0.01 if hp["learning_rate"] == "auto" else hp["learning_rate"],
+            fit_intercept=hp["use_bias"],
+            random_state=0,
+        )
+        if self.regressor:
+            return SGDRegressor(epsilon=0.0, **options)
+        return SGDClassifier(**options)
+
+    def epoch(self) -> None:
+        order = self.rng.permutation(len(self.labels))
+        size = self.hp["mini_batch_size"]
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            if self.regressor:
+                self.estimator.partial_fit(self.features[batch], self.labels[batch])
+            else:
+                self.estimator.partial_fit(
+                    self.features[batch], self.labels[batch], classes=self.classes
+                )
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "scaler": self.scaler,
+            "estimator": copy.deepcopy(self.estimator),
+            "label_mean": self.label_mean,
+            "label_scale": self.label_scale,
+            "predictor_type": self.hp["predictor_type"],
+        }
+
+    def objective_loss(self, dataset: Dataset) -> float:
+        model = LinearModel(self.snapshot(), feature_count=dataset.feature_count)
+        return _objective_loss(model, dataset, self.estimator.loss)
+
+    def evaluate(self, dataset: Dataset, *, prefix: str) -> dict[str, float]:
+        model = LinearModel(self.snapshot(), feature_count=dataset.feature_count)
+        values = {"objective_loss": _objective_loss(model, dataset, self.estimator.loss)}
+        outputs = model.predict(dataset.features).outputs
+        labels = dataset.labels
+        if self.regressor:
+            errors = outputs["score"] - labels
+            values |= {
+                "mse": float(np.mean(errors**2)),
+                "rmse": float(np.sqrt(np.mean(errors**2))),
+                "absolute_loss": float(np.mean(np.abs(errors))),
+            }
+        elif self.hp["predictor_type"] == "binary_classifier":
+            predicted = outputs["predicted_label"]
+            values |= {
+                "binary_classification_accuracy": skm.accuracy_score(labels, predicted),
+                "binary_f_beta": skm.f1_score(labels, predicted, zero_division=0),
+                "precision": skm.precision_score(labels, predicted, zero_division=0),
+                "recall": skm.recall_score(labels, predicted, zero_division=0),
+            }
+            if len(np.unique(labels)) == 2:
+                values["roc_auc_score"] = skm.roc_auc_score(labels, outputs["score"])
+        else:
+            values["multiclass_accuracy"] = skm.accuracy_score(labels, outputs["predicted_label"])
+        return {f"{prefix}:{name}": float(value) for name, value in values.items()}
+
+
+def _objective_loss(model: LinearModel, dataset: Dataset, loss: str) -> float:
+    scores = model.predict(dataset.features).outputs["score"]
+    labels = dataset.labels
+    if loss == "log_loss":
+        return float(skm.log_loss(labels, scores, labels=model.classes))
+    if loss == "hinge":
+        signs = np.where(labels > 0, 1.0, -1.0)
+        return float(np.mean(np.maximum(0.0, 1.0 - signs * scores)))
+    if loss == "epsilon_insensitive":
+        return float(np.mean(np.abs(scores - labels)))
+    return float(np.mean((scores - labels) ** 2))
+
+
+class LinearModel(MatrixModel):
+    def __init__(self, fitted: dict[str, Any], *, feature_count: int) -> None:
+        super().__init__(feature_count=feature_count)
+        self.scaler = fitted["scaler"]
+        self.estimator = fitted["estimator"]
+        self.label_mean = fitted["label_mean"]
+        self.label_scale = fitted["label_scale"]
+        self.predictor_type = fitted["predictor_type"]
+        self.classes = getattr(self.estimator, "classes_", None)
+
+    def predict(self, features: np.ndarray) -> Predictions:
+        scaled = self.scaler.transform(features)
+        if self.predictor_type == "regressor":
+            score = self.estimator.predict(scaled) * self.label_scale + self.label_mean
+            return Predictions(outputs={"score": score}, csv=("score",))
+        if self.estimator.loss == "log_loss":
+            probabilities = self.estimator.predict_proba(scaled)
+            score = (
+                probabilities[:, 1] if self.predictor_type == "binary_classifier" else probabilities
+            )
+            label = probabilities.argmax(axis=1)
+        else:  # hinge: the margin is the score, its sign the label
+            score = self.estimator.decision_function(scaled)
+            label = (score > 0).astype(np.int64)
+        return Predictions(
+            outputs={"predicted_label": self.classes[label].astype(np.int64), "score": score},
+            csv=("predicted_label",),
+        )
