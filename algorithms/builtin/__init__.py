@@ -4,11 +4,11 @@ Adding an algorithm: one module here calling ``@register("<image name>")``, one 
 """
 
 from algorithms.builtin import (  # noqa: F401
-    # kmeans,
-    # knn,
+    kmeans,
+    knn,
     lightgbm,
-    # linear_learner,
-    # pca,
-    # random_cut_forest,
+    linear_learner,
+    pca,
+    random_cut_forest,
     xgboost,
 )
