@@ -3,6 +3,7 @@
 Adding an algorithm: one module here calling ``@register("<image name>")``, one line below.
 """
 
+from algorithms import script  # noqa: F401  (script mode: framework images)
 from algorithms.builtin import (  # noqa: F401
     kmeans,
     knn,

@@ -1,0 +1,309 @@
+"""Script mode: the user's own script trained and served as SageMaker's framework images do."""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import algorithms
+from algorithms.base import Channel, HyperparameterError
+from algorithms.metrics import MetricExtractingReporter, parse_metric_definitions
+from algorithms.script import MODEL_CODE_DIR, ScriptError, ScriptMode, ScriptSettings, run_script
+
+TRAIN_SCRIPT = """
+import argparse, glob, json, os, sys
+
+import joblib
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--max_iter", type=int, default=100)
+parser.add_argument("--solver", default="lbfgs")
+parser.add_argument("--model-dir", default=os.environ["SM_MODEL_DIR"])
+args = parser.parse_args()
+
+files = sorted(glob.glob(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "*.csv")))
+data = np.vstack([np.loadtxt(path, delimiter=",", ndmin=2) for path in files])
+labels, features = data[:, 0], data[:, 1:]
+model = LogisticRegression(max_iter=args.max_iter, solver=args.solver).fit(features, labels)
+print(f"accuracy={model.score(features, labels):.4f};")
+print("training done", file=sys.stderr)
+joblib.dump(model, os.path.join(args.model_dir, "model.joblib"))
+
+seen = {
+    "argv": sys.argv[1:],
+    "cwd": os.getcwd(),
+    "env": {key: value for key, value in os.environ.items() if key.startswith("SM_")},
+}
+with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "seen.json"), "w") as out:
+    json.dump(seen, out)
+"""
+
+INFERENCE_SCRIPT = """
+import os
+
+import joblib
+
+
+def model_fn(model_dir):
+    return joblib.load(os.path.join(model_dir, "model.joblib"))
+"""
+
+
+class RecordingReporter:
+    def __init__(self, *, stop_when_logged: str | None = None) -> None:
+        self.lines: list[str] = []
+        self.metrics: list[tuple[str, float, int | None]] = []
+        self._stop_when_logged = stop_when_logged
+
+    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
+        self.metrics.append((name, value, step))
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+    def should_stop(self) -> bool:
+        return self._stop_when_logged is not None and self._stop_when_logged in self.lines
+
+
+def pack(tmp_path: Path, files: dict[str, str]) -> Path:
+    """The user's code as ``sourcedir.tar.gz``, as the SageMaker SDK uploads it."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name, text in files.items():
+        (source / name).write_text(textwrap.dedent(text))
+    tarball = tmp_path / "sourcedir.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        for name in files:
+            archive.add(source / name, arcname=name)
+    return tarball
+
+
+@pytest.fixture
+def train_channel(tmp_path: Path) -> Channel:
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(200, 3))
+    labels = (features @ np.array([2.0, -1.0, 0.5]) > 0).astype(float)
+    folder = tmp_path / "train"
+    folder.mkdir()
+    np.savetxt(folder / "part-0.csv", np.column_stack([labels, features]), delimiter=",")
+    return Channel(name="train", path=folder)
+
+
+def sdk_hyperparameters(tarball: Path, **user: object) -> dict[str, str]:
+    """The map the SageMaker Python SDK sends: every value JSON-encoded."""
+    return {
+        "sagemaker_program": json.dumps("train.py"),
+        "sagemaker_submit_directory": json.dumps(str(tarball)),
+        "sagemaker_region": json.dumps("us-east-1"),
+        **{name: json.dumps(value) for name, value in user.items()},
+    }
+
+
+def test_sklearn_script_trains_logs_metrics_and_serves(tmp_path: Path, train_channel: Channel):
+    tarball = pack(tmp_path, {"train.py": TRAIN_SCRIPT, "inference.py": INFERENCE_SCRIPT})
+    reporter = RecordingReporter()
+    metric_reporter = MetricExtractingReporter(
+        reporter, parse_metric_definitions([{"Name": "train:accuracy", "Regex": "accuracy=(.*?);"}])
+    )
+    model_dir = tmp_path / "model"
+
+    result = ScriptMode().train(
+        channels={"train": train_channel},
+        hyperparameters=sdk_hyperparameters(tarball, max_iter=200, solver="liblinear"),
+        model_dir=model_dir,
+        reporter=metric_reporter,
+    )
+
+    assert not result.stopped_early
+    assert "training done" in reporter.lines  # stderr reaches the log as well as stdout
+    [(name, accuracy, _)] = reporter.metrics
+    assert name == "train:accuracy" and accuracy > 0.9
+    assert (model_dir / MODEL_CODE_DIR / "inference.py").is_file()
+
+    model = algorithms.load_model(model_dir)
+    rows = np.array([[3.0, -1.0, 0.0], [-3.0, 1.0, 0.0], [2.0, 0.0, 1.0]])
+    csv_body = "\n".join(",".join(str(v) for v in row) for row in rows).encode()
+    assert model.invoke(csv_body, "text/csv", "text/csv").decode().split() == ["1.0", "0.0", "1.0"]
+    json_body = json.dumps(rows.tolist()).encode()
+    assert json.loads(model.invoke(json_body, "application/json", "application/json")) == [
+        1.0,
+        0.0,
+        1.0,
+    ]
+
+
+def test_script_sees_the_training_toolkit_environment_and_arguments(
+    tmp_path: Path, train_channel: Channel
+) -> None:
+    tarball = pack(tmp_path, {"train.py": TRAIN_SCRIPT})
+    validation = Channel(name="validation", path=train_channel.path)
+    settings = ScriptSettings.from_hyperparameters(
+        sdk_hyperparameters(tarball, max_iter=150, solver="lbfgs")
+    )
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+
+    run_script(
+        code=tarball,
+        settings=settings,
+        channels={"train": train_channel, "validation": validation},
+        model_dir=tmp_path / "model",
+        work_dir=work_dir,
+        reporter=RecordingReporter(),
+        environment={"MY_SETTING": "on"},
+        job_name="churn-1",
+    )
+
+    seen = json.loads((work_dir / "output" / "data" / "seen.json").read_text())
+    env = seen["env"]
+    assert seen["argv"] == ["--max_iter", "150", "--solver", "lbfgs"]
+    assert Path(seen["cwd"]).name == "code"
+    assert env["SM_MODEL_DIR"] == str(tmp_path / "model")
+    assert env["SM_CHANNEL_TRAIN"] == env["SM_CHANNEL_VALIDATION"] == str(train_channel.path)
+    assert json.loads(env["SM_CHANNELS"]) == ["train", "validation"]
+    assert json.loads(env["SM_HPS"]) == {"max_iter": 150, "solver": "lbfgs"}
+    assert env["SM_HP_MAX_ITER"] == "150" and env["SM_HP_SOLVER"] == "lbfgs"
+    assert json.loads(env["SM_USER_ARGS"]) == seen["argv"]
+    assert env["SM_OUTPUT_DIR"] == str(work_dir / "output")
+    assert env["SM_OUTPUT_DATA_DIR"] == str(work_dir / "output" / "data")
+    assert env["SM_INPUT_DIR"] == str(work_dir / "input")
+    assert int(env["SM_NUM_CPUS"]) >= 1 and int(env["SM_NUM_GPUS"]) >= 0
+    assert env["SM_CURRENT_HOST"] == "algo-1" and json.loads(env["SM_HOSTS"]) == ["algo-1"]
+    training_env = json.loads(env["SM_TRAINING_ENV"])
+    assert training_env["job_name"] == "churn-1"
+    assert training_env["additional_framework_parameters"]["sagemaker_region"] == "us-east-1"
+    hyperparameters_json = work_dir / "input" / "config" / "hyperparameters.json"
+    assert json.loads(hyperparameters_json.read_text())["max_iter"] == "150"
+
+
+def test_failing_script_reports_exit_code_and_stderr_tail(tmp_path: Path, train_channel):
+    failing = """
+    import sys
+    print("loading data")
+    raise ValueError("column 'age' has text in it")
+    """
+    tarball = pack(tmp_path, {"train.py": failing})
+
+    with pytest.raises(ScriptError) as raised:
+        ScriptMode().train(
+            channels={"train": train_channel},
+            hyperparameters=sdk_hyperparameters(tarball),
+            model_dir=tmp_path / "model",
+            reporter=RecordingReporter(),
+        )
+
+    assert raised.value.exit_code == 1
+    assert "exited with code 1" in str(raised.value)
+    assert "ValueError: column 'age' has text in it" in str(raised.value)
+    assert not (tmp_path / "model" / algorithms.MODEL_MANIFEST).exists()
+
+
+def test_failure_file_is_the_reason_when_the_script_writes_one(tmp_path: Path, train_channel):
+    failing = """
+    import os, sys
+    with open(os.path.join(os.environ["SM_OUTPUT_DIR"], "failure"), "w") as failure:
+        failure.write("AlgorithmError: need at least 10 rows, " + "x" * 2000)
+    print("noise on stderr", file=sys.stderr)
+    sys.exit(3)
+    """
+    tarball = pack(tmp_path, {"train.py": failing})
+
+    with pytest.raises(ScriptError) as raised:
+        ScriptMode().train(
+            channels={"train": train_channel},
+            hyperparameters=sdk_hyperparameters(tarball),
+            model_dir=tmp_path / "model",
+            reporter=RecordingReporter(),
+        )
+
+    assert raised.value.exit_code == 3
+    assert raised.value.failure_reason.startswith("AlgorithmError: need at least 10 rows")
+    assert len(raised.value.failure_reason) == 1024
+    assert "noise on stderr" not in str(raised.value)
+
+
+def test_stop_sends_sigterm_and_keeps_what_the_script_saved(tmp_path: Path, train_channel):
+    patient = """
+    import os, signal, sys, time
+
+    def save_and_exit(signum, frame):
+        open(os.path.join(os.environ["SM_MODEL_DIR"], "checkpoint"), "w").write("epoch 1")
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, save_and_exit)
+    print("epoch 1", flush=True)
+    time.sleep(60)
+    """
+    tarball = pack(tmp_path, {"train.py": patient})
+    model_dir = tmp_path / "model"
+
+    result = ScriptMode().train(
+        channels={"train": train_channel},
+        hyperparameters=sdk_hyperparameters(tarball),
+        model_dir=model_dir,
+        reporter=RecordingReporter(stop_when_logged="epoch 1"),
+    )
+
+    assert result.stopped_early
+    assert (model_dir / "checkpoint").read_text() == "epoch 1"
+
+
+def test_stop_kills_a_script_that_ignores_sigterm(tmp_path: Path, train_channel) -> None:
+    stubborn = """
+    import os, signal, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+    """
+    tarball = pack(tmp_path, {"train.py": stubborn})
+    settings = ScriptSettings.from_hyperparameters(sdk_hyperparameters(tarball))
+    reporter = RecordingReporter()
+    reporter.should_stop = lambda: any(line.isdigit() for line in reporter.lines)
+
+    result = run_script(
+        code=tarball,
+        settings=settings,
+        channels={"train": train_channel},
+        model_dir=tmp_path / "model",
+        work_dir=tmp_path / "work",
+        reporter=reporter,
+        stop_grace_seconds=0.5,
+    )
+
+    assert result.stopped_early
+    pid = int(next(line for line in reporter.lines if line.isdigit()))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_program_must_be_in_the_submitted_code(tmp_path: Path, train_channel) -> None:
+    tarball = pack(tmp_path, {"main.py": "print('hi')"})
+
+    with pytest.raises(HyperparameterError, match=r"sagemaker_program.*found: main\.py"):
+        ScriptMode().train(
+            channels={"train": train_channel},
+            hyperparameters=sdk_hyperparameters(tarball),
+            model_dir=tmp_path / "model",
+            reporter=RecordingReporter(),
+        )
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "sklearn",
+        "pytorch",
+        "sagemaker-scikit-learn:1.2-1",
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1.0-cpu-py310",
+    ],
+)
+def test_framework_images_resolve_to_script_mode(image: str) -> None:
+    assert algorithms.resolve_image(image) is ScriptMode
