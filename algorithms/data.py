@@ -89,13 +89,17 @@ def read_channel(
                 label_columns=int(has_label),
                 allow_missing=allow_missing,
             )
+            if len(matrix) == 0:
+                continue
             part = Dataset(matrix[:, has_label:], matrix[:, 0] if has_label else None)
-        if part.rows and feature_count is None and media_type != LIBSVM:
+        if part.rows == 0:
+            continue
+        if feature_count is None and media_type != LIBSVM:
             feature_count = part.feature_count
         parts.append(part)
-    dataset = _concatenate(parts, feature_count=feature_count, source=channel.name)
-    if dataset.rows == 0:
+    if not parts:
         raise DataError("channel has no records", source=channel.name)
+    dataset = _concatenate(parts, feature_count=feature_count, source=channel.name)
     # An unsupervised algorithm ignores labels that a labelled file (label_size=1) carries.
     return dataset if labelled else Dataset(dataset.features, None)
 

@@ -1,0 +1,95 @@
+"""Shared pieces for algorithm tests: a recording reporter and synthetic data written as files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from algorithms import Channel
+
+
+class RecordingReporter:
+    """A real Reporter that keeps every call; asks to stop after ``stop_after`` checks."""
+
+    def __init__(self, *, stop_after: int | None = None) -> None:
+        self.metrics: list[tuple[str, float, int | None]] = []
+        self.lines: list[str] = []
+        self.stop_after = stop_after
+        self.checks = 0
+
+    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
+        self.metrics.append((name, value, step))
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+    def should_stop(self) -> bool:
+        self.checks += 1
+        return self.stop_after is not None and self.checks >= self.stop_after
+
+    def steps(self, name: str) -> list[int | None]:
+        return [step for metric, _, step in self.metrics if metric == name]
+
+    def names(self) -> set[str]:
+        return {name for name, _, _ in self.metrics}
+
+
+def _open(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return gzip.open(path, "wt") if path.suffix == ".gz" else path.open("w")
+
+
+def write_csv(path: Path, features: np.ndarray, labels: np.ndarray | None = None) -> Path:
+    rows = features if labels is None else np.column_stack([labels, features])
+    with _open(path) as file:
+        for row in rows:
+            file.write(",".join(repr(float(v)) for v in row) + "\n")
+    return path
+
+
+def write_jsonlines(path: Path, features: np.ndarray, labels: np.ndarray) -> Path:
+    with _open(path) as file:
+        for row, label in zip(features, labels, strict=True):
+            file.write(json.dumps({"features": row.tolist(), "label": float(label)}) + "\n")
+    return path
+
+
+def write_libsvm(path: Path, features: np.ndarray, labels: np.ndarray) -> Path:
+    with _open(path) as file:
+        for row, label in zip(features, labels, strict=True):
+            cells = " ".join(f"{i}:{v!r}" for i, v in enumerate(row.tolist()) if v != 0)
+            file.write(f"{label:g} {cells}\n")
+    return path
+
+
+def channel(path: Path, content_type: str = "text/csv") -> Channel:
+    return Channel(name=path.name, path=path, content_type=content_type)
+
+
+@pytest.fixture
+def binary_problem() -> tuple[np.ndarray, np.ndarray]:
+    """400 rows, 5 features; the label is the sign of x0 + x1 (linearly separable)."""
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(400, 5))
+    return features, (features[:, 0] + features[:, 1] > 0).astype(float)
+
+
+@pytest.fixture
+def regression_problem() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    features = rng.normal(size=(400, 4))
+    target = 3 * features[:, 0] - 2 * features[:, 1] + 0.1 * rng.normal(size=400)
+    return features, target
+
+
+@pytest.fixture
+def multiclass_problem() -> tuple[np.ndarray, np.ndarray]:
+    """Three well separated blobs, labels 0, 1, 2."""
+    rng = np.random.default_rng(3)
+    centres = np.array([[0, 0, 0], [6, 0, 0], [0, 6, 0]], dtype=float)
+    labels = rng.integers(0, 3, size=360)
+    return centres[labels] + rng.normal(size=(360, 3)), labels.astype(float)

@@ -1,0 +1,136 @@
+"""Reading training channels: formats, gzip, file order, and errors that say where."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from algorithms import Channel, DataError
+from algorithms.data import read_channel
+
+from .conftest import channel, write_csv, write_jsonlines, write_libsvm
+
+
+def test_csv_label_is_column_zero_and_files_are_read_in_key_order(tmp_path) -> None:
+    features = np.arange(12, dtype=float).reshape(6, 2)
+    labels = np.arange(6, dtype=float)
+    write_csv(tmp_path / "train" / "b" / "part-2.csv", features[4:], labels[4:])
+    write_csv(tmp_path / "train" / "a.csv.gz", features[:2], labels[:2])
+    write_csv(tmp_path / "train" / "b" / "part-1.csv", features[2:4], labels[2:4])
+    (tmp_path / "train" / ".DS_Store").write_text("junk")
+    dataset = read_channel(channel(tmp_path / "train"))
+    np.testing.assert_array_equal(dataset.labels, labels)
+    np.testing.assert_array_equal(dataset.features, features)
+
+
+def test_csv_tolerates_crlf_and_blank_lines(tmp_path) -> None:
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "data.csv").write_bytes(b"1,2,3\r\n\r\n0,4,5\r\n")
+    dataset = read_channel(channel(tmp_path / "train"))
+    np.testing.assert_array_equal(dataset.features, [[2, 3], [4, 5]])
+
+
+def test_unlabelled_csv_keeps_every_column(tmp_path) -> None:
+    write_csv(tmp_path / "train" / "x.csv", np.ones((3, 4)))
+    dataset = read_channel(channel(tmp_path / "train"), labelled=False)
+    assert dataset.features.shape == (3, 4) and dataset.labels is None
+
+
+def test_jsonlines_and_libsvm_give_the_same_data(tmp_path) -> None:
+    features = np.array([[1.5, 0.0, 2.0], [0.0, 3.0, 0.0]])
+    labels = np.array([1.0, 0.0])
+    write_jsonlines(tmp_path / "json" / "d.jsonl.gz", features, labels)
+    write_libsvm(tmp_path / "svm" / "d.libsvm", features, labels)
+    from_json = read_channel(channel(tmp_path / "json", "application/jsonlines"))
+    from_svm = read_channel(channel(tmp_path / "svm", "text/libsvm"), allow_sparse=True)
+    np.testing.assert_array_equal(from_json.features, features)
+    np.testing.assert_array_equal(from_svm.features.toarray(), features)
+    np.testing.assert_array_equal(from_json.labels, labels)
+    np.testing.assert_array_equal(from_svm.labels, labels)
+
+
+def _write(tmp_path, name: str, text: str, *, compress: bool = False) -> Channel:
+    folder = tmp_path / "train"
+    folder.mkdir(exist_ok=True)
+    data = text.encode()
+    (folder / name).write_bytes(gzip.compress(data) if compress else data)
+    return channel(folder)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "message"),
+    [
+        ("1,2,3\n0,abc,5\n", 2, 2, "not a number: 'abc'"),
+        ("1,2,3\n0,4,5\n1,2\n", 3, None, "record has 2 columns; expected 3"),
+        ("1,2,3\n\n0,4,5,6\n", 3, None, "record has 4 columns; expected 3"),
+        ("label,a,b\n1,2,3\n", 1, 1, "no header row"),
+        ("1,2,3\n,4,5\n", 2, 1, "label is missing"),
+        ("1,2,3\n0,,5\n", 2, 2, "value is missing"),
+    ],
+)
+def test_bad_csv_rows_name_file_line_and_column(tmp_path, text, line, column, message) -> None:
+    with pytest.raises(DataError, match=message) as caught:
+        read_channel(_write(tmp_path, "part.csv.gz", text, compress=True))
+    assert (caught.value.source, caught.value.line, caught.value.column) == (
+        "train/part.csv.gz",
+        line,
+        column,
+    )
+
+
+def test_missing_values_are_allowed_where_the_algorithm_handles_them(tmp_path) -> None:
+    dataset = read_channel(_write(tmp_path, "a.csv", "1,2,3\n0,,5\n"), allow_missing=True)
+    assert np.isnan(dataset.features[1, 0])
+
+
+def test_every_file_must_have_the_same_width(tmp_path) -> None:
+    folder = tmp_path / "train"
+    write_csv(folder / "a.csv", np.ones((2, 3)), np.ones(2))
+    write_csv(folder / "b.csv", np.ones((2, 4)), np.ones(2))
+    with pytest.raises(DataError, match="expected 4") as caught:
+        read_channel(channel(folder))
+    assert caught.value.source == "train/b.csv" and caught.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('{"features": [1, 2], "label": 1}\n{"features": [1], "label": 0}\n', 2, "1 features"),
+        ('{"features": [1, 2], "label": 1}\n{"features": [1, "x"], "label": 0}\n', 2, "'x'"),
+        ('{"features": [1, 2]}\n', 1, 'no "label"'),
+        ('{"features": [1, 2], "label": 1}\nnot json\n', 2, "not valid JSON"),
+    ],
+)
+def test_bad_jsonlines_name_file_and_line(tmp_path, text, line, message) -> None:
+    folder = tmp_path / "train"
+    folder.mkdir()
+    (folder / "d.jsonl").write_text(text)
+    with pytest.raises(DataError, match=message) as caught:
+        read_channel(channel(folder, "application/jsonlines"))
+    assert (caught.value.source, caught.value.line) == ("train/d.jsonl", line)
+
+
+def test_bad_libsvm_names_line_and_token(tmp_path) -> None:
+    folder = tmp_path / "train"
+    folder.mkdir()
+    (folder / "d.svm").write_text("1 0:1.5 2:3\n0 1:oops\n")
+    with pytest.raises(DataError, match="'1:oops'") as caught:
+        read_channel(channel(folder, "text/libsvm"), allow_sparse=True)
+    assert (caught.value.line, caught.value.column) == (2, 2)
+
+
+def test_an_empty_channel_is_an_error(tmp_path) -> None:
+    (tmp_path / "train").mkdir()
+    with pytest.raises(DataError, match="no files"):
+        read_channel(channel(tmp_path / "train"))
+    (tmp_path / "train" / "empty.csv").write_text("\n")
+    with pytest.raises(DataError, match="no records"):
+        read_channel(channel(tmp_path / "train"))
+
+
+def test_libsvm_is_refused_where_the_algorithm_needs_dense_data(tmp_path) -> None:
+    write_libsvm(tmp_path / "train" / "d.svm", np.ones((2, 2)), np.ones(2))
+    with pytest.raises(DataError, match="text/libsvm is not supported"):
+        read_channel(channel(tmp_path / "train", "text/libsvm"))
