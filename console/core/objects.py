@@ -18,6 +18,8 @@ from infra.storage.base import BUCKET_NAME
 def _browse_url(bucket: str = "", prefix: str = "") -> str:
     if not bucket:
         return reverse("objects")
+    if not prefix:
+        return reverse("objects-bucket", kwargs={"bucket": bucket})
     return reverse("objects-browse", kwargs={"bucket": bucket, "prefix": prefix})
 
 

@@ -50,7 +50,7 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
     sagemaker_operation = ""
 
     def get_context_data(self, **kwargs):
-        queryset = type(self).selector(user=self.request.user).order_by("-created_at", "-pk")
+        queryset = self.selector(user=self.request.user).order_by("-created_at", "-pk")
         status = self.request.GET.get("status", "")
         name = self.request.GET.get("name", "")
         if status and self.statuses:

@@ -1,0 +1,95 @@
+"""The REST API: authentication, access keys, resource lists and the OpenAPI schema."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from console.core.names import account_id_for, arn
+from console.transform.models import TransformJob
+
+pytestmark = pytest.mark.django_db
+
+RESOURCES = ["training-jobs", "tuning-jobs", "models", "endpoint-configs", "endpoints",
+             "transform-jobs", "labeling-jobs", "pipelines"]
+
+
+def bearer(key) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.access_key_id}:{key.secret_access_key}")
+    return client
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_unauthenticated_calls_get_no_data(resource):
+    response = APIClient().get(f"/api/v1/{resource}/")
+    assert response.status_code in (401, 403)
+    assert "results" not in response.json()
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_lists_start_empty_and_paginate(access_key, resource):
+    response = bearer(access_key).get(f"/api/v1/{resource}/")
+    assert response.status_code == 200
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_wrong_secret_is_401(access_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_key.access_key_id}:wrong")
+    assert client.get("/api/v1/models/").status_code == 401
+
+
+def test_users_see_only_their_own_resources_and_staff_see_all(user, other_user, access_key,
+                                                               django_user_model):
+    for owner, name in ((user, "mine"), (other_user, "theirs")):
+        TransformJob.objects.create(
+            owner=owner, name=name, model_name="m", status="InProgress",
+            arn=arn("transform-job", name, account_id=account_id_for(owner.pk)),
+        )
+    mine = bearer(access_key).get("/api/v1/transform-jobs/").json()
+    assert [job["name"] for job in mine["results"]] == ["mine"]
+    assert bearer(access_key).get("/api/v1/transform-jobs/theirs/").status_code == 404
+    assert bearer(access_key).get("/api/v1/transform-jobs/mine/").json()["status"] == "InProgress"
+
+    staff = django_user_model.objects.create_user(username="ops", password="x", is_staff=True)
+    client = APIClient()
+    client.force_authenticate(staff)
+    everyone = client.get("/api/v1/transform-jobs/?status=InProgress").json()
+    assert sorted(job["name"] for job in everyone["results"]) == ["mine", "theirs"]
+
+
+def test_access_keys_are_created_once_and_revoked(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    created = client.post("/api/v1/access-keys/", {"description": "ci"}, format="json")
+    assert created.status_code == 201
+    key_id, secret = created.json()["access_key_id"], created.json()["secret_access_key"]
+
+    listed = client.get("/api/v1/access-keys/").json()["results"]
+    assert [k["access_key_id"] for k in listed] == [key_id]
+    assert "secret_access_key" not in listed[0]
+
+    with_key = APIClient()
+    with_key.credentials(HTTP_AUTHORIZATION=f"Bearer {key_id}:{secret}")
+    assert with_key.get("/api/v1/models/").status_code == 200
+    assert client.delete(f"/api/v1/access-keys/{key_id}/").status_code == 200
+    assert with_key.get("/api/v1/models/").status_code == 401
+
+
+def test_too_long_description_names_the_field(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post("/api/v1/access-keys/", {"description": "x" * 201}, format="json")
+    assert response.status_code == 400
+    assert "description" in response.json()
+
+
+def test_openapi_schema_and_docs_are_served(user, client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/training-jobs/" in paths and "/api/v1/access-keys/" in paths
+    client.force_login(user)
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"swagger" in docs.content.lower()
