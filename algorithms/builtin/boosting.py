@@ -46,7 +46,8 @@ def check_labels(dataset: Dataset, *, objective: str, num_class: int, source: st
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"label {labels[row]!r} in record {row + 1} is not a class index (0 to {classes - 1})",
+            f"label {float(labels[row]):g} in record {row + 1} is not a class index "
+            f"(0 to {classes - 1})",
             source=source,
         )
 

@@ -170,7 +170,7 @@ def _check_labels(dataset: Dataset, hp: dict[str, Any], *, source: str) -> None:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"label {labels[row]!r} in record {row + 1} is not a class index "
+            f"label {float(labels[row]):g} in record {row + 1} is not a class index "
             f"(0 to {classes - 1}) for {hp['predictor_type']}",
             source=source,
         )

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from algorithms import Channel
+from algorithms import (
+    Channel,
+    Model,
+    TrainingResult,
+    load_model,
+    parse_hyperparameters,
+    resolve_image,
+)
 
 
 class RecordingReporter:
@@ -93,3 +100,43 @@ def multiclass_problem() -> tuple[np.ndarray, np.ndarray]:
     centres = np.array([[0, 0, 0], [6, 0, 0], [0, 6, 0]], dtype=float)
     labels = rng.integers(0, 3, size=360)
     return centres[labels] + rng.normal(size=(360, 3)), labels.astype(float)
+
+
+def train(
+    image: str,
+    hyperparameters: dict[str, str],
+    channels: dict[str, Channel],
+    model_dir: Path,
+    reporter: RecordingReporter | None = None,
+) -> tuple[TrainingResult, Model, RecordingReporter]:
+    """Parse the hyperparameters as the platform does, train, and load the saved model."""
+    algorithm = resolve_image(image)
+    reporter = reporter or RecordingReporter()
+    result = algorithm().train(
+        channels=channels,
+        hyperparameters=parse_hyperparameters(algorithm, hyperparameters),
+        model_dir=model_dir,
+        reporter=reporter,
+    )
+    return result, load_model(model_dir), reporter
+
+
+def invoke_every_type(model: Model, features: np.ndarray) -> dict[str, list]:
+    """Invoke with each content type (blank lines mixed in) and return per-record outputs.
+
+    Checks that line types answer one line per record and that every type agrees.
+    """
+    csv_body = "\r\n\n".join(",".join(repr(float(v)) for v in row) for row in features)
+    jsonl_body = "\n\n".join(json.dumps({"features": row.tolist()}) for row in features)
+    json_body = json.dumps({"instances": features.tolist()})
+    csv_lines = model.invoke(csv_body.encode(), "text/csv", "text/csv").decode()
+    jsonl = model.invoke(jsonl_body.encode(), "application/jsonlines", "application/jsonlines")
+    document = json.loads(model.invoke(json_body.encode(), "application/json", "application/json"))
+    assert csv_lines.endswith("\n") and csv_lines.count("\n") == len(features)
+    records = [json.loads(line) for line in jsonl.decode().splitlines()]
+    assert len(records) == len(features)
+    assert document["predictions"] == records
+    return {
+        "csv": [line.split(",") for line in csv_lines.splitlines()],
+        "records": records,
+    }
