@@ -5,6 +5,7 @@ Adding an algorithm: one module here calling ``@register("<image name>")``, one 
 
 from algorithms import script  # noqa: F401  (script mode: framework images)
 from algorithms.builtin import (  # noqa: F401
+    factorization_machines,
     kmeans,
     knn,
     lightgbm,
