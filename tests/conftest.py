@@ -100,3 +100,20 @@ def bucket(store) -> str:
     name = f"test-{uuid.uuid4().hex[:12]}"
     store.create_bucket(name)
     return name
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="ada", password="correct horse 9")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="grace", password="correct horse 9")
+
+
+@pytest.fixture
+def access_key(user):
+    from console.accounts.services import access_key_create
+
+    return access_key_create(user=user, description="tests")

@@ -6,23 +6,6 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from console.accounts.services import access_key_create
-
-
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(username="ada", password="correct horse 9")
-
-
-@pytest.fixture
-def other_user(django_user_model):
-    return django_user_model.objects.create_user(username="grace", password="correct horse 9")
-
-
-@pytest.fixture
-def access_key(user):
-    return access_key_create(user=user, description="tests")
-
 
 def sagemaker_client(url: str, key_id: str, secret: str, **config):
     return boto3.client(
