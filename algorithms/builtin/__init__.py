@@ -10,6 +10,7 @@ from algorithms.builtin import (  # noqa: F401
     knn,
     lightgbm,
     linear_learner,
+    mlp,
     pca,
     random_cut_forest,
     xgboost,
