@@ -19,7 +19,7 @@ from typing import Literal
 from distributed import Client, Event, Future, as_completed
 
 from batch.assemble import discard, part_uris, publish
-from batch.plan import DEFAULT_RANGE_BYTES, ObjectPlan, plan_transform, temp_prefix
+from batch.plan import ObjectPlan, plan_transform, temp_prefix
 from batch.predict import RangeFailure, RangeResult, RangeTask, run_range
 from batch.spec import TransformSpec
 from infra.storage.base import ObjectStore
@@ -111,14 +111,16 @@ def run_transform(
     client: Client,
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    range_bytes: int = DEFAULT_RANGE_BYTES,
+    range_bytes: int | None = None,
 ) -> TransformResult:
     """Transform every input object of ``spec`` with the model at ``model_uri``.
 
-    ``model_uri`` is a ``model.tar.gz`` in storage or a local model directory. Raises
-    ``batch.plan.InputError`` when the input matches nothing.
+    ``model_uri`` is a ``model.tar.gz`` in storage or a local model directory. ``range_bytes``
+    overrides the nominal range size (chosen from the input size and the cluster's workers).
+    Raises ``batch.plan.InputError`` when the input matches nothing.
     """
-    plans = plan_transform(spec, store, job_name=job_name, range_bytes=range_bytes)
+    workers = len(client.scheduler_info()["workers"])
+    plans = plan_transform(spec, store, job_name=job_name, range_bytes=range_bytes, workers=workers)
     run = _Run(spec, plans, job_name=job_name, store=store, client=client)
     try:
         return run.execute(

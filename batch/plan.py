@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from batch.spec import TransformSpec
 from infra.storage.base import ObjectInfo, ObjectStore, join_uri, parse_uri
 
-DEFAULT_RANGE_BYTES = 64 * 1024 * 1024
+# Ranges are sized so every worker gets several (load balance) but each stays large enough that
+# per-task overhead (scheduling, model lookup, one part object) is noise.
+MIN_RANGE_BYTES = 8 * 1024 * 1024
+MAX_RANGE_BYTES = 64 * 1024 * 1024
+RANGES_PER_WORKER = 4
 # How much to read around a nominal cut to find the next line end (grows for longer lines).
 BOUNDARY_WINDOW_BYTES = 64 * 1024
 TEMP_DIR = ".sagebrush-tmp"
@@ -62,11 +66,19 @@ def plan_transform(
     store: ObjectStore,
     *,
     job_name: str,
-    range_bytes: int = DEFAULT_RANGE_BYTES,
+    range_bytes: int | None = None,
+    workers: int = 1,
 ) -> list[ObjectPlan]:
-    """Every input object in key order, with its output URI and its ranges."""
+    """Every input object in key order, with its output URI and its ranges.
+
+    ``range_bytes`` is the nominal range size; None chooses one from the input size and
+    ``workers`` (see :func:`choose_range_bytes`).
+    """
+    inputs = list_inputs(spec, store, job_name=job_name)
+    if range_bytes is None:
+        range_bytes = choose_range_bytes(sum(item.size for item in inputs), workers=workers)
     plans = []
-    for index, item in enumerate(list_inputs(spec, store, job_name=job_name)):
+    for index, item in enumerate(inputs):
         splittable = spec.split_type == "Line" and spec.compression == "None"
         ranges = (
             find_ranges(store, item.uri, size=item.size, range_bytes=range_bytes)
@@ -84,6 +96,12 @@ def plan_transform(
             )
         )
     return plans
+
+
+def choose_range_bytes(total_bytes: int, *, workers: int) -> int:
+    """About RANGES_PER_WORKER ranges per worker, within [MIN_RANGE_BYTES, MAX_RANGE_BYTES]."""
+    share = total_bytes // max(1, workers * RANGES_PER_WORKER)
+    return min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, share))
 
 
 def list_inputs(spec: TransformSpec, store: ObjectStore, *, job_name: str) -> list[InputObject]:

@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from batch.plan import InputError, find_ranges, output_uri, part_uri, plan_transform
+from batch.plan import (
+    MAX_RANGE_BYTES,
+    MIN_RANGE_BYTES,
+    InputError,
+    choose_range_bytes,
+    find_ranges,
+    output_uri,
+    part_uri,
+    plan_transform,
+)
 from batch.spec import TransformSpec
 
 
@@ -135,3 +144,10 @@ def test_the_jobs_own_scratch_under_the_input_prefix_is_not_input(local_store, b
 def test_output_naming_adds_out_to_the_relative_path():
     assert output_uri("s3://o/p", "x/y.csv") == "s3://o/p/x/y.csv.out"
     assert output_uri("s3://o/p/", "y.csv") == "s3://o/p/y.csv.out"
+
+
+def test_range_size_gives_every_worker_several_ranges_within_bounds():
+    mib = 1024 * 1024
+    assert choose_range_bytes(400 * mib, workers=2) == 50 * mib
+    assert choose_range_bytes(10 * mib, workers=2) == MIN_RANGE_BYTES  # small: few ranges
+    assert choose_range_bytes(100_000 * mib, workers=2) == MAX_RANGE_BYTES
