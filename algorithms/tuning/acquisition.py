@@ -39,11 +39,9 @@ def _log1mexp(x: torch.Tensor) -> torch.Tensor:
 
 def log_h(z: torch.Tensor) -> torch.Tensor:
     """log(phi(z) + z Phi(z)), the log of EI for a unit-variance posterior, stable for all z."""
-    normal = torch.distributions.Normal(
-        torch.zeros((), dtype=z.dtype), torch.ones((), dtype=z.dtype)
-    )
     upper = z.clamp_min(-1.0)
-    direct = torch.log(normal.log_prob(upper).exp() + upper * normal.cdf(upper))
+    phi = torch.exp(-0.5 * upper * upper - _LOG_SQRT_2PI)
+    direct = torch.log(phi + upper * torch.special.ndtr(upper))
     # Below -1: phi(z) (1 - |z| Phi(z)/phi(z)), with Phi/phi = sqrt(pi/2) erfcx(-z/sqrt 2).
     lower = z.clamp(-1e6, -1.0)
     log_phi = -0.5 * lower * lower - _LOG_SQRT_2PI
