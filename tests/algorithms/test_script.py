@@ -307,3 +307,43 @@ def test_program_must_be_in_the_submitted_code(tmp_path: Path, train_channel) ->
 )
 def test_framework_images_resolve_to_script_mode(image: str) -> None:
     assert algorithms.resolve_image(image) is ScriptMode
+
+
+def test_handlers_in_the_training_script_serve_when_there_is_no_inference_py(
+    tmp_path: Path, train_channel: Channel
+) -> None:
+    # SageMaker's scikit-learn examples keep model_fn and friends in the entry script itself.
+    script = """
+    import json, os
+
+    def model_fn(model_dir):
+        with open(os.path.join(model_dir, "model.json")) as saved:
+            return json.load(saved)
+
+    def input_fn(body, content_type):
+        assert content_type == "application/json" and isinstance(body, str)
+        return json.loads(body)["values"]
+
+    def predict_fn(values, model):
+        return [value * model["factor"] for value in values]
+
+    def output_fn(prediction, accept):
+        return json.dumps({"scaled": prediction}), accept
+
+    if __name__ == "__main__":
+        with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as out:
+            json.dump({"factor": float(os.environ["SM_HP_FACTOR"])}, out)
+    """
+    tarball = pack(tmp_path, {"train.py": script})
+    model_dir = tmp_path / "model"
+    ScriptMode().train(
+        channels={"train": train_channel},
+        hyperparameters=sdk_hyperparameters(tarball, factor=2.5),
+        model_dir=model_dir,
+        reporter=RecordingReporter(),
+    )
+
+    model = algorithms.load_model(model_dir)
+    answer = model.invoke(b'{"values": [1, 2]}', "application/json", "application/json")
+
+    assert json.loads(answer) == {"scaled": [2.5, 5.0]}
