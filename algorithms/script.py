@@ -81,6 +81,8 @@ class ScriptSettings:
     user_hyperparameters: dict[str, Any]
     # The reserved ``sagemaker_*`` ones; never passed to the script as arguments.
     framework_parameters: dict[str, Any]
+    # The map as the job received it, every value a string: hyperparameters.json.
+    raw: dict[str, str]
 
     @classmethod
     def from_hyperparameters(cls, hyperparameters: Mapping[str, Any]) -> ScriptSettings:
@@ -96,6 +98,10 @@ class ScriptSettings:
             submit_directory=str(submit) if submit else None,
             user_hyperparameters=user,
             framework_parameters=framework,
+            raw={
+                name: value if isinstance(value, str) else json.dumps(value)
+                for name, value in hyperparameters.items()
+            },
         )
 
 
@@ -324,15 +330,7 @@ def _training_env(
 
 def _write_input_config(training_env: dict[str, Any], settings: ScriptSettings) -> None:
     config = Path(training_env["input_config_dir"])
-    # hyperparameters.json holds the map as SageMaker writes it: every value a string.
-    raw = {
-        name: value if isinstance(value, str) else json.dumps(value)
-        for name, value in {
-            **settings.framework_parameters,
-            **settings.user_hyperparameters,
-        }.items()
-    }
-    (config / "hyperparameters.json").write_text(json.dumps(raw))
+    (config / "hyperparameters.json").write_text(json.dumps(settings.raw))
     (config / "inputdataconfig.json").write_text(json.dumps(training_env["input_data_config"]))
     (config / "resourceconfig.json").write_text(json.dumps(training_env["resource_config"]))
 

@@ -181,7 +181,7 @@ def test_script_sees_the_training_toolkit_environment_and_arguments(
     assert training_env["job_name"] == "churn-1"
     assert training_env["additional_framework_parameters"]["sagemaker_region"] == "us-east-1"
     hyperparameters_json = work_dir / "input" / "config" / "hyperparameters.json"
-    assert json.loads(hyperparameters_json.read_text())["max_iter"] == "150"
+    assert json.loads(hyperparameters_json.read_text())["solver"] == '"lbfgs"'  # as sent
 
 
 def test_failing_script_reports_exit_code_and_stderr_tail(tmp_path: Path, train_channel):
