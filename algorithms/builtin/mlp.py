@@ -3,7 +3,8 @@
 Features (and a regressor's labels) are standardised with the train channel's statistics, which
 travel in the model file. ReLU hidden layers of ``hidden_sizes``, Adam, per-epoch ``train:loss``
 plus ``validation:loss`` and ``validation:accuracy`` or ``validation:rmse``. With a validation
-channel the epoch with the lowest validation loss is kept, and ``early_stopping_patience`` epochs
+channel the epoch with the lowest validation loss is kept (losses are on standardised labels;
+``validation:rmse`` is in the labels' own units), and ``early_stopping_patience`` epochs
 without improvement end training. Outputs ``predicted_label`` and ``score`` for classifiers
 (class-1 probability, or all class probabilities), ``score`` for regressors; a CSV line carries
 the label for classifiers and the score for regressors.
@@ -46,6 +47,7 @@ from algorithms.predictor import MatrixModel
 from algorithms.registry import register
 
 PREDICTOR_TYPES = ("binary_classifier", "multiclass_classifier", "regressor")
+_EVAL_ROWS = 8192
 
 
 @register("mlp")
@@ -291,7 +293,13 @@ class Task:
         network.eval()
         with torch.inference_mode():
             features = scaling.features(dataset.features)
-            outputs = network(feature_batch(features, slice(None), device))
+            # In slices, so that a large validation channel never needs one huge activation.
+            outputs = torch.cat(
+                [
+                    network(feature_batch(features, slice(start, start + _EVAL_ROWS), device))
+                    for start in range(0, dataset.rows, _EVAL_ROWS)
+                ]
+            )
             targets = self.targets(scaling.labels(dataset.labels), device)
             metrics = {"validation:loss": self.loss(outputs, targets).item()}
             if self.regressor:
