@@ -95,6 +95,54 @@ def pack_batches(
         yield batch
 
 
+@dataclass
+class Body:
+    """A run of whole lines sent as one request, blank lines included (the model skips them)."""
+
+    first_line: int
+    data: bytes
+
+
+def iter_bodies(
+    reader: BinaryIO, *, max_payload_bytes: int, counter: LineCounter | None = None
+) -> Iterator[Body]:
+    """MultiRecord bodies cut at the last line end that fits, without touching lines one by one.
+
+    The fast path when records pass through untouched: the cost is a few C-level scans of each
+    byte (``rfind``, ``count``), not a Python step per line. CRLF becomes LF and a missing final
+    newline is added, so bodies are exactly what :func:`iter_records` + :func:`pack_batches`
+    would send, except that blank lines stay in (the model does not count them as records) and
+    keep the line numbers of the model's errors equal to the object's.
+    """
+    counter = counter if counter is not None else LineCounter()
+    line = 1
+    pending = b""
+    while True:
+        chunk = reader.read(max_payload_bytes - len(pending))
+        data = pending + chunk
+        if not chunk:  # end of the range: what is left is its last line
+            if data:
+                counter.lines = line - 1 + data.count(b"\n") + (not data.endswith(b"\n"))
+                yield Body(line, _normalized(data if data.endswith(b"\n") else data + b"\n"))
+            else:
+                counter.lines = line - 1
+            return
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) >= max_payload_bytes:
+                raise RecordTooLarge(line=line, size=len(data), limit=max_payload_bytes)
+            pending = data
+            continue
+        body, pending = data[:cut], data[cut:]
+        yield Body(line, _normalized(body))
+        line += body.count(b"\n")
+        counter.lines = line - 1
+
+
+def _normalized(body: bytes) -> bytes:
+    return body.replace(b"\r\n", b"\n") if b"\r" in body else body
+
+
 def read_whole(reader: BinaryIO, *, max_payload_bytes: int) -> bytes:
     """Read an unsplit object (SplitType=None) as one body, refusing one over the payload limit.
 

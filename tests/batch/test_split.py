@@ -7,6 +7,7 @@ import pytest
 from batch.split import (
     LineCounter,
     RecordTooLarge,
+    iter_bodies,
     iter_records,
     pack_batches,
     read_whole,
@@ -81,3 +82,38 @@ def test_an_unsplit_object_over_the_payload_is_refused_without_reading_it_all():
         read_whole(reader, max_payload_bytes=100)
     assert reader.tell() == 101
     assert read_whole(io.BytesIO(b"abc"), max_payload_bytes=3) == b"abc"
+
+
+def bodies(data: bytes, limit: int) -> tuple[list[tuple[int, bytes]], int]:
+    counter = LineCounter()
+    found = iter_bodies(io.BytesIO(data), max_payload_bytes=limit, counter=counter)
+    return [(body.first_line, body.data) for body in found], counter.lines
+
+
+def test_fast_bodies_cut_on_line_ends_and_number_their_first_line():
+    data = b"aa\nbb\r\n\ncc\ndd"
+    assert bodies(data, 8) == ([(1, b"aa\nbb\n\n"), (4, b"cc\n"), (5, b"dd\n")], 5)
+    assert bodies(data, 100) == ([(1, b"aa\nbb\n\ncc\n"), (5, b"dd\n")], 5)
+    assert bodies(b"", 8) == ([], 0)
+    assert bodies(b"aa\n", 8) == ([(1, b"aa\n")], 1)
+
+
+def test_fast_bodies_send_the_same_records_as_the_line_by_line_path():
+    data = b"".join(b"%d,%d%s" % (n, n * n, b"\r\n" if n % 3 else b"\n\n") for n in range(500))
+    for limit in (20, 64, 1000):
+        fast = b"".join(body for _, body in bodies(data, limit)[0])
+        slow = b"".join(
+            batch.body()
+            for batch in pack_batches(
+                iter_records(io.BytesIO(data)), max_payload_bytes=limit, single_record=False
+            )
+        )
+        assert [line for line in fast.split(b"\n") if line] == slow.split(b"\n")[:-1]
+        assert all(len(body) <= limit for _, body in bodies(data, limit)[0])
+        assert bodies(data, limit)[1] == records(data)[1]
+
+
+def test_fast_bodies_refuse_a_line_over_the_payload_naming_it():
+    with pytest.raises(RecordTooLarge) as error:
+        list(iter_bodies(io.BytesIO(b"ok\nok\n" + b"x" * 30 + b"\n"), max_payload_bytes=10))
+    assert error.value.line == 3

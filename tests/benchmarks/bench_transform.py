@@ -1,0 +1,168 @@
+"""Batch-transform throughput: the Dask engine against one process and against predict alone.
+
+Run on demand (the suite does not): ``.venv/bin/python -m tests.benchmarks.bench_transform``.
+It scores a 1,000,000-line, 20-feature CSV with a LightGBM built-in model (single-threaded, so
+a worker is a core) three ways and prints lines/s for each:
+
+  (a) the engine on a two-worker LocalCluster, local-directory storage;
+  (b) one process streaming read -> predict -> write with the same payload size;
+  (c) ``Model.invoke`` alone on request bodies already in memory: the compute limit per core.
+
+Goals: (a) >= 1.6 x (b); (a) >= 70 % of 2 x (c); peak worker RSS <= 500 MB with ``--big``
+(a ~2 GB input), which shows that memory does not grow with the object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from algorithms import Channel, load_model, parse_hyperparameters, resolve_image
+from algorithms.artifacts import pack_model
+from batch.engine import run_transform
+from batch.spec import TransformSpec
+from batch.split import iter_bodies
+from infra.dask import dask_client
+from infra.storage.local import LocalObjectStore
+
+FEATURES = 20
+PAYLOAD_MB = 6
+BLOCK_LINES = 50_000  # unique rows, repeated to reach the target size (scoring cost is the same)
+
+
+class _QuietReporter:
+    def metric(self, name, value, *, step=None) -> None:
+        pass
+
+    def log(self, message) -> None:
+        pass
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def train_model(root: Path) -> Path:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(20_000, FEATURES))
+    labels = (features[:, :5].sum(axis=1) + rng.normal(size=20_000) > 0).astype(int)
+    (root / "train").mkdir()
+    np.savetxt(root / "train/train.csv", np.column_stack([labels, features]), delimiter=",")
+    algorithm = resolve_image("lightgbm")
+    hyperparameters = parse_hyperparameters(
+        algorithm, {"objective": "binary", "num_boost_round": "100", "num_threads": "1"}
+    )
+    algorithm().train(
+        channels={"train": Channel("train", root / "train")},
+        hyperparameters=hyperparameters,
+        model_dir=root / "model",
+        reporter=_QuietReporter(),
+    )
+    return root / "model"
+
+
+def write_input(path: Path, lines: int) -> int:
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(BLOCK_LINES, FEATURES))
+    block = "".join(",".join(f"{value:.4f}" for value in row) + "\n" for row in rows).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as file:
+        for _ in range(lines // BLOCK_LINES):
+            file.write(block)
+    return path.stat().st_size
+
+
+def engine(store, model_uri: str, *, lines: int, job: str) -> tuple[float, list[int]]:
+    """(a): lines/s of the engine on two workers, and each worker's peak RSS in MB."""
+    spec = TransformSpec(
+        input_uri=f"s3://bench/{job}/",
+        output_path=f"s3://bench/out-{job}/",
+        split_type="Line",
+        assemble_with="Line",
+        max_payload_mb=PAYLOAD_MB,
+    )
+    warmup = TransformSpec(
+        input_uri="s3://bench/warmup/", output_path="s3://bench/out-warmup/", split_type="Line"
+    )
+    with dask_client(n_workers=2) as client:
+        # Load the model on both workers first: (b) and (c) do not time it either.
+        for n in range(2):
+            store.write_bytes(f"s3://bench/warmup/{n}.csv", b"0.0," * (FEATURES - 1) + b"0.0\n")
+        run_transform(
+            warmup,
+            job_name="warmup",
+            model_uri=model_uri,
+            store=store,
+            client=client,
+            range_bytes=1,
+        )
+        started = time.perf_counter()
+        result = run_transform(spec, job_name=job, model_uri=model_uri, store=store, client=client)
+        elapsed = time.perf_counter() - started
+        assert result.status == "Completed", result.failure_reason
+        assert result.records == lines
+        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    return lines / elapsed, list(peaks.values())
+
+
+def single_process(model, source: Path, target: Path, *, lines: int) -> float:
+    """(b): one process streaming read -> predict -> write, MaxPayloadInMB-sized bodies."""
+    started = time.perf_counter()
+    with source.open("rb") as reader, target.open("wb") as writer:
+        for body in iter_bodies(reader, max_payload_bytes=PAYLOAD_MB << 20):
+            writer.write(model.invoke(body.data, "text/csv", "text/csv"))
+    return lines / (time.perf_counter() - started)
+
+
+def predict_only(model, source: Path) -> float:
+    """(c): invoke alone, on bodies already in memory (one core)."""
+    with source.open("rb") as reader:
+        bodies = [body.data for body in iter_bodies(reader, max_payload_bytes=PAYLOAD_MB << 20)]
+    lines = sum(body.count(b"\n") for body in bodies)
+    started = time.perf_counter()
+    for body in bodies:
+        model.invoke(body, "text/csv", "text/csv")
+    return lines / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--big", action="store_true", help="also run (a) on a ~2 GB input")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sagebrush-bench-") as scratch:
+        root = Path(scratch)
+        store = LocalObjectStore(root / "objects")
+        store.create_bucket("bench")
+        model_dir = train_model(root)
+        model_uri = "s3://bench/model/model.tar.gz"
+        store.upload_file(str(pack_model(model_dir, root / "model.tar.gz")), model_uri)
+        model = load_model(model_dir)
+
+        source = root / "objects/bench/input/data.csv"
+        size = write_input(source, args.lines)
+        print(f"input: {args.lines:,} lines, {FEATURES} features, {size / 1e6:.0f} MB")
+        c = predict_only(model, source)
+        b = single_process(model, source, root / "single.out", lines=args.lines)
+        a, peaks = engine(store, model_uri, lines=args.lines, job="input")
+        print(f"(a) engine, 2 workers:          {a:>12,.0f} lines/s")
+        print(f"(b) single process streaming:   {b:>12,.0f} lines/s")
+        print(f"(c) predict alone, one core:    {c:>12,.0f} lines/s")
+        print(f"(a)/(b) = {a / b:.2f}   (goal >= 1.6)")
+        print(f"(a)/(2 x c) = {a / (2 * c):.0%}   (goal >= 70 %)")
+        print(f"peak worker RSS: {', '.join(f'{p} MB' for p in peaks)}")
+        if args.big:
+            big_lines = 2_000_000_000 // (size // args.lines) // BLOCK_LINES * BLOCK_LINES
+            big_size = write_input(root / "objects/bench/big/data.csv", big_lines)
+            a_big, big_peaks = engine(store, model_uri, lines=big_lines, job="big")
+            print(f"--big: {big_lines:,} lines, {big_size / 1e9:.1f} GB")
+            print(f"(a) engine, 2 workers:          {a_big:>12,.0f} lines/s")
+            print(f"peak worker RSS: {', '.join(f'{p} MB' for p in big_peaks)}  (goal <= 500 MB)")
+
+
+if __name__ == "__main__":
+    main()
