@@ -7,23 +7,17 @@ offer script mode only to users you would give a shell on the training machines.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import queue
 import shutil
 import signal
-import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
-import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
 from algorithms.base import (
     Algorithm,
@@ -37,20 +31,14 @@ from algorithms.base import (
 )
 from algorithms.inference import MODEL_CODE_DIR, ScriptModel
 from algorithms.manifest import write_manifest
+from algorithms.process import STOP_GRACE_SECONDS, supervise
 from algorithms.registry import register
 
 PROGRAM = "sagemaker_program"
 SUBMIT_DIRECTORY = "sagemaker_submit_directory"
 RESERVED_PREFIX = "sagemaker_"
 CURRENT_HOST = "algo-1"
-# SageMaker's: StopTrainingJob sends SIGTERM and allows 120 s to save before killing.
-STOP_GRACE_SECONDS = 120.0
 FAILURE_REASON_LIMIT = 1024
-STDERR_TAIL_LINES = 20
-_POLL_SECONDS = 0.1
-_STOP_CHECK_SECONDS = 0.5
-# After the script exits, how long its leftover children may keep the log pipes open.
-_DRAIN_SECONDS = 2.0
 
 
 class ScriptError(AlgorithmError):
@@ -218,15 +206,15 @@ def run_script(
     if job_name:
         env["TRAINING_JOB_NAME"] = job_name
     reporter.log(f"Invoking script with: {' '.join(command[1:])}")
-    exit_code, stopped, stderr_tail = _supervise(
+    outcome = supervise(
         command, cwd=run_dir, env=env, reporter=reporter, stop_grace_seconds=stop_grace_seconds
     )
-    if exit_code != 0 and not stopped:
+    if outcome.exit_code != 0 and not outcome.stopped:
         raise ScriptError(
             settings.program,
-            exit_code=exit_code,
+            exit_code=outcome.exit_code,
             failure_reason=_failure_reason(Path(training_env["output_dir"])),
-            stderr_tail=stderr_tail,
+            stderr_tail=outcome.stderr_tail,
         )
     # The code travels inside the model so that it is servable on its own, as in SageMaker's
     # framework images (``code/inference.py`` in model.tar.gz).
@@ -242,7 +230,7 @@ def run_script(
         libraries=("scikit-learn", "torch"),
         details={"program": settings.program},
     )
-    return TrainingResult(stopped_early=stopped)
+    return TrainingResult(stopped_early=outcome.stopped)
 
 
 def _stage_code(code: Path, destination: Path) -> Path:
@@ -368,88 +356,6 @@ def _env_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _supervise(
-    command: list[str],
-    *,
-    cwd: Path,
-    env: dict[str, str],
-    reporter: Reporter,
-    stop_grace_seconds: float,
-) -> tuple[int, bool, list[str]]:
-    """Run ``command``, logging each output line; returns (exit code, stopped, stderr tail)."""
-    lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
-    stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
-    # A session of its own, so that stopping reaches the processes the script started too.
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        start_new_session=True,
-    )
-    readers = [
-        threading.Thread(target=_pump, args=(stream, name, lines), daemon=True)
-        for stream, name in ((process.stdout, "stdout"), (process.stderr, "stderr"))
-    ]
-    for reader in readers:
-        reader.start()
-    open_streams, stopped = len(readers), False
-    next_stop_check, kill_at, drain_until = 0.0, None, None
-    try:
-        while open_streams:
-            try:
-                stream, line = lines.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                pass
-            else:
-                if line is None:
-                    open_streams -= 1
-                    continue
-                if stream == "stderr":
-                    stderr_tail.append(line)
-                reporter.log(line)
-            now = time.monotonic()
-            if process.poll() is not None:
-                drain_until = drain_until or now + _DRAIN_SECONDS
-                if now >= drain_until:
-                    break  # children the script left behind hold the pipes open
-            elif kill_at is not None and now >= kill_at:
-                _signal_group(process, signal.SIGKILL)
-                kill_at = now + stop_grace_seconds
-            elif not stopped and now >= next_stop_check:
-                next_stop_check = now + _STOP_CHECK_SECONDS
-                if reporter.should_stop():
-                    reporter.log("Stop requested: sending SIGTERM to the training script")
-                    stopped = True
-                    _signal_group(process, signal.SIGTERM)
-                    kill_at = now + stop_grace_seconds
-        exit_code = process.wait()
-    finally:
-        # Whatever happens here, nothing the script started outlives the job.
-        _signal_group(process, signal.SIGKILL)
-        process.wait()
-        for reader in readers:
-            reader.join(timeout=_DRAIN_SECONDS)
-    return exit_code, stopped, list(stderr_tail)
-
-
-def _pump(stream: IO[str], name: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
-    with stream:
-        for line in stream:
-            lines.put((name, line.rstrip("\r\n")))
-    lines.put((name, None))
-
-
-def _signal_group(process: subprocess.Popen[str], signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is already gone
-        os.killpg(process.pid, signum)
 
 
 def _failure_reason(output_dir: Path) -> str | None:
