@@ -140,11 +140,13 @@ class ScriptMode(Algorithm):
         settings = ScriptSettings.from_hyperparameters(hyperparameters)
         if settings.submit_directory is None:
             raise HyperparameterError(SUBMIT_DIRECTORY, "is required in script mode")
+        # The training flow downloads an s3:// submit directory and passes the local copy.
         code = Path(settings.submit_directory.removeprefix("file://"))
         if not code.exists():
             raise HyperparameterError(
                 SUBMIT_DIRECTORY,
-                f"must be a local .tar.gz or directory when training starts (got {code})",
+                "must be a local .tar.gz or directory when training starts "
+                f"(got {settings.submit_directory!r})",
             )
         with tempfile.TemporaryDirectory(prefix="sagebrush-script-") as work_dir:
             return run_script(
@@ -175,7 +177,7 @@ def run_script(
 ) -> TrainingResult:
     """Run the user's script to completion or until ``reporter.should_stop()``.
 
-    ``work_dir`` receives the toolkit's ``input/config`` files, the run's copy of the code and
+    ``work_dir`` (empty) receives the toolkit's ``input/config`` files, the run's code and
     ``output/`` (``output/data`` is what SageMaker uploads as ``output.tar.gz``). ``environment``
     is the job's ``Environment`` map. Raises :class:`ScriptError` when the script fails.
     """
