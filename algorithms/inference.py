@@ -55,6 +55,9 @@ class ScriptModel(Model):
         return cls(model=model_fn(str(model_dir)), handlers=handlers)
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
+        # As the inference toolkit: no preference means its default Accept, JSON.
+        if not accept or accept.strip() == "*/*":
+            accept = JSON
         media_type, _ = split_content_type(content_type)
         data: bytes | str = body.decode("utf-8") if media_type in _TEXT_TYPES else body
         if self._transform_fn is not None:
@@ -62,7 +65,7 @@ class ScriptModel(Model):
         else:
             features = self._input_fn(data, content_type)
             prediction = self._predict_fn(features, self.model)
-            result = self._output_fn(prediction, accept or content_type)
+            result = self._output_fn(prediction, accept)
         return _as_bytes(result)
 
 

@@ -137,6 +137,11 @@ def test_sklearn_script_trains_logs_metrics_and_serves(tmp_path: Path, train_cha
         0.0,
         1.0,
     ]
+    lines_body = b"".join(json.dumps(row).encode() + b"\n" for row in rows.tolist())
+    answer = model.invoke(lines_body, "application/jsonlines", "application/jsonlines")
+    assert answer == b"1.0\n0.0\n1.0\n"
+    # No preference answers in the inference toolkit's default, JSON.
+    assert json.loads(model.invoke(csv_body, "text/csv", "*/*")) == [1.0, 0.0, 1.0]
 
 
 def test_script_sees_the_training_toolkit_environment_and_arguments(
