@@ -128,6 +128,9 @@ class ScriptMode(Algorithm):
         ),
     )
     training_content_types: ClassVar[tuple[str, ...]] = ()  # any: the script reads its channels
+    # The user's own hyperparameters are the script's business: they reach train() undeclared,
+    # as the strings the job was given (see ScriptSettings).
+    accepts_undeclared_hyperparameters: ClassVar[bool] = True
 
     def train(
         self,
