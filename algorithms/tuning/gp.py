@@ -1,10 +1,11 @@
 """The Gaussian-process surrogate of Bayesian tuning: output warping, MAP fit, and the posterior.
 
-- Outputs are standardised, passed through a Yeo-Johnson power transform fitted by maximum
-  likelihood (as HEBO does), and standardised again. Objective values of real tuning problems are
-  skewed with heavy tails (log-losses that blow up, Rosenbrock-like valleys); the transform keeps
-  one bad trial from flattening the model everywhere else, while staying smooth and monotone, so
-  the ordering of trials and the local shape near the best ones are kept.
+- Outputs are shifted to the incumbent and scaled by their median, passed through a Yeo-Johnson
+  power transform fitted by maximum likelihood (as HEBO does), and standardised. Objective
+  values of real tuning problems are skewed with heavy tails (log-losses that blow up,
+  Rosenbrock-like valleys); the transform keeps one bad trial from flattening the model
+  everywhere else, while staying smooth and monotone, so the ordering of trials and the local
+  shape near the best ones are kept. (Yeo-Johnson on plain z-scores barely moves such a tail.)
 - The model is a GPyTorch exact GP: constant mean, Matérn-5/2 ARD kernel in a scale kernel,
   Gaussian likelihood. Priors follow current BoTorch practice (Hvarfner et al., 2024): a log-normal
   lengthscale prior whose median grows with sqrt(d), so that a model with few points starts smooth
@@ -40,11 +41,18 @@ def device() -> torch.device:
 
 
 def warp_outputs(y: np.ndarray) -> np.ndarray:
-    """Standardise, Yeo-Johnson transform, and standardise again (minimisation keeps its order)."""
+    """Shift to the best value, scale robustly, Yeo-Johnson transform, standardise.
+
+    ``y`` is minimised. After ``(y - min) / median(y - min)`` the bulk of the values sits near 1
+    and an outlier stays far out, so the fitted power transform (near a log) pulls the tail in
+    while keeping resolution next to the incumbent, where expected improvement is decided.
+    """
     y = np.asarray(y, dtype=float)
     if y.size < 2 or np.ptp(y) == 0:
         return np.zeros_like(y)
-    z = (y - y.mean()) / y.std()
+    shifted = y - y.min()
+    scale = np.median(shifted)
+    z = shifted / (scale if scale > 0 else shifted.max())
     if y.size >= 4:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -53,7 +61,7 @@ def warp_outputs(y: np.ndarray) -> np.ndarray:
                 if np.all(np.isfinite(transformed)) and np.ptp(transformed) > 0:
                     z = transformed
             except (ValueError, FloatingPointError, OverflowError):
-                pass  # keep the standardised values: the transform is an improvement, not a need
+                pass  # keep the linear values: the transform is an improvement, not a need
     return (z - z.mean()) / z.std()
 
 
