@@ -92,8 +92,9 @@ class _ExactGP(gpytorch.models.ExactGP):
             base.lengthscale_prior.mode.item() if hasattr(base.lengthscale_prior, "mode") else 1.0
         )
         base.lengthscale = torch.full_like(base.lengthscale, mode)
-        self.covar_module.outputscale = torch.tensor(1.0, dtype=DTYPE)
-        self.likelihood.noise = torch.tensor(max(math.exp(-5.0), 2 * NOISE_FLOOR), dtype=DTYPE)
+        on = {"dtype": DTYPE, "device": base.lengthscale.device}
+        self.covar_module.outputscale = torch.tensor(1.0, **on)
+        self.likelihood.noise = torch.tensor(max(math.exp(-5.0), 2 * NOISE_FLOOR), **on)
         self.mean_module.constant.data.zero_()
 
     def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
@@ -195,7 +196,8 @@ class Posterior:
 def _robust_cholesky(k: torch.Tensor) -> torch.Tensor:
     jitter = 0.0
     for _ in range(6):
-        chol, info = torch.linalg.cholesky_ex(k + jitter * torch.eye(len(k), dtype=k.dtype))
+        eye = torch.eye(len(k), dtype=k.dtype, device=k.device)
+        chol, info = torch.linalg.cholesky_ex(k + jitter * eye)
         if info.item() == 0:
             return chol
         jitter = 1e-8 if jitter == 0.0 else jitter * 10
