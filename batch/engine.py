@@ -6,6 +6,11 @@ after a stop is seen nothing more is published. A range whose worker dies is rer
 another worker; its part key is deterministic and written atomically, so reruns never duplicate.
 An object with a failed range gets no ``.out``; its other ranges still finish (their line counts
 number the failing line within the object) and their parts are deleted.
+
+TransformResources.InstanceCount sizes the job's own cluster (``infra.dask.dask_client``); on a
+shared cluster every worker takes ranges. Each worker runs one range at a time, so
+MaxConcurrentTransforms (validated by the spec) does not add threads; Environment is for
+containers and has no effect on the in-process built-ins.
 """
 
 from __future__ import annotations
@@ -170,14 +175,14 @@ class _Run:
         try:
             while not pending.is_empty():
                 if should_stop():
-                    stop_event.set()
-                    _wait_quietly(futures, timeout=STOP_GRACE_SECONDS)
-                    return self._stopped()
+                    return self._stop(stop_event, futures)
                 if not pending.has_ready():
                     time.sleep(POLL_SECONDS)
                     continue
                 for future in pending.next_batch(block=False):
                     self._record(future)
+                    if should_stop():  # checked between completions: publish nothing more
+                        return self._stop(stop_event, futures)
                 progress(self._progress())
         finally:
             self.client.cancel(futures)
@@ -269,6 +274,12 @@ class _Run:
             bytes_done=sum(o.bytes_in for o in self.objects),
             bytes_total=sum(p.size for p in self.plans),
         )
+
+    def _stop(self, stop_event: Event, futures: list[Future]) -> TransformResult:
+        """Tell running ranges to give up, and wait for them so no part is written after."""
+        stop_event.set()
+        _wait_quietly(futures, timeout=STOP_GRACE_SECONDS)
+        return self._stopped()
 
     def _stopped(self) -> TransformResult:
         for status in self.objects:
