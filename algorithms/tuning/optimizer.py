@@ -5,9 +5,25 @@ observed), so it never suggests a configuration that is running, done or failed,
 ``MaxNumberOfTrainingJobs``. Objective values are given in the user's sense (``Maximize`` or
 ``Minimize``); internally everything is minimised. Failed trials are remembered only so that they
 are not retried: they carry no value, and imputing one would bias the model toward or away from
-configurations that fail for unrelated reasons (a lost instance, a full disk).
+configurations that fail for unrelated reasons (a lost instance, a full disk). The same seed and
+the same sequence of calls give the same suggestions.
 
-The same seed and the same sequence of calls give the same suggestions.
+The Bayesian design, and why (each piece lives in the module named):
+
+- ``space``: every parameter maps to [0, 1] on its scale (log, reverse-log, integers by cells,
+  categoricals one-hot), so one isotropic prior and one optimiser serve every space.
+- ``strategies``: the first ``clamp(d + 1, 5, 10)`` trials come from a scrambled Sobol design
+  (``d`` = encoded dimensions): enough points for the GP's lengthscales to mean something, few
+  enough that a 50-trial budget is mostly model-guided. Then, per batch: fit, and choose points
+  one at a time against a posterior conditioned on every running or already-chosen point at its
+  posterior mean (kriging believer), which spreads parallel suggestions deterministically.
+- ``gp``: GPyTorch exact GP, Matérn-5/2 ARD, dimension-scaled log-normal lengthscale prior,
+  LogNormal(-4, 1) noise prior, outputs warped (shift, robust scale, Yeo-Johnson, standardise)
+  to tame heavy tails; MAP by L-BFGS-B, warm-started from the previous fit, float64, on the GPU
+  when there is one.
+- ``acquisition``: LogEI (numerically stable log expected improvement), maximised from Sobol
+  and near-incumbent candidates by batched L-BFGS-B in the relaxed cube, then projected exactly
+  (round integers, argmax one-hots) and deduplicated against everything tried or running.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from scipy.stats import qmc
 
 from algorithms.tuning.acquisition import maximise_log_ei
 from algorithms.tuning.gp import DTYPE, GaussianProcess, warp_outputs
-from algorithms.tuning.space import SearchSpace
+from algorithms.tuning.space import CategoricalParameter, SearchSpace
 
 Key = tuple[str, ...]
 MAX_ENUMERATED = 100_000  # finite spaces this small are enumerated once random draws keep colliding
@@ -67,7 +67,7 @@ class RandomStrategy:
             return []
         values = [
             p.values
-            if hasattr(p, "values")
+            if isinstance(p, CategoricalParameter)
             else [str(v) for v in range(int(p.low), int(p.high) + 1)]
             for p in self.space.parameters
         ]
