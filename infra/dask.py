@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dask
 from distributed import Client, LocalCluster
 
 from infra.config import settings
@@ -26,6 +27,7 @@ def dask_client(*, n_workers: int) -> Iterator[Client]:
     # One thread per process: the built-in models hold the GIL while parsing, so processes
     # (not threads) give parallelism, and a crashing model takes down only its own worker.
     with (
+        dask.config.set({_WORKER_ENVIRON: _worker_environ()}),
         LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
@@ -35,6 +37,23 @@ def dask_client(*, n_workers: int) -> Iterator[Client]:
         Client(cluster) as client,
     ):
         yield client
+
+
+_WORKER_ENVIRON = "distributed.nanny.pre-spawn-environ"
+
+
+def _worker_environ() -> dict[str, object]:
+    """Dask's worker environment without MALLOC_TRIM_THRESHOLD_.
+
+    Setting it freezes glibc's mmap threshold, so every large buffer a scoring call allocates
+    (request bodies, parsed frames) is a fresh mmap: measured on LightGBM CSV scoring, 5x the page
+    faults and 22 % more CPU per line. Memory stays bounded by the engine's design instead.
+    """
+    import distributed  # noqa: F401  (loads the defaults this reads)
+
+    environ = dict(dask.config.get(_WORKER_ENVIRON, default={}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return environ
 
 
 def dashboard_link(client: Client) -> str | None:
