@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from console.accounts import api as accounts_api
@@ -26,14 +27,12 @@ from console.tuning import api as tuning_api
 from console.tuning import views as tuning_views
 
 
+@csrf_exempt  # the SageMaker API authenticates by signature, not by cookie
 def root(request):
     """``POST /`` with X-Amz-Target is the SageMaker API; anything else is the console home."""
     if is_sagemaker_request(request):
         return sagemaker_api(request)
     return views.home(request)
-
-
-root.csrf_exempt = True  # the SageMaker API authenticates by signature, not by cookie
 
 
 def resource_api(prefix: str, list_view, detail_view):

@@ -8,14 +8,13 @@ from django.db import connection
 from django.shortcuts import render
 from django.views.generic import TemplateView
 
+from console.core.context_processors import NAVIGATION
 from infra.config import settings
 from infra.health import Health, stack_health
 
 
 @login_required
 def home(request):
-    from console.core.context_processors import NAVIGATION
-
     return render(request, "core/home.html", {"sections": NAVIGATION[:7]})
 
 

@@ -6,18 +6,20 @@ from console.sagemaker.listing import list_page, page_response
 from console.sagemaker.operations import operation
 
 
+def _with_creation_filters(params: dict) -> dict:
+    """Pipeline lists say CreatedAfter/CreatedBefore where other lists say CreationTime*."""
+    renamed = {"CreatedAfter": "CreationTimeAfter", "CreatedBefore": "CreationTimeBefore"}
+    return {renamed.get(key, key): value for key, value in params.items()}
+
+
 @operation("ListPipelines")
 def list_pipelines(*, user, params: dict) -> dict:
     pipelines = pipeline_list(user=user)
     if prefix := params.get("PipelineNamePrefix"):
         pipelines = pipelines.filter(name__startswith=prefix)
-    renamed = {
-        "CreationTimeAfter": params.get("CreatedAfter"),
-        "CreationTimeBefore": params.get("CreatedBefore"),
-    }
     items, token = list_page(
         pipelines,
-        {**params, **{k: v for k, v in renamed.items() if v is not None}},
+        _with_creation_filters(params),
         summary=lambda pipeline: {
             "PipelineArn": pipeline.arn,
             "PipelineName": pipeline.name,
@@ -36,13 +38,9 @@ def list_pipeline_executions(*, user, params: dict) -> dict:
     pipeline = pipeline_get(user=user, name=name)
     if pipeline is None:
         raise NotFound("Pipeline", name)
-    renamed = {
-        "CreationTimeAfter": params.get("CreatedAfter"),
-        "CreationTimeBefore": params.get("CreatedBefore"),
-    }
     items, token = list_page(
         pipeline_execution_list(user=user, pipeline=pipeline),
-        {**params, **{k: v for k, v in renamed.items() if v is not None}},
+        _with_creation_filters(params),
         summary=lambda execution: {
             "PipelineExecutionArn": execution.arn,
             "StartTime": execution.created_at,

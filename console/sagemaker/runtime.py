@@ -12,7 +12,7 @@ from console.core.names import account_id_for
 from console.endpoints.selectors import endpoint_list
 from console.sagemaker.auth import authenticate
 from console.sagemaker.errors import AwsError
-from console.sagemaker.views import _read_body
+from console.sagemaker.views import read_body
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456: InvokeEndpoint's documented maximum
 
@@ -37,7 +37,7 @@ def invoke_endpoint(request: HttpRequest, endpoint_name: str) -> HttpResponse:
             request_id=request_id,
         )
     try:
-        body = _read_body(request)
+        body = read_body(request)
         if len(body) > MAX_PAYLOAD_BYTES:
             # As the real service: a plain 413 that boto3 reports with code "413".
             return HttpResponse(

@@ -60,7 +60,7 @@ def aws_error(error: AwsError, *, request_id: str) -> HttpResponse:
     return response
 
 
-def _read_body(request: HttpRequest) -> bytes:
+def read_body(request: HttpRequest) -> bytes:
     try:
         return request.body
     except RequestDataTooBig:
@@ -72,18 +72,15 @@ def _read_body(request: HttpRequest) -> bytes:
 
 
 def _call(request: HttpRequest) -> dict:
-    body = _read_body(request)
+    body = read_body(request)
     user = authenticate(request, body)
     target = request.headers.get("X-Amz-Target", "")
     name = target.removeprefix(TARGET_PREFIX)
     handler = OPERATIONS.get(name) if target.startswith(TARGET_PREFIX) else None
     if handler is None:
-        known = (
-            "is not a SageMaker operation"
-            if operation_model(name) is None or not target.startswith(TARGET_PREFIX)
-            else "is not supported by this platform yet"
-        )
-        raise AwsError("UnknownOperationException", f"Operation {target!r} {known}.")
+        exists = target.startswith(TARGET_PREFIX) and operation_model(name) is not None
+        why = "is not supported by this platform yet" if exists else "is not a SageMaker operation"
+        raise AwsError("UnknownOperationException", f"Operation {target!r} {why}.")
     content_type = request.content_type or ""
     if content_type != JSON_1_1:
         raise AwsError(
