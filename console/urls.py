@@ -9,8 +9,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from console.accounts import api as accounts_api
 from console.accounts import views as accounts_views
 from console.core import objects, views
-from console.endpoints import api as endpoints_api
-from console.endpoints import views as endpoints_views
 from console.labeling import api as labeling_api
 from console.labeling import views as labeling_views
 from console.pipelines import api as pipelines_api
@@ -21,10 +19,6 @@ from console.sagemaker.runtime import invoke_endpoint
 from console.sagemaker.views import is_sagemaker_request, sagemaker_api
 from console.training import api as training_api
 from console.training import views as training_views
-from console.transform import api as transform_api
-from console.transform import views as transform_views
-from console.tuning import api as tuning_api
-from console.tuning import views as tuning_views
 
 
 @csrf_exempt  # the SageMaker API authenticates by signature, not by cookie
@@ -46,17 +40,12 @@ api_v1 = [
     *resource_api(
         "training-jobs", training_api.TrainingJobListView, training_api.TrainingJobDetailView
     ),
-    *resource_api("tuning-jobs", tuning_api.TuningJobListView, tuning_api.TuningJobDetailView),
+    path(
+        "training-jobs/<str:name>/stop/",
+        training_api.TrainingJobStopView.as_view(),
+        name="api-training-jobs-stop",
+    ),
     *resource_api("models", registry_api.ModelListView, registry_api.ModelDetailView),
-    *resource_api(
-        "endpoint-configs",
-        endpoints_api.EndpointConfigListView,
-        endpoints_api.EndpointConfigDetailView,
-    ),
-    *resource_api("endpoints", endpoints_api.EndpointListView, endpoints_api.EndpointDetailView),
-    *resource_api(
-        "transform-jobs", transform_api.TransformJobListView, transform_api.TransformJobDetailView
-    ),
     *resource_api(
         "labeling-jobs", labeling_api.LabelingJobListView, labeling_api.LabelingJobDetailView
     ),
@@ -91,10 +80,20 @@ urlpatterns = [
     path("objects/<str:bucket>/", objects.objects, name="objects-bucket"),
     path("objects/<str:bucket>/<path:prefix>", objects.objects, name="objects-browse"),
     path("training-jobs/", training_views.training_jobs, name="training-jobs"),
-    path("tuning-jobs/", tuning_views.tuning_jobs, name="tuning-jobs"),
+    path("training-jobs/new", training_views.training_job_new, name="training-job-new"),
+    path("training-jobs/<str:name>/", training_views.training_job, name="training-job"),
+    path(
+        "training-jobs/<str:name>/stop",
+        training_views.training_job_stop_view,
+        name="training-job-stop",
+    ),
+    path("", include("console.tuning.urls")),
     path("models/", registry_views.models, name="models"),
-    path("endpoints/", endpoints_views.endpoints, name="endpoints"),
-    path("transform-jobs/", transform_views.transform_jobs, name="transform-jobs"),
+    path("models/new", registry_views.model_new, name="model-new"),
+    path("models/<str:name>/", registry_views.model, name="model"),
+    path("models/<str:name>/delete", registry_views.model_delete_view, name="model-delete"),
+    path("", include("console.endpoints.urls")),
+    path("", include("console.transform.urls")),
     path("labeling-jobs/", labeling_views.labeling_jobs, name="labeling-jobs"),
     path("pipelines/", pipelines_views.pipelines, name="pipelines"),
     path("api/v1/", include(api_v1)),

@@ -18,14 +18,20 @@ configure_environment()
 
 from prefect import serve  # noqa: E402
 
-from flows import system  # noqa: E402
+from flows import endpoints, system, training, transform, tuning  # noqa: E402
 
 DEPLOYMENT = "sagebrush"
 
 
 def deployments() -> list:
     """Every deployment the platform runs; each job-kind flow adds its line here."""
-    return [system.reconcile.to_deployment(name=DEPLOYMENT)]
+    return [
+        system.reconcile.to_deployment(name=DEPLOYMENT),
+        training.training.to_deployment(name=DEPLOYMENT),
+        transform.transform.to_deployment(name=DEPLOYMENT),
+        tuning.tuning.to_deployment(name=DEPLOYMENT),
+        endpoints.endpoint_deploy.to_deployment(name=DEPLOYMENT),
+    ]
 
 
 def wait_for_api(*, timeout: float = 120.0) -> None:

@@ -1,1 +1,1 @@
-"""Runtime plumbing shared by every process: configuration, object storage, Celery, Dask, Prefect."""
+"""Runtime plumbing of every process: configuration, storage, Celery, Dask, Prefect, web."""

@@ -35,19 +35,7 @@ def processes(settings: Settings) -> list[Process]:
     stack = [
         Process(
             "web",
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "console.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(settings.port),
-                "--workers",
-                "2",
-                "--no-access-log",
-            ],
+            [python, "-m", "infra.web", "--port", str(settings.port), "--workers", "2"],
         ),
     ]
     if settings.redis_embedded:
@@ -85,6 +73,8 @@ def processes(settings: Settings) -> list[Process]:
         )
     stack += [
         Process("flows", [python, "-m", "flows.serve"]),
+        # Keeps every endpoint variant at its instance count (each instance a Celery worker).
+        Process("serving", [python, "-m", "infra.serving.supervisor"]),
         Process(
             "worker",
             [

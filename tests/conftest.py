@@ -117,3 +117,64 @@ def access_key(user):
     from console.accounts.services import access_key_create
 
     return access_key_create(user=user, description="tests")
+
+
+def csv_rows(rows: int, *, seed: int = 0) -> bytes:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(rows, 4))
+    labels = (features[:, 0] + 0.5 * features[:, 1] > 0).astype(int)
+    return "".join(
+        f"{label}," + ",".join(f"{x:.5f}" for x in row) + "\n"
+        for label, row in zip(labels, features, strict=True)
+    ).encode()
+
+
+@pytest.fixture
+def data_bucket() -> str:
+    """A bucket in the platform's own store holding train/ (two objects) and validation/."""
+    import uuid
+
+    name = f"data-{uuid.uuid4().hex[:8]}"
+    from infra.storage import get_store
+
+    store = get_store()
+    store.create_bucket(name)
+    store.write_bytes(f"s3://{name}/train/part-1.csv", csv_rows(300, seed=1))
+    store.write_bytes(f"s3://{name}/train/nested/part-2.csv", csv_rows(200, seed=2))
+    store.write_bytes(f"s3://{name}/validation/data.csv", csv_rows(200, seed=3))
+    return name
+
+
+# A user's scikit-learn training script, as script mode runs it.
+SKLEARN_SCRIPT = """
+import argparse, glob, os
+import joblib
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--regularization", type=float, default=1.0)
+args = parser.parse_args()
+files = glob.glob(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "**", "*.csv"), recursive=True)
+data = np.concatenate([np.loadtxt(f, delimiter=",") for f in files])
+model = LogisticRegression(C=args.regularization).fit(data[:, 1:], data[:, 0])
+print(f"train_accuracy={model.score(data[:, 1:], data[:, 0]):.4f};")
+joblib.dump(model, os.path.join(os.environ["SM_MODEL_DIR"], "model.joblib"))
+with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "report.txt"), "w") as report:
+    report.write("coefficients: " + repr(model.coef_.tolist()))
+"""
+
+
+def sklearn_script_tarball() -> bytes:
+    """``sourcedir.tar.gz`` holding ``train.py``: what ``sagemaker_submit_directory`` names."""
+    import io
+    import tarfile
+
+    code = io.BytesIO()
+    with tarfile.open(fileobj=code, mode="w:gz") as archive:
+        info = tarfile.TarInfo("train.py")
+        info.size = len(SKLEARN_SCRIPT.encode())
+        archive.addfile(info, io.BytesIO(SKLEARN_SCRIPT.encode()))
+    return code.getvalue()

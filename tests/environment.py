@@ -13,3 +13,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_HOME", os.path.join(_scratch, "prefect"))
 os.environ.pop("S3_ENDPOINT_URL", None)
+# Nothing listens here: a job created by a test that does not start the stack fails at once,
+# saying its flow run could not start, instead of reaching a developer's Prefect server.
+os.environ.setdefault("SAGEBRUSH_PREFECT_PORT", "9")
+os.environ.setdefault("PREFECT_API_URL", "http://127.0.0.1:9/api")
+os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")

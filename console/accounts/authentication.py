@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from console.accounts.selectors import access_key_credentials
@@ -27,3 +28,17 @@ class AccessKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+class AccessKeyScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI document describes access-key authentication."""
+
+    target_class = AccessKeyAuthentication
+    name = "accessKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "<AccessKeyId>:<SecretAccessKey>",
+        }

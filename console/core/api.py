@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from console.core import errors
+from console.core.shapes import ShapeError, snake_name
 
 
 def snake_case(wire_path: str) -> str:
     """``ResourceConfig.InstanceCount`` → ``resource_config.instance_count``."""
-    return ".".join(
-        re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", part).lower() for part in wire_path.split(".")
-    )
+    return ".".join(snake_name(part) for part in wire_path.split("."))
 
 
 def exception_handler(exc, context):
     match exc:
+        case ShapeError():
+            fields: dict[str, list[str]] = {}
+            for violation in exc.violations:
+                fields.setdefault(snake_case(violation.path), []).append(violation.rule)
+            return Response({"errors": fields, "detail": str(exc)}, status=400)
         case errors.ValidationError():
             body = {"errors": {snake_case(exc.field): [exc.rule]}, "detail": exc.message}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)

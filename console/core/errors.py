@@ -36,8 +36,8 @@ class NotFound(ServiceError):
 class AlreadyExists(ServiceError):
     """A resource with this name exists already."""
 
-    def __init__(self, resource: str, name: str, *, arn: str) -> None:
-        super().__init__(f"{resource} {name!r} already exists ({arn}).")
+    def __init__(self, resource: str, name: str, *, arn: str, message: str | None = None) -> None:
+        super().__init__(message or f"{resource} {name!r} already exists ({arn}).")
         self.resource = resource
         self.name = name
         self.arn = arn

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Model, QuerySet
 
+from console.core.errors import NotFound
+from console.core.names import account_id_for, arn
+
 
 def visible_to(queryset: QuerySet, user) -> QuerySet:
     """A user sees only their own resources; staff see everyone's."""
@@ -14,3 +17,24 @@ def visible_to(queryset: QuerySet, user) -> QuerySet:
 
 def get_visible(queryset: QuerySet, *, user, name: str) -> Model | None:
     return visible_to(queryset, user).filter(name=name).first()
+
+
+def get_owned(
+    queryset: QuerySet,
+    *,
+    user,
+    name: str,
+    resource: str,
+    arn_type: str,
+    for_update: bool = False,
+    case_insensitive: bool = False,
+) -> Model:
+    """The caller's ``name`` row of ``queryset``, or ``NotFound(resource, name)`` with the ARN the
+    row would have (``arn_type`` as in ARNs: ``training-job``, ``model``, ...). ``for_update``
+    locks the row alone, not rows it is joined to."""
+    lookup = "name__iexact" if case_insensitive else "name"
+    rows = visible_to(queryset, user).filter(**{lookup: name})
+    row = (rows.select_for_update(of=("self",)) if for_update else rows).first()
+    if row is None:
+        raise NotFound(resource, name, arn=arn(arn_type, name, account_id=account_id_for(user.pk)))
+    return row

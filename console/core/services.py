@@ -2,18 +2,76 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.apps import apps
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from console.core.models import Job
+import infra.prefect
+from console.core.errors import AlreadyExists
+from console.core.models import Job, OwnedResource
 from infra.prefect import flow_run_state
 
+log = logging.getLogger(__name__)
 LIVE_FLOW_STATES = {"SCHEDULED", "PENDING", "RUNNING", "PAUSED"}
 
 
 def job_models() -> list[type[Job]]:
     return [m for m in apps.get_models() if issubclass(m, Job)]
+
+
+def owned_resource_create(
+    model: type[OwnedResource], *, owner, name: str, duplicate: AlreadyExists, **fields
+) -> OwnedResource:
+    """Insert the owner's ``name`` row with the ARN ``duplicate`` names, or raise ``duplicate``
+    when the name is taken (checked first, and by the unique constraint against a concurrent
+    request)."""
+    if model.objects.filter(owner=owner, name=name).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            return model.objects.create(owner=owner, name=name, arn=duplicate.arn, **fields)
+    except IntegrityError:
+        raise duplicate from None
+
+
+def flow_run_start_on_commit(
+    row: OwnedResource,
+    *,
+    deployment: str,
+    parameters: dict,
+    on_failure: Callable[[str], None],
+) -> None:
+    """Once ``row`` is committed, start its flow run (``<flow>/sagebrush``) and keep the run's id
+    on the row (``flow_run_id``). A platform that cannot start the run calls ``on_failure`` with
+    the reason, for the row to say why."""
+
+    def start() -> None:
+        try:
+            flow_run_id = infra.prefect.start_flow_run(deployment, parameters=parameters)
+        except Exception as exc:  # the Prefect API is down or the deployment is missing
+            log.exception("Could not start %s for %s", deployment, row.arn)
+            on_failure(f"The platform could not start its flow run: {exc}")
+            return
+        type(row).objects.filter(pk=row.pk).update(flow_run_id=flow_run_id)
+
+    transaction.on_commit(start)
+
+
+def job_start_flow(job: Job, *, deployment: str) -> None:
+    """Start the job's flow run on commit; a job whose run cannot start ends Failed."""
+    model = type(job)
+
+    def fail(reason: str) -> None:
+        model.objects.filter(pk=job.pk, status__in=model.ACTIVE_STATUSES).update(
+            status="Failed", failure_reason=reason[:1024], ended_at=timezone.now()
+        )
+
+    flow_run_start_on_commit(
+        job, deployment=deployment, parameters={"job_id": job.pk}, on_failure=fail
+    )
 
 
 def job_reconcile_interrupted() -> dict[str, int]:

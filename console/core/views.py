@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
+from console.core import errors
 from console.core.context_processors import NAVIGATION
 from infra.config import settings
 from infra.health import Health, stack_health
@@ -47,6 +52,8 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
     columns: list[tuple[str, str]] = []
     statuses: list[str] = []
     sagemaker_operation = ""
+    detail_url_name = ""  # the row's page, by name: the first column links to it
+    create_url_name = ""  # the create form, when the console has one
 
     def get_context_data(self, **kwargs):
         queryset = self.selector(user=self.request.user).order_by("-created_at", "-pk")
@@ -56,7 +63,15 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
             queryset = queryset.filter(status=status)
         if name:
             queryset = queryset.filter(name__icontains=name)
-        rows = [[getattr(row, attr) for _, attr in self.columns] for row in queryset[:200]]
+        rows = [
+            {
+                "cells": [getattr(row, attr) for _, attr in self.columns],
+                "url": reverse(self.detail_url_name, args=[row.name])
+                if self.detail_url_name
+                else "",
+            }
+            for row in queryset[:200]
+        ]
         return {
             **super().get_context_data(**kwargs),
             "title": self.title,
@@ -66,4 +81,56 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
             "status": status,
             "name": name,
             "sagemaker_operation": self.sagemaker_operation,
+            "create_url": reverse(self.create_url_name) if self.create_url_name else "",
         }
+
+
+def get_or_404(selector, **kwargs):
+    """``selector(**kwargs)``, with its NotFound shown as the console's 404 page."""
+    try:
+        return selector(**kwargs)
+    except errors.NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def stop_view(stop_service, *, detail_url_name: str, message: str):
+    """A POST view calling ``stop_service(user=, name=)`` and going back to the detail page."""
+
+    @login_required
+    @require_POST
+    def stop(request, name: str):
+        try:
+            stop_service(user=request.user, name=name)
+            messages.success(request, message.format(name=name))
+        except (errors.InvalidState, errors.NotFound) as exc:
+            messages.error(request, exc.message)
+        return redirect(detail_url_name, name=name)
+
+    return stop
+
+
+def request_form_page(
+    request,
+    form,
+    create_service,
+    *,
+    title: str,
+    list_url_name: str,
+    list_label: str,
+    detail_url_name: str,
+    done: str,
+):
+    """A create form's page: on a valid POST, ``form.submit(create_service)`` and go to the new
+    row's page (``done`` is the message, with ``{name}``); else the form with its errors."""
+    if request.method == "POST" and form.is_valid():
+        created = form.submit(create_service, user=request.user)
+        if created is not None:
+            messages.success(request, done.format(name=created.name))
+            return redirect(detail_url_name, name=created.name)
+    context = {
+        "form": form,
+        "title": title,
+        "back_url_name": list_url_name,
+        "back_label": list_label,
+    }
+    return render(request, "core/request_form.html", context)

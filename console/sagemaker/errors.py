@@ -6,7 +6,7 @@ Deterministic errors never use 5xx or 429: botocore retries those five times.
 from __future__ import annotations
 
 from console.core import errors
-from console.sagemaker.shapes import ShapeError
+from console.core.shapes import ShapeError
 
 
 class AwsError(Exception):
@@ -21,6 +21,22 @@ def validation(message: str) -> AwsError:
     return AwsError("ValidationException", message)
 
 
+# The real service answers these nouns' unknown or duplicate names with ValidationException and
+# its own wording, not the modelled ResourceNotFound / ResourceInUse (see the API reference).
+NOT_FOUND_AS_VALIDATION = {
+    "TrainingJob": "Requested resource not found.",
+    "TransformJob": "Could not find requested job with name {name}",
+    "Model": 'Could not find model "{arn}".',
+    "EndpointConfig": 'Could not find endpoint configuration "{arn}".',
+    "Endpoint": 'Could not find endpoint "{arn}".',
+}
+DUPLICATE_AS_VALIDATION = {
+    "Model": 'Cannot create already existing model "{arn}".',
+    "EndpointConfig": 'Cannot create already existing endpoint configuration "{arn}".',
+    "Endpoint": 'Cannot create already existing endpoint "{arn}".',
+}
+
+
 def from_exception(exc: Exception) -> AwsError:
     """Map a service or shape error to the AWS error boto3 users expect."""
     match exc:
@@ -30,8 +46,14 @@ def from_exception(exc: Exception) -> AwsError:
             return validation(str(exc))
         case errors.ValidationError():
             return validation(f"1 validation error detected: {exc.message}")
+        case errors.NotFound() if exc.resource in NOT_FOUND_AS_VALIDATION:
+            return validation(
+                NOT_FOUND_AS_VALIDATION[exc.resource].format(arn=exc.arn, name=exc.name)
+            )
         case errors.NotFound():
             return AwsError("ResourceNotFound", exc.message)
+        case errors.AlreadyExists() if exc.resource in DUPLICATE_AS_VALIDATION:
+            return validation(DUPLICATE_AS_VALIDATION[exc.resource].format(arn=exc.arn))
         case errors.AlreadyExists():
             return AwsError("ResourceInUse", exc.message)
         case errors.InvalidState():

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from console.core import errors as service_errors
+from console.core.shapes import ShapeError, operation_model, validate
 from console.sagemaker import (  # noqa: F401  (each module registers its operations)
     endpoints,
     labeling,
@@ -25,7 +26,6 @@ from console.sagemaker import (  # noqa: F401  (each module registers its operat
 from console.sagemaker.auth import authenticate
 from console.sagemaker.errors import AwsError, from_exception
 from console.sagemaker.operations import OPERATIONS
-from console.sagemaker.shapes import ShapeError, operation_model, validate
 
 log = logging.getLogger(__name__)
 JSON_1_1 = "application/x-amz-json-1.1"

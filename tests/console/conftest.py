@@ -20,6 +20,4 @@ def sagemaker_client(url: str, key_id: str, secret: str, **config):
 
 @pytest.fixture
 def sagemaker(live_server, access_key):
-    return sagemaker_client(
-        live_server.url, access_key.access_key_id, access_key.secret_access_key
-    )
+    return sagemaker_client(live_server.url, access_key.access_key_id, access_key.secret_access_key)

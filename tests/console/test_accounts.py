@@ -45,8 +45,9 @@ def test_ensureadmin_creates_the_first_admin_only(monkeypatch, django_user_model
     assert django_user_model.objects.filter(is_superuser=True).count() == 1
 
 
-def test_ensureadmin_generates_and_prints_a_password_when_none_is_given(monkeypatch,
-                                                                         django_user_model):
+def test_ensureadmin_generates_and_prints_a_password_when_none_is_given(
+    monkeypatch, django_user_model
+):
     monkeypatch.delenv("SAGEBRUSH_ADMIN_USER", raising=False)
     monkeypatch.delenv("SAGEBRUSH_ADMIN_PASSWORD", raising=False)
     out = io.StringIO()

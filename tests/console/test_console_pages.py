@@ -9,8 +9,18 @@ from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/training-jobs/", "/tuning-jobs/", "/models/", "/endpoints/", "/transform-jobs/",
-         "/labeling-jobs/", "/pipelines/", "/objects/", "/access-keys/"]
+PAGES = [
+    "/",
+    "/training-jobs/",
+    "/tuning-jobs/",
+    "/models/",
+    "/endpoints/",
+    "/transform-jobs/",
+    "/labeling-jobs/",
+    "/pipelines/",
+    "/objects/",
+    "/access-keys/",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -68,8 +78,16 @@ def test_object_browser_upload_browse_download_delete(client, user):
 def test_status_page_shows_each_process(client, user):
     client.force_login(user)
     html = client.get("/status/").content.decode()
-    for name in ("Web", "Database", "Redis", "Prefect server", "Flow runner (serve)",
-                 "Celery workers", "Object storage", "Dask"):
+    for name in (
+        "Web",
+        "Database",
+        "Redis",
+        "Prefect server",
+        "Flow runner (serve)",
+        "Celery workers",
+        "Object storage",
+        "Dask",
+    ):
         assert name in html
     # The database answers in tests; the web row is this very page.
     assert re.search(r"Database</td>\s*<td class=\"up\">", html)

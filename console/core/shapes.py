@@ -1,4 +1,4 @@
-"""Request validation against botocore's own SageMaker service model.
+"""Request validation against botocore's own SageMaker service model, for every adapter.
 
 boto3 checks only required members, types and minimums on the client; the service checks the
 rest (maximums, patterns, enums). Validating against the same model that boto3 ships keeps our
@@ -76,6 +76,86 @@ def validate(operation: OperationModel, params: object) -> dict[str, Any]:
     if violations:
         raise ShapeError(violations[:10])
     return params
+
+
+def validate_request(operation_name: str, spec: object) -> dict[str, Any]:
+    """Check ``spec`` against ``operation_name``'s input shape; services call this themselves so
+    that the SageMaker API, the REST API and console forms refuse the same specs alike."""
+    operation = operation_model(operation_name)
+    if operation is None:
+        raise LookupError(f"{operation_name} is not a SageMaker operation")
+    return validate(operation, spec)
+
+
+def response_violations(operation_name: str, response: dict[str, Any]) -> list[Violation]:
+    """Where a response (as sent: timestamps as epoch seconds) breaks the operation's output
+    shape; the tests hold every Describe* response to it."""
+    operation = operation_model(operation_name)
+    if operation is None or operation.output_shape is None:
+        raise LookupError(f"{operation_name} has no response shape")
+    violations: list[Violation] = []
+    _check(operation.output_shape, response, "", violations)
+    for name in operation.output_shape.required_members:
+        if name not in response:
+            violations.append(Violation(name, None, "Member must not be null"))
+    return violations
+
+
+def snake_name(name: str) -> str:
+    """``InstanceCount`` → ``instance_count``; ``VolumeSizeInGB`` → ``volume_size_in_gb``."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def from_snake(operation_name: str, data: object) -> object:
+    """A snake_case REST body as ``operation_name``'s PascalCase request.
+
+    Structure members are renamed by the botocore shape; map keys (``hyper_parameters``,
+    ``environment``) are the user's own and kept. Unknown names are kept as they came, so that
+    validation names them.
+    """
+    operation = operation_model(operation_name)
+    if operation is None or operation.input_shape is None:
+        return data
+    return _renamed(operation.input_shape, data)
+
+
+def _renamed(shape: Shape, value: Any) -> Any:
+    if shape.type_name == "structure" and isinstance(value, dict):
+        by_snake = {snake_name(name): name for name in shape.members}
+        renamed = {}
+        for key, item in value.items():
+            name = by_snake.get(key, key)
+            member = shape.members.get(name)
+            renamed[name] = _renamed(member, item) if member is not None else item
+        return renamed
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_renamed(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _renamed(shape.value, item) for key, item in value.items()}
+    return value
+
+
+def to_snake(operation_name: str, response: dict[str, Any]) -> dict[str, Any]:
+    """``operation_name``'s PascalCase response with structure members snake_cased (map keys
+    kept): the REST API's representation of the same resource."""
+    operation = operation_model(operation_name)
+    if operation is None or operation.output_shape is None:
+        raise LookupError(f"{operation_name} has no response shape")
+    return _snaked(operation.output_shape, response)
+
+
+def _snaked(shape: Shape, value: Any) -> Any:
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {
+            snake_name(name): _snaked(shape.members[name], item) if name in shape.members else item
+            for name, item in value.items()
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_snaked(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _snaked(shape.value, item) for key, item in value.items()}
+    return value
 
 
 def _join(path: str, name: str) -> str:

@@ -1,0 +1,200 @@
+"""``stack``: the whole platform (``manage.py stack``) on free ports, started once per session.
+
+End-to-end tests drive it the way a user does: boto3 clients, the REST API and the console over
+HTTP. It has its own DATA_DIR and SQLite database, so it shares nothing with the test database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.conftest import free_port, wait_for_http
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN, PASSWORD = "e2e-admin", "e2e password 9"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@dataclass
+class Stack:
+    url: str
+    prefect_url: str
+    data_dir: Path
+    env: dict[str, str]
+    access_key_id: str
+    secret_access_key: str
+
+    def client(self, service: str, **config):
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, **config),
+        )
+
+    @property
+    def sagemaker(self):
+        return self.client("sagemaker")
+
+    @property
+    def runtime(self):
+        return self.client("sagemaker-runtime", read_timeout=70)
+
+    @property
+    def store(self):
+        """The stack's object store (its DATA_DIR/objects directory)."""
+        from infra.storage.local import LocalObjectStore
+
+        return LocalObjectStore(self.data_dir / "objects")
+
+    def rest(self, method: str, path: str, json_body: dict | None = None) -> tuple[int, dict]:
+        data = json.dumps(json_body).encode() if json_body is not None else None
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.access_key_id}:{self.secret_access_key}",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                body = response.read()
+                return response.status, json.loads(body) if body else {}
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            return error.code, json.loads(body) if body else {}
+
+    def log(self, process: str) -> str:
+        path = self.data_dir / "logs" / f"{process}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _wait_for_serving(data_dir: Path, timeout: float = 180.0) -> None:
+    """Until flows.serve has registered every deployment and polls for runs (Prefect says so)."""
+    log = data_dir / "logs" / "flows.log"
+    deadline = time.monotonic() + timeout
+    while "polling for scheduled runs" not in (
+        log.read_text(errors="replace") if log.exists() else ""
+    ):
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+            raise TimeoutError(f"the stack's flow deployments are not served:\n{tail}")
+        time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def running_stack() -> Iterator[Stack]:
+    """Start ``manage.py stack`` in a fresh DATA_DIR on free ports; stop it on exit."""
+    data_dir = Path(tempfile.mkdtemp(prefix="sagebrush-e2e-"))
+    port, redis_port, prefect_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "PORT": str(port),
+        "SAGEBRUSH_REDIS_PORT": str(redis_port),
+        "SAGEBRUSH_PREFECT_PORT": str(prefect_port),
+        "PREFECT_HOME": str(data_dir / "prefect"),
+        "SAGEBRUSH_ADMIN_USER": ADMIN,
+        "SAGEBRUSH_ADMIN_PASSWORD": PASSWORD,
+        "DJANGO_SETTINGS_MODULE": "console.settings",
+    }
+    for inherited in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "PREFECT_API_URL",
+        "S3_ENDPOINT_URL",
+        "DASK_SCHEDULER_ADDRESS",
+        "PREFECT_CLIENT_MAX_RETRIES",
+    ):
+        env.pop(inherited, None)
+    _manage(env, "migrate", "--noinput")
+    _manage(env, "ensureadmin")
+    keys = dict(line.split(": ", 1) for line in _manage(env, "createaccesskey", ADMIN).splitlines())
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "stack"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url, prefect_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{prefect_port}"
+    try:
+        wait_for_http(url + "/login/", timeout=120)
+        _wait_for_serving(data_dir)
+        yield Stack(
+            url=url,
+            prefect_url=prefect_url,
+            data_dir=data_dir,
+            env=env,
+            access_key_id=keys["AccessKeyId"],
+            secret_access_key=keys["SecretAccessKey"],
+        )
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with running_stack() as running:
+        yield running
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (no browser is ever downloaded)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: `make test` installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
