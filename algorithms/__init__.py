@@ -1,12 +1,12 @@
 """Sagebrush's built-in algorithms: train from channels, load a model directory, invoke it.
 
 ``resolve_image(image)`` gives the algorithm class for a training image; ``load_model(model_dir)``
-gives a ready :class:`Model` for any model directory a built-in algorithm wrote.
+gives a ready :class:`Model` for any model directory a built-in algorithm wrote. Importing the
+package is cheap: each algorithm's module (and its libraries) loads when an image first names it.
 """
 
 from pathlib import Path
 
-from algorithms import builtin  # noqa: F401  (registers every built-in algorithm)
 from algorithms.base import (
     CONTENT_TYPES,
     MODEL_MANIFEST,

@@ -134,6 +134,11 @@ class Model(ABC):
         """
 
 
+def output_data_dir(model_dir: Path) -> Path:
+    """Where a training run leaves output that is not the model (beside the model directory)."""
+    return model_dir.parent / "output" / "data"
+
+
 class Algorithm(ABC):
     """A built-in algorithm. Subclasses are registered by image name in ``algorithms.registry``."""
 
@@ -142,6 +147,8 @@ class Algorithm(ABC):
     training_content_types: ClassVar[tuple[str, ...]] = ("text/csv", "application/jsonlines")
     # Metric names this algorithm can emit (SageMaker's, e.g. "validation:auc").
     metrics: ClassVar[tuple[str, ...]] = ()
+    # Script mode: hyperparameters it does not declare belong to the user's script.
+    accepts_undeclared_hyperparameters: ClassVar[bool] = False
 
     @abstractmethod
     def train(
@@ -155,6 +162,8 @@ class Algorithm(ABC):
         """Train on ``channels`` (``train`` required, ``validation`` optional) into ``model_dir``.
 
         ``hyperparameters`` are already parsed and validated (see ``algorithms.hyperparameters``).
+        Other output (SageMaker's ``/opt/ml/output/data``) goes to ``output_data_dir(model_dir)``;
+        the platform uploads it as ``output.tar.gz`` when it is not empty.
         """
 
     @classmethod

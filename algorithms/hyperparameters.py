@@ -27,9 +27,15 @@ def parse_hyperparameters(
 
     Unset optional hyperparameters without a default map to ``None``.
     """
-    parsed = parse_declared(algorithm.hyperparameters, values, owner=algorithm.name)
+    declared = {hp.name for hp in algorithm.hyperparameters}
+    undeclared = {name: value for name, value in values.items() if name not in declared}
+    if not algorithm.accepts_undeclared_hyperparameters:
+        undeclared = {}
+    known = {name: value for name, value in values.items() if name not in undeclared}
+    parsed = parse_declared(algorithm.hyperparameters, known, owner=algorithm.name)
     algorithm.check_hyperparameters(parsed)
-    return parsed
+    # A script's own hyperparameters are its business: they pass through as the job gave them.
+    return {**parsed, **undeclared}
 
 
 def parse_declared(

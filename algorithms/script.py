@@ -28,6 +28,7 @@ from algorithms.base import (
     Model,
     Reporter,
     TrainingResult,
+    output_data_dir,
 )
 from algorithms.inference import MODEL_CODE_DIR, ScriptModel
 from algorithms.manifest import write_manifest
@@ -152,7 +153,7 @@ class ScriptMode(Algorithm):
                 f"(got {settings.submit_directory!r})",
             )
         with tempfile.TemporaryDirectory(prefix="sagebrush-script-") as work_dir:
-            return run_script(
+            result = run_script(
                 code=code,
                 settings=settings,
                 channels=channels,
@@ -160,6 +161,11 @@ class ScriptMode(Algorithm):
                 work_dir=Path(work_dir),
                 reporter=reporter,
             )
+            # What the script wrote to SM_OUTPUT_DATA_DIR travels on as output.tar.gz.
+            written = Path(work_dir) / "output" / "data"
+            if any(written.iterdir()):
+                shutil.copytree(written, output_data_dir(model_dir), dirs_exist_ok=True)
+            return result
 
     @classmethod
     def load(cls, model_dir: Path) -> Model:

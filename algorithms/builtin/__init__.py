@@ -1,17 +1,6 @@
-"""Imports every built-in algorithm module so that each registers itself by image name.
+"""The built-in algorithms, one module each, imported on demand by ``algorithms.registry``.
 
-Adding an algorithm: one module here calling ``@register("<image name>")``, one line below.
+Adding an algorithm: one module here calling ``@register("<image name>")`` and its line in
+``algorithms.registry.BUILTIN_MODULES``. Nothing is imported here, so that loading one algorithm
+(a LightGBM model on a Dask worker) does not load the others' libraries (torch).
 """
-
-from algorithms import script  # noqa: F401  (script mode: framework images)
-from algorithms.builtin import (  # noqa: F401
-    factorization_machines,
-    kmeans,
-    knn,
-    lightgbm,
-    linear_learner,
-    mlp,
-    pca,
-    random_cut_forest,
-    xgboost,
-)

@@ -1,37 +1,116 @@
 """Gradient-boosted trees on LightGBM, shared by the ``lightgbm`` and ``xgboost`` algorithms.
 
-Each iteration's metrics go to the reporter, and ``reporter.should_stop()`` is honoured after
-every iteration: training ends with the trees built so far, saved as a usable model.
+Each algorithm maps its hyperparameters onto LightGBM in one place (:class:`BoostingSetup`), used
+by single-machine training here and by ``algorithms.distributed``. Each iteration's metrics go to
+the reporter, and ``reporter.should_stop()`` is honoured after every iteration: training ends
+with the trees built so far, saved as a usable model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from abc import abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import lightgbm as lgb
 import numpy as np
 
-from algorithms.base import Channel, DataError, Reporter, TrainingResult
+from algorithms.base import Algorithm, Channel, DataError, Reporter, TrainingResult
 from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
+from algorithms.manifest import write_manifest
 from algorithms.predictor import MatrixModel
 
 BOOSTER_FILE = "model.txt"
+# How the boosting algorithms read their channels (single-machine and distributed alike).
+READ_OPTIONS: dict[str, bool] = {"allow_missing": True, "allow_sparse": True}
+
+
+@dataclass(frozen=True)
+class BoostingSetup:
+    """One run's hyperparameters as LightGBM sees them."""
+
+    params: dict[str, Any]
+    num_boost_round: int
+    early_stopping_rounds: int | None
+    objective: str  # LightGBM's objective, for the label check
+    num_class: int
+    # LightGBM metric name -> the name it is reported under (absent: as is).
+    metric_names: Mapping[str, str] = field(default_factory=dict)
+
+
+class BoostingAlgorithm(Algorithm):
+    """An algorithm whose model is one LightGBM booster; trains on one machine or on several."""
+
+    training_content_types: ClassVar[tuple[str, ...]] = (
+        "text/csv",
+        "application/jsonlines",
+        "text/libsvm",
+    )
+
+    @classmethod
+    @abstractmethod
+    def boosting_setup(cls, hyperparameters: dict[str, Any]) -> BoostingSetup: ...
+
+    def train(
+        self,
+        *,
+        channels: dict[str, Channel],
+        hyperparameters: dict[str, Any],
+        model_dir: Path,
+        reporter: Reporter,
+    ) -> TrainingResult:
+        setup = self.boosting_setup(hyperparameters)
+        train, validation = read_boosting_data(channels)
+        for name, dataset in (("train", train), ("validation", validation)):
+            if dataset is not None:
+                check_labels(
+                    dataset, objective=setup.objective, num_class=setup.num_class, source=name
+                )
+        booster, result = train_booster(
+            params=setup.params,
+            train=train,
+            validation=validation,
+            num_boost_round=setup.num_boost_round,
+            early_stopping_rounds=setup.early_stopping_rounds,
+            reporter=reporter,
+            metric_names=setup.metric_names,
+        )
+        self.save_model(
+            booster, model_dir, hyperparameters=hyperparameters, feature_count=train.feature_count
+        )
+        return result
+
+    @classmethod
+    def save_model(
+        cls,
+        booster: lgb.Booster,
+        model_dir: Path,
+        *,
+        hyperparameters: dict[str, Any],
+        feature_count: int,
+    ) -> None:
+        """The booster and the manifest: what :meth:`load` reads back."""
+        save_booster(booster, model_dir)
+        write_manifest(
+            model_dir,
+            algorithm=cls.name,
+            hyperparameters=hyperparameters,
+            feature_count=feature_count,
+            libraries=("lightgbm",),
+        )
 
 
 def read_boosting_data(channels: Mapping[str, Channel]) -> tuple[Dataset, Dataset | None]:
     """The ``train`` channel and, when given, ``validation`` with the same feature count."""
     train_channel, validation_channel = split_channels(channels)
-    train = read_channel(train_channel, allow_missing=True, allow_sparse=True)
+    train = read_channel(train_channel, **READ_OPTIONS)
     validation = None
     if validation_channel is not None:
         validation = read_channel(
-            validation_channel,
-            feature_count=train.feature_count,
-            allow_missing=True,
-            allow_sparse=True,
+            validation_channel, feature_count=train.feature_count, **READ_OPTIONS
         )
     return train, validation
 
@@ -73,7 +152,7 @@ def train_booster(
             lgb.Dataset(validation.features, label=validation.labels, reference=train_set)
         )
         valid_names.append("validation")
-    recorder = _MetricRecorder(reporter, metric_names or {})
+    recorder = MetricRecorder(reporter, metric_names or {})
     stopper = _StopWhenAsked(reporter)
     callbacks: list[Any] = [recorder, stopper]
     if early_stopping_rounds and validation is not None:
@@ -96,8 +175,11 @@ def train_booster(
     )
 
 
-class _MetricRecorder:
-    """Reports every evaluation result and remembers them by iteration (for final metrics)."""
+class MetricRecorder:
+    """Reports every evaluation result and remembers them by iteration (for final metrics).
+
+    A LightGBM callback; :meth:`record` takes results gathered some other way (several workers).
+    """
 
     order = 10  # before early stopping and the stop check, so the last iteration is reported
 
@@ -107,9 +189,12 @@ class _MetricRecorder:
         self.history: dict[int, dict[str, float]] = {}
 
     def __call__(self, env: lgb.callback.CallbackEnv) -> None:
-        step = env.iteration + 1
+        self.record(env.iteration + 1, env.evaluation_result_list or [])
+
+    def record(self, step: int, results: Iterable[tuple[Any, ...]]) -> None:
+        """``results``: LightGBM's ``(data_name, metric, value, ...)`` tuples for one iteration."""
         values = {}
-        for data_name, metric, value, *_ in env.evaluation_result_list:
+        for data_name, metric, value, *_ in results:
             name = f"{data_name}:{self.metric_names.get(metric, metric)}"
             values[name] = float(value)
             self.reporter.metric(name, float(value), step=step)

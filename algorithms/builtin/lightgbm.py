@@ -10,24 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from algorithms.base import (
-    Algorithm,
-    Channel,
-    Hyperparameter,
-    HyperparameterError,
-    Model,
-    Reporter,
-    TrainingResult,
-)
-from algorithms.builtin.boosting import (
-    BoosterModel,
-    check_labels,
-    read_boosting_data,
-    save_booster,
-    train_booster,
-)
+from algorithms.base import Hyperparameter, HyperparameterError, Model
+from algorithms.builtin.boosting import BoosterModel, BoostingAlgorithm, BoostingSetup
 from algorithms.hyperparameters import parse_choice_list
-from algorithms.manifest import read_manifest, write_manifest
+from algorithms.manifest import read_manifest
 from algorithms.registry import register
 
 OBJECTIVES = ("regression", "binary", "multiclass")
@@ -51,8 +37,7 @@ AUTO_METRIC = {"regression": "rmse", "binary": "binary_logloss", "multiclass": "
 
 
 @register("lightgbm")
-class LightGBM(Algorithm):
-    training_content_types = ("text/csv", "application/jsonlines", "text/libsvm")
+class LightGBM(BoostingAlgorithm):
     metrics = tuple(
         f"{channel}:{metric}"
         for channel in ("train", "validation")
@@ -96,38 +81,16 @@ class LightGBM(Algorithm):
                 "num_class", f"must be 1 (or unset) for objective {values['objective']}"
             )
 
-    def train(
-        self,
-        *,
-        channels: dict[str, Channel],
-        hyperparameters: dict[str, Any],
-        model_dir: Path,
-        reporter: Reporter,
-    ) -> TrainingResult:
+    @classmethod
+    def boosting_setup(cls, hyperparameters: dict[str, Any]) -> BoostingSetup:
         hp = hyperparameters
-        train, validation = read_boosting_data(channels)
-        for name, dataset in (("train", train), ("validation", validation)):
-            if dataset is not None:
-                check_labels(
-                    dataset, objective=hp["objective"], num_class=hp["num_class"], source=name
-                )
-        booster, result = train_booster(
+        return BoostingSetup(
             params=booster_params(hp),
-            train=train,
-            validation=validation,
             num_boost_round=hp["num_boost_round"],
             early_stopping_rounds=hp["early_stopping_rounds"],
-            reporter=reporter,
+            objective=hp["objective"],
+            num_class=hp["num_class"],
         )
-        save_booster(booster, model_dir)
-        write_manifest(
-            model_dir,
-            algorithm=self.name,
-            hyperparameters=hp,
-            feature_count=train.feature_count,
-            libraries=("lightgbm",),
-        )
-        return result
 
     @classmethod
     def load(cls, model_dir: Path) -> Model:

@@ -12,24 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from algorithms.base import (
-    Algorithm,
-    Channel,
-    Hyperparameter,
-    HyperparameterError,
-    Model,
-    Reporter,
-    TrainingResult,
-)
-from algorithms.builtin.boosting import (
-    BoosterModel,
-    check_labels,
-    read_boosting_data,
-    save_booster,
-    train_booster,
-)
+from algorithms.base import Hyperparameter, HyperparameterError, Model
+from algorithms.builtin.boosting import BoosterModel, BoostingAlgorithm, BoostingSetup
 from algorithms.hyperparameters import parse_choice_list
-from algorithms.manifest import read_manifest, write_manifest
+from algorithms.manifest import read_manifest
 from algorithms.registry import register
 
 # XGBoost objective → (LightGBM objective, default eval_metric, how predictions are shaped).
@@ -60,8 +46,7 @@ _MAX_LEAVES = 131_072
 
 
 @register("xgboost")
-class XGBoost(Algorithm):
-    training_content_types = ("text/csv", "application/jsonlines", "text/libsvm")
+class XGBoost(BoostingAlgorithm):
     metrics = tuple(
         f"{channel}:{metric}" for channel in ("train", "validation") for metric in EVAL_METRICS
     )
@@ -116,40 +101,17 @@ class XGBoost(Algorithm):
                 f"(objective is {values['objective']})",
             )
 
-    def train(
-        self,
-        *,
-        channels: dict[str, Channel],
-        hyperparameters: dict[str, Any],
-        model_dir: Path,
-        reporter: Reporter,
-    ) -> TrainingResult:
+    @classmethod
+    def boosting_setup(cls, hyperparameters: dict[str, Any]) -> BoostingSetup:
         hp = hyperparameters
-        objective = OBJECTIVES[hp["objective"]][0]
-        train, validation = read_boosting_data(channels)
-        for name, dataset in (("train", train), ("validation", validation)):
-            if dataset is not None:
-                check_labels(
-                    dataset, objective=objective, num_class=hp["num_class"] or 2, source=name
-                )
-        booster, result = train_booster(
+        return BoostingSetup(
             params=booster_params(hp),
-            train=train,
-            validation=validation,
             num_boost_round=hp["num_round"],
             early_stopping_rounds=hp["early_stopping_rounds"],
-            reporter=reporter,
+            objective=OBJECTIVES[hp["objective"]][0],
+            num_class=hp["num_class"] or 2,
             metric_names=REPORTED_NAMES,
         )
-        save_booster(booster, model_dir)
-        write_manifest(
-            model_dir,
-            algorithm=self.name,
-            hyperparameters=hp,
-            feature_count=train.feature_count,
-            libraries=("lightgbm",),
-        )
-        return result
 
     @classmethod
     def load(cls, model_dir: Path) -> Model:

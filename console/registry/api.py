@@ -4,7 +4,8 @@ from rest_framework import serializers
 
 from console.core.api_views import ResourceDetailView, ResourceListView
 from console.registry.models import Model
-from console.registry.selectors import model_list
+from console.registry.selectors import model_describe, model_list
+from console.registry.services import model_create, model_delete
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -16,8 +17,15 @@ class ModelSerializer(serializers.ModelSerializer):
 class ModelListView(ResourceListView):
     serializer_class = ModelSerializer
     selector = model_list
+    create_service = model_create
+    create_operation = "CreateModel"
+    describe = model_describe
+    describe_operation = "DescribeModel"
 
 
 class ModelDetailView(ResourceDetailView):
     serializer_class = ModelSerializer
     selector = model_list
+    describe = model_describe
+    describe_operation = "DescribeModel"
+    delete_service = model_delete

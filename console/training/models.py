@@ -17,3 +17,34 @@ class TrainingJob(Job):
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="training_job_name_per_owner")
         ]
+
+
+class TrainingMetric(models.Model):
+    """One value of one metric, recorded while the job runs (per iteration or epoch)."""
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=255)
+    step = models.PositiveIntegerField(null=True, blank=True)  # iteration or epoch, from 1
+    value = models.FloatField()
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["job", "name", "step"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.step}] = {self.value}"
+
+
+class TrainingLog(models.Model):
+    """A batch of the job's log lines, in order; the console joins them into the job's log."""
+
+    job = models.ForeignKey(TrainingJob, on_delete=models.CASCADE, related_name="log_batches")
+    text = models.TextField()  # newline-terminated lines
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"log of {self.job_id} at {self.created_at}"

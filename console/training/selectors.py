@@ -1,10 +1,94 @@
 """Reads of training jobs."""
 
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
 from django.db.models import QuerySet
 
-from console.core.selectors import visible_to
+from console.core.selectors import get_owned, visible_to
 from console.training.models import TrainingJob
 
 
 def training_job_list(*, user) -> QuerySet[TrainingJob]:
     return visible_to(TrainingJob.objects.all(), user)
+
+
+def training_job_get(*, user, name: str, for_update: bool = False) -> TrainingJob:
+    return get_owned(
+        TrainingJob.objects.all(),
+        user=user,
+        name=name,
+        resource="TrainingJob",
+        arn_type="training-job",
+        for_update=for_update,
+    )
+
+
+def training_job_log(job: TrainingJob) -> str:
+    return "".join(job.log_batches.values_list("text", flat=True))
+
+
+def training_job_metric_series(job: TrainingJob) -> dict[str, list[dict]]:
+    """Every recorded value per metric, in order: what the console charts."""
+    series: dict[str, list[dict]] = {}
+    for name, step, value, at in job.metrics.values_list("name", "step", "value", "timestamp"):
+        series.setdefault(name, []).append({"step": step, "value": value, "timestamp": at})
+    return series
+
+
+# Request members DescribeTrainingJob repeats back as they were given.
+_ECHOED = (
+    "HyperParameters",
+    "AlgorithmSpecification",
+    "RoleArn",
+    "InputDataConfig",
+    "OutputDataConfig",
+    "ResourceConfig",
+    "Environment",
+    "VpcConfig",
+    "EnableNetworkIsolation",
+    "CheckpointConfig",
+)
+
+
+def training_job_describe(job: TrainingJob) -> dict[str, Any]:
+    """The DescribeTrainingJob response."""
+    spec = job.spec
+    response: dict[str, Any] = {
+        "TrainingJobName": job.name,
+        "TrainingJobArn": job.arn,
+        "ModelArtifacts": {"S3ModelArtifacts": job.model_artifacts},
+        "TrainingJobStatus": job.status,
+        "SecondaryStatus": job.secondary_status,
+        "StoppingCondition": spec.get("StoppingCondition", {}),
+        "CreationTime": job.created_at,
+        "LastModifiedTime": job.updated_at,
+        "SecondaryStatusTransitions": [
+            {key: _time(value) if key.endswith("Time") else value for key, value in item.items()}
+            for item in job.secondary_status_transitions
+        ],
+    }
+    response.update({field: spec[field] for field in _ECHOED if field in spec})
+    if job.tuning_job_arn:
+        response["TuningJobArn"] = job.tuning_job_arn
+    if job.failure_reason:
+        response["FailureReason"] = job.failure_reason
+    if job.started_at:
+        response["TrainingStartTime"] = job.started_at
+    if job.ended_at:
+        response["TrainingEndTime"] = job.ended_at
+        seconds = int((job.ended_at - (job.started_at or job.created_at)).total_seconds())
+        response["TrainingTimeInSeconds"] = response["BillableTimeInSeconds"] = max(seconds, 1)
+    if job.final_metrics:
+        at = job.ended_at or job.updated_at
+        response["FinalMetricDataList"] = [
+            {"MetricName": name, "Value": value, "Timestamp": at}
+            for name, value in sorted(job.final_metrics.items())
+        ]
+    return response
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)

@@ -40,3 +40,10 @@ def test_an_unknown_image_lists_the_known_names() -> None:
 def test_loading_a_directory_without_a_manifest_says_so(tmp_path) -> None:
     with pytest.raises(ModelDirectoryError, match="not a model directory"):
         load_model(tmp_path)
+
+
+def test_each_builtin_name_is_registered_by_the_module_the_registry_imports() -> None:
+    from algorithms.registry import BUILTIN_MODULES
+
+    for name, module in BUILTIN_MODULES.items():
+        assert resolve_image(name).__module__ == module

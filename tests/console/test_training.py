@@ -1,0 +1,140 @@
+"""Training jobs through the REST API and the console pages (the flow's work run in-process)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from flows.training import run_training_job
+from tests.flows.test_training import request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def snake_request(bucket: str, name: str = "rest-job") -> dict:
+    return {
+        "training_job_name": name,
+        "role_arn": "arn:aws:iam::000000000000:role/sagebrush",
+        "algorithm_specification": {"training_image": "lightgbm", "training_input_mode": "File"},
+        "hyper_parameters": {"num_boost_round": "5", "objective": "binary"},
+        "input_data_config": [
+            {
+                "channel_name": "train",
+                "data_source": {
+                    "s3_data_source": {
+                        "s3_data_type": "S3Prefix",
+                        "s3_uri": f"s3://{bucket}/train/",
+                    }
+                },
+            }
+        ],
+        "output_data_config": {"s3_output_path": f"s3://{bucket}/out"},
+        "resource_config": {
+            "instance_type": "ml.m5.large",
+            "instance_count": 1,
+            "volume_size_in_gb": 1,
+        },
+        "stopping_condition": {"max_runtime_in_seconds": 300},
+    }
+
+
+def test_rest_create_describe_and_stop(api, data_bucket):
+    created = api.post("/api/v1/training-jobs/", snake_request(data_bucket), format="json")
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["training_job_status"] == "InProgress"
+    assert body["hyper_parameters"] == {"num_boost_round": "5", "objective": "binary"}
+    assert body["model_artifacts"]["s3_model_artifacts"].endswith(
+        "/out/rest-job/output/model.tar.gz"
+    )
+
+    assert api.post("/api/v1/training-jobs/rest-job/stop/").status_code == 202
+    detail = api.get("/api/v1/training-jobs/rest-job/").json()
+    assert (detail["training_job_status"], detail["secondary_status"]) == ("Stopping", "Stopping")
+    again = api.post("/api/v1/training-jobs/rest-job/stop/")
+    assert again.status_code == 409 and "in status Stopping" in again.json()["detail"]
+
+
+def test_rest_refuses_bad_requests_naming_the_field(api, data_bucket):
+    bad = snake_request(data_bucket, name="bad_name")
+    bad["hyper_parameters"]["num_boost_round"] = "0"
+    response = api.post("/api/v1/training-jobs/", bad, format="json")
+    assert response.status_code == 400
+    assert "training_job_name" in response.json()["errors"]
+
+    response = api.post("/api/v1/training-jobs/", {**bad, "training_job_name": "ok"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "hyper_parameters.num_boost_round": ["must be between 1 and 100000 (got '0')"]
+    }
+    assert api.get("/api/v1/training-jobs/").json()["count"] == 0
+
+
+def test_console_shows_a_finished_job_with_charts_log_and_model_link(client, user, data_bucket):
+    from console.training.services import training_job_create
+
+    job = training_job_create(user=user, spec=request(data_bucket, name="page-job"))
+    run_training_job(job.pk)
+    client.force_login(user)
+
+    listing = client.get("/training-jobs/?status=Completed").content.decode()
+    assert 'href="/training-jobs/page-job/"' in listing
+    page = client.get("/training-jobs/page-job/").content.decode()
+    assert "Download model.tar.gz" in page
+    assert "<polyline" in page  # the per-iteration validation:auc chart
+    assert "Model uploaded to" in page
+    assert "/models/new?training_job=page-job" in page
+
+    form = client.get("/models/new?training_job=page-job").content.decode()
+    assert job.model_artifacts in form  # the container line is filled in from the job
+    created = client.post(
+        "/models/new", {"name": "page-model", "containers": f"xgboost {job.model_artifacts}"}
+    )
+    assert created.status_code == 302 and created.url == "/models/page-model/"
+    model_page = client.get(created.url).content.decode()
+    assert 'href="/training-jobs/page-job/"' in model_page
+    again = {"name": "page-model", "containers": f"xgboost {job.model_artifacts}"}
+    assert "already exists" in client.post("/models/new", again).content.decode()
+
+
+def test_console_form_refuses_what_the_api_refuses(client, user, data_bucket):
+    client.force_login(user)
+    form = {
+        "name": "form-job",
+        "algorithm": "xgboost",
+        "hyperparameters": "num_round=10\nobjective=binary:nonsense",
+        "train_uri": f"s3://{data_bucket}/train/",
+        "content_type": "text/csv",
+        "output_path": f"s3://{data_bucket}/out",
+        "instance_count": 1,
+        "max_runtime": 600,
+    }
+    refused = client.post("/training-jobs/new", form)
+    assert refused.status_code == 200
+    assert "objective" in refused.content.decode() and "errorlist" in refused.content.decode()
+
+    form["hyperparameters"] = "num_round=10\nobjective=binary:logistic"
+    created = client.post("/training-jobs/new", form)
+    assert created.status_code == 302 and created.url == "/training-jobs/form-job/"
+
+
+def test_describe_fits_botocores_response_shape(user, data_bucket):
+    from console.core.shapes import response_violations
+    from console.training.selectors import training_job_describe
+    from console.training.services import training_job_create
+
+    job = training_job_create(user=user, spec=request(data_bucket, name="shape-job"))
+    run_training_job(job.pk)
+    job.refresh_from_db()
+    response = training_job_describe(job)
+    as_sent = json.loads(json.dumps(response, default=lambda value: value.timestamp()))
+    assert response_violations("DescribeTrainingJob", as_sent) == []
