@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from distributed import Client, Event, Future, as_completed
 
@@ -33,6 +33,8 @@ MAX_FAILURE_REASON = 1024
 # Retries for a range task that raised (storage hiccup); a lost worker is rerun by the scheduler.
 TASK_RETRIES = 2
 POLL_SECONDS = 0.2
+# Progress is reported at most this often (and once more at the end).
+PROGRESS_SECONDS = 0.5
 # How long a stop waits for running ranges to notice it and end before cleaning up regardless.
 STOP_GRACE_SECONDS = 60.0
 
@@ -54,9 +56,12 @@ class Failure:
 
 @dataclass
 class ObjectStatus:
+    """One input object's state; ``records`` and ``bytes_in`` grow as its ranges finish."""
+
     uri: str
     output_uri: str
     ranges: int
+    size: int = 0
     status: ObjectState = "InProgress"
     ranges_done: int = 0
     records: int = 0
@@ -66,6 +71,8 @@ class ObjectStatus:
 
 @dataclass(frozen=True)
 class Progress:
+    """What the job has done so far, in total and per object (``objects``, a snapshot)."""
+
     objects_total: int
     objects_completed: int
     objects_failed: int
@@ -74,6 +81,7 @@ class Progress:
     records: int
     bytes_done: int
     bytes_total: int
+    objects: tuple[ObjectStatus, ...] = ()
 
 
 @dataclass
@@ -95,6 +103,21 @@ class TransformResult:
         return sum(item.bytes_out for item in self.objects)
 
     @property
+    def progress(self) -> Progress:
+        """The final counters, as the last progress report would give them."""
+        return Progress(
+            objects_total=len(self.objects),
+            objects_completed=sum(o.status == "Completed" for o in self.objects),
+            objects_failed=sum(o.status == "Failed" for o in self.objects),
+            ranges_total=sum(o.ranges for o in self.objects),
+            ranges_done=sum(o.ranges_done for o in self.objects),
+            records=self.records,
+            bytes_done=self.bytes_in,
+            bytes_total=sum(o.size for o in self.objects),
+            objects=tuple(replace(o) for o in self.objects),
+        )
+
+    @property
     def failure_reason(self) -> str | None:
         """DescribeTransformJob's FailureReason (at most 1024 characters)."""
         if not self.failures:
@@ -111,25 +134,27 @@ def run_transform(
     spec: TransformSpec,
     *,
     job_name: str,
-    model_uri: str,
+    containers: Sequence[Mapping[str, Any]],
     store: ObjectStore,
     client: Client,
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     range_bytes: int | None = None,
 ) -> TransformResult:
-    """Transform every input object of ``spec`` with the model at ``model_uri``.
+    """Transform every input object of ``spec`` with the model made of ``containers``.
 
-    ``model_uri`` is a ``model.tar.gz`` in storage or a local model directory. ``range_bytes``
-    overrides the nominal range size (chosen from the input size and the cluster's workers).
-    Raises ``batch.plan.InputError`` when the input matches nothing.
+    ``containers`` are a registered model's (``{"Image", "ModelDataUrl", "Environment"}``; several
+    make a serial inference pipeline); each ``ModelDataUrl`` is a ``model.tar.gz`` in storage or
+    a local model directory. ``range_bytes`` overrides the nominal range size (chosen from the
+    input size and the cluster's workers). Raises ``batch.plan.InputError`` when the input
+    matches nothing.
     """
     workers = len(client.scheduler_info()["workers"])
     plans = plan_transform(spec, store, job_name=job_name, range_bytes=range_bytes, workers=workers)
     run = _Run(spec, plans, job_name=job_name, store=store, client=client)
     try:
         return run.execute(
-            model_uri,
+            tuple(containers),
             progress=progress or (lambda _progress: None),
             should_stop=should_stop or (lambda: False),
         )
@@ -155,14 +180,16 @@ class _Run:
         self.store = store
         self.client = client
         self.token = f"{job_name}-{uuid.uuid4().hex[:8]}"
-        self.objects = [ObjectStatus(p.uri, p.output_uri, ranges=len(p.ranges)) for p in plans]
+        self.objects = [
+            ObjectStatus(p.uri, p.output_uri, ranges=len(p.ranges), size=p.size) for p in plans
+        ]
         self.results: list[dict[int, RangeResult]] = [{} for _ in plans]
         self.failures: dict[int, Failure] = {}
         self.ranges_by_key: dict[str, tuple[int, int]] = {}
 
     def execute(
         self,
-        model_uri: str,
+        containers: tuple[Mapping[str, Any], ...],
         *,
         progress: Callable[[Progress], None],
         should_stop: Callable[[], bool],
@@ -170,8 +197,9 @@ class _Run:
         if should_stop():
             return self._stopped()
         stop_event = Event(f"sagebrush-stop-{self.token}", client=self.client)
-        futures = self._submit(model_uri, stop_event_name=stop_event.name)
+        futures = self._submit(containers, stop_event_name=stop_event.name)
         pending = as_completed(futures)
+        reported_at = 0.0
         try:
             while not pending.is_empty():
                 if should_stop():
@@ -183,20 +211,24 @@ class _Run:
                     self._record(future)
                     if should_stop():  # checked between completions: publish nothing more
                         return self._stop(stop_event, futures)
-                progress(self._progress())
+                if pending.is_empty() or time.monotonic() - reported_at >= PROGRESS_SECONDS:
+                    progress(self._progress())
+                    reported_at = time.monotonic()
         finally:
             self.client.cancel(futures)
             stop_event.clear()
         return self._result("Failed" if self.failures else "Completed")
 
-    def _submit(self, model_uri: str, *, stop_event_name: str) -> list[Future]:
+    def _submit(
+        self, containers: tuple[Mapping[str, Any], ...], *, stop_event_name: str
+    ) -> list[Future]:
         futures = []
         for plan, parts in ((p, self._parts(p)) for p in self.plans):
             for byte_range, part in zip(plan.ranges, parts, strict=True):
                 task = RangeTask(
                     spec=self.spec,
                     store=self.store,
-                    model_uri=model_uri,
+                    containers=containers,
                     object_index=plan.index,
                     object_uri=plan.uri,
                     range=byte_range,
@@ -237,6 +269,7 @@ class _Run:
         status = self.objects[object_index]
         status.ranges_done += 1
         status.bytes_in += result.bytes_in
+        status.records += result.records
         if status.ranges_done == status.ranges:
             self._finish_object(object_index)
 
@@ -247,7 +280,6 @@ class _Run:
         first_failed = next((r for r in results if r.failure), None)
         if first_failed is None:
             status.bytes_out = publish(self.store, plan, parts=parts)
-            status.records = sum(r.records for r in results)
             status.status = "Completed"
             return
         discard(self.store, parts)
@@ -264,16 +296,7 @@ class _Run:
         return part_uris(plan, output_path=self.spec.output_path, job_name=self.job_name)
 
     def _progress(self) -> Progress:
-        return Progress(
-            objects_total=len(self.objects),
-            objects_completed=sum(o.status == "Completed" for o in self.objects),
-            objects_failed=sum(o.status == "Failed" for o in self.objects),
-            ranges_total=sum(o.ranges for o in self.objects),
-            ranges_done=sum(o.ranges_done for o in self.objects),
-            records=sum(r.records for results in self.results for r in results.values()),
-            bytes_done=sum(o.bytes_in for o in self.objects),
-            bytes_total=sum(p.size for p in self.plans),
-        )
+        return TransformResult("Completed", self.objects).progress
 
     def _stop(self, stop_event: Event, futures: list[Future]) -> TransformResult:
         """Tell running ranges to give up, and wait for them so no part is written after."""

@@ -9,12 +9,12 @@ Gzip objects and SplitType=None objects cannot be cut: they are one range.
 from __future__ import annotations
 
 import itertools
-import json
-import posixpath
 from dataclasses import dataclass
 
 from batch.spec import TransformSpec
-from infra.storage.base import ObjectInfo, ObjectStore, join_uri, parse_uri
+from infra.storage import inputs as storage_inputs
+from infra.storage.base import ObjectStore
+from infra.storage.inputs import InputError, InputObject
 
 # Ranges are sized so every worker gets several (load balance) but each stays large enough that
 # per-task overhead (scheduling, model lookup, one part object) is noise.
@@ -24,15 +24,6 @@ RANGES_PER_WORKER = 4
 # How much to read around a nominal cut to find the next line end (grows for longer lines).
 BOUNDARY_WINDOW_BYTES = 64 * 1024
 TEMP_DIR = ".sagebrush-tmp"
-
-
-class InputError(ValueError):
-    """The job's input cannot be listed: empty prefix, unreadable manifest."""
-
-    def __init__(self, uri: str, rule: str) -> None:
-        super().__init__(f"{uri}: {rule}")
-        self.uri = uri
-        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -52,13 +43,6 @@ class ObjectPlan:
     output_uri: str
     size: int
     ranges: tuple[ByteRange, ...]
-
-
-@dataclass(frozen=True)
-class InputObject:
-    uri: str
-    relative_path: str  # the subpath kept under S3OutputPath
-    size: int
 
 
 def plan_transform(
@@ -105,15 +89,13 @@ def choose_range_bytes(total_bytes: int, *, workers: int) -> int:
 
 
 def list_inputs(spec: TransformSpec, store: ObjectStore, *, job_name: str) -> list[InputObject]:
-    if spec.s3_data_type == "ManifestFile":
-        inputs = _manifest_inputs(spec.input_uri, store)
-    else:
-        inputs = _prefix_inputs(spec.input_uri, store)
+    """The job's input objects in key (or manifest) order; InputError when there are none."""
+    inputs = storage_inputs.list_inputs(store, data_type=spec.s3_data_type, uri=spec.input_uri)
     # When S3OutputPath lies under the input prefix, this job's own scratch is not input.
     scratch = temp_prefix(spec.output_path, job_name)
     inputs = [item for item in inputs if not item.uri.startswith(scratch)]
     if not inputs:
-        raise InputError(spec.input_uri, "matches no input objects")
+        raise InputError(spec.input_uri, "matches no objects")
     return inputs
 
 
@@ -129,42 +111,6 @@ def temp_prefix(output_path: str, job_name: str) -> str:
 def part_uri(output_path: str, job_name: str, object_index: int, range_index: int) -> str:
     """Deterministic, so a rerun of a range overwrites its part instead of adding one."""
     return f"{temp_prefix(output_path, job_name)}{object_index:06d}/{range_index:06d}"
-
-
-def _prefix_inputs(prefix_uri: str, store: ObjectStore) -> list[InputObject]:
-    _bucket, prefix = parse_uri(prefix_uri)
-    # The kept subpath is relative to the prefix's "folder": s3://b/data/in matches
-    # data/input1.csv and data/in/x.csv, giving input1.csv.out and in/x.csv.out.
-    base = prefix if prefix.endswith("/") else posixpath.dirname(prefix)
-    base = f"{base}/" if base and not base.endswith("/") else base
-    return [
-        InputObject(info.uri, info.key[len(base) :], info.size)
-        for info in store.list(prefix_uri)
-        if not info.key.endswith("/")  # folder markers made by consoles
-    ]
-
-
-def _manifest_inputs(manifest_uri: str, store: ObjectStore) -> list[InputObject]:
-    try:
-        entries = json.loads(store.read_bytes(manifest_uri))
-    except ValueError as error:
-        raise InputError(manifest_uri, f"is not a JSON manifest: {error}") from None
-    if (
-        not isinstance(entries, list)
-        or not entries
-        or not isinstance(entries[0], dict)
-        or not isinstance(entries[0].get("prefix"), str)
-        or not all(isinstance(key, str) for key in entries[1:])
-    ):
-        raise InputError(
-            manifest_uri, 'must be a JSON array of {"prefix": "s3://bucket/path/"}, then keys'
-        )
-    bucket, prefix = parse_uri(entries[0]["prefix"])
-    inputs = []
-    for key in entries[1:]:
-        info: ObjectInfo = store.stat(join_uri(bucket, prefix + key))
-        inputs.append(InputObject(info.uri, key, info.size))
-    return inputs
 
 
 def find_ranges(

@@ -1,6 +1,7 @@
 """The per-range task: stream a range's records through the model into a temporary part object.
 
-It runs on a Dask worker. The model is loaded once per worker process and reused. Memory is
+It runs on a Dask worker. The model (one container, or a serial inference pipeline of several) is
+loaded once per worker process and reused. Memory is
 bounded by one read chunk, one request body and its response, whatever the object's size. The part
 key is deterministic and ``open_write`` is atomic, so a rerun (a lost worker, a retry) replaces the
 part rather than adding to it. Bad data is returned as a :class:`RangeFailure`, not raised, so Dask
@@ -10,14 +11,13 @@ does not retry what would fail the same way again; unexpected errors are raised 
 from __future__ import annotations
 
 import gzip
-import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from algorithms.base import AlgorithmError, DataError, Model
 from batch.invoke import InvocationFailed, invoke
@@ -39,7 +39,8 @@ from infra.storage.base import ObjectStore
 class RangeTask:
     spec: TransformSpec
     store: ObjectStore
-    model_uri: str
+    # The model's containers (``{"Image", "ModelDataUrl", ...}``); several are a serial pipeline.
+    containers: tuple[Mapping[str, Any], ...]
     object_index: int
     object_uri: str
     range: ByteRange
@@ -73,7 +74,7 @@ def run_range(task: RangeTask) -> RangeResult:
     stats = {"records": 0, "bytes_out": 0}
     try:
         _StopCheck(task.stop_event)()
-        model = load_model_cached(task.model_uri, task.store)
+        model = load_model_cached(task.containers, task.store)
         with ExitStack() as stack:
             reader = stack.enter_context(_open_range(task))
             writer = stack.enter_context(task.store.open_write(task.part_uri))
@@ -282,31 +283,29 @@ def _result(
 
 LINE_TYPES = ("text/csv", "application/jsonlines")
 
-# One model per worker process, keyed by its URI (a model.tar.gz in storage or a local directory).
-_MODELS: dict[str, Model] = {}
+# One model per worker process, keyed by its containers' artifacts (model.tar.gz URIs or local
+# model directories).
+_MODELS: dict[tuple[str, ...], Model] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def load_model_cached(model_uri: str, store: ObjectStore) -> Model:
+def load_model_cached(containers: Sequence[Mapping[str, Any]], store: ObjectStore) -> Model:
+    key = tuple(container["ModelDataUrl"] for container in containers)
     with _MODELS_LOCK:
-        if model_uri not in _MODELS:
-            _MODELS[model_uri] = _load_model(model_uri, store)
-        return _MODELS[model_uri]
+        if key not in _MODELS:
+            _MODELS[key] = _load_model(containers, store)
+        return _MODELS[key]
 
 
-def _load_model(model_uri: str, store: ObjectStore) -> Model:
-    from algorithms import load_model
+def _load_model(containers: Sequence[Mapping[str, Any]], store: ObjectStore) -> Model:
+    from algorithms.loading import load_containers
 
-    if not model_uri.startswith("s3://"):
-        return load_model(Path(model_uri))
-    from algorithms.artifacts import unpack_model
-
-    model_dir = Path(tempfile.mkdtemp(prefix="sagebrush-model-", dir=_worker_dir()))
-    tarball = model_dir / "model.tar.gz"
-    store.download_file(model_uri, str(tarball))
-    unpack_model(tarball, model_dir / "model")
-    tarball.unlink()
-    return load_model(model_dir / "model")
+    work_dir = _worker_dir()
+    return load_containers(
+        [dict(container) for container in containers],
+        store,
+        work_dir=Path(work_dir) if work_dir else None,
+    )
 
 
 def _worker_dir() -> str | None:

@@ -3,7 +3,12 @@
 from console.sagemaker.listing import list_page, page_response
 from console.sagemaker.operations import operation
 from console.transform.models import TransformJob
-from console.transform.selectors import transform_job_list
+from console.transform.selectors import (
+    transform_job_describe,
+    transform_job_get,
+    transform_job_list,
+)
+from console.transform.services import transform_job_create, transform_job_stop
 
 
 def transform_job_summary(job: TransformJob) -> dict:
@@ -19,6 +24,22 @@ def transform_job_summary(job: TransformJob) -> dict:
     if job.failure_reason:
         summary["FailureReason"] = job.failure_reason
     return summary
+
+
+@operation("CreateTransformJob")
+def create_transform_job(*, user, params: dict) -> dict:
+    return {"TransformJobArn": transform_job_create(user=user, spec=params).arn}
+
+
+@operation("DescribeTransformJob")
+def describe_transform_job(*, user, params: dict) -> dict:
+    return transform_job_describe(transform_job_get(user=user, name=params["TransformJobName"]))
+
+
+@operation("StopTransformJob")
+def stop_transform_job(*, user, params: dict) -> dict:
+    transform_job_stop(user=user, name=params["TransformJobName"])
+    return {}
 
 
 @operation("ListTransformJobs")

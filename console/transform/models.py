@@ -7,7 +7,11 @@ from console.core.models import Job
 
 class TransformJob(Job):
     model_name = models.CharField(max_length=63)
-    progress = models.JSONField(default=dict)  # records/bytes done per object and in total
+    # The model's containers as they were when the job was created: the job runs those, even if
+    # the model is deleted or re-registered meanwhile.
+    containers = models.JSONField(default=list)
+    # Records and bytes done in total and per object, and the Dask dashboard while it runs.
+    progress = models.JSONField(default=dict)
 
     class Meta(Job.Meta):
         constraints = [

@@ -47,7 +47,7 @@ def transform(spec, store, dask_client, model_uri, **kwargs):
     return run_transform(
         spec,
         job_name="job-1",
-        model_uri=model_uri,
+        containers=[{"Image": "lightgbm", "ModelDataUrl": model_uri}],
         store=store,
         client=dask_client,
         range_bytes=kwargs.pop("range_bytes", RANGE_BYTES),
@@ -85,6 +85,9 @@ def test_every_object_gets_one_out_in_input_order(
     assert result.records == 4370
     assert reports[-1].ranges_done == reports[-1].ranges_total > 8
     assert reports[-1].bytes_done == reports[-1].bytes_total == result.bytes_in
+    assert [(o.status, o.records, o.bytes_in) for o in reports[-1].objects] == [
+        ("Completed", o.records, o.size) for o in result.objects
+    ]
 
 
 def test_single_record_batches_give_the_same_output(

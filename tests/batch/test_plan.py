@@ -113,7 +113,7 @@ def test_a_malformed_manifest_is_an_input_error(local_store, bucket):
 
 
 def test_an_empty_prefix_is_an_input_error(local_store, bucket):
-    with pytest.raises(InputError, match="matches no input objects"):
+    with pytest.raises(InputError, match="matches no objects"):
         plan_transform(spec("s3://data/nothing/"), local_store, job_name="j")
 
 

@@ -25,7 +25,7 @@ def task(store, model_dir, data: bytes, **spec_fields) -> RangeTask:
     return RangeTask(
         spec=spec,
         store=store,
-        model_uri=str(model_dir),
+        containers=({"Image": "lightgbm", "ModelDataUrl": str(model_dir)},),
         object_index=0,
         object_uri="s3://bkt/in/a.csv",
         range=ByteRange(1, start, start + len(data)),
@@ -58,3 +58,35 @@ def test_bad_data_fails_the_range_with_its_line_and_writes_no_part(
     assert result.failure.line == 2  # within the range; the engine adds the lines before it
     assert "five" in result.failure.message
     assert not local_store.exists("s3://bkt/out/.parts/0/1")
+
+
+def test_a_worker_scoring_a_lightgbm_model_imports_no_other_algorithm(
+    local_store, lightgbm_model_dir, data
+):
+    # A fresh interpreter, as a Dask worker is: only the model's own algorithm is imported.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from batch.predict import load_model_cached\n"
+        f"load_model_cached([{{'ModelDataUrl': {str(lightgbm_model_dir)!r}}}], None)\n"
+        "print(sorted(m for m in ('torch', 'xgboost', 'lightgbm') if m in sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "['lightgbm']"
+
+
+def test_several_containers_load_once_as_a_serial_pipeline(lightgbm_model_dir):
+    from algorithms.loading import PipelineModel
+    from batch.predict import load_model_cached
+
+    containers = [
+        {"Image": "lightgbm", "ModelDataUrl": str(lightgbm_model_dir)},
+        {"Image": "lightgbm", "ModelDataUrl": str(lightgbm_model_dir) + "/"},
+    ]
+    model = load_model_cached(containers, None)
+    assert isinstance(model, PipelineModel) and len(model.stages) == 2
+    assert load_model_cached(tuple(containers), None) is model
