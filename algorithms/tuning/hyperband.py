@@ -125,6 +125,11 @@ class Hyperband:
             self._promote(job.bracket, job.rung)
 
     @property
+    def queued(self) -> int:
+        """How many jobs are ready to launch now."""
+        return len(self._queue)
+
+    @property
     def finished(self) -> bool:
         """Whether every rung of every bracket has all its results."""
         return all(

@@ -38,6 +38,7 @@ import numpy as np
 from algorithms.tuning.errors import TrialStateError, TuningValidationError
 from algorithms.tuning.space import SearchSpace
 from algorithms.tuning.strategies import BayesianStrategy, GridStrategy, History, RandomStrategy
+from algorithms.tuning.surrogate import SurrogateSlice, surrogate_slice
 
 STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
 OBJECTIVE_TYPES = ("Maximize", "Minimize")
@@ -170,6 +171,22 @@ class Tuner:
     def max_log_expected_improvements(self) -> list[float]:
         """Max LogEI of each model-based batch (warped standardised units), for convergence."""
         return list(getattr(self._strategy, "max_log_ei", []))
+
+    def surrogate_slice(self, parameter: str, *, num_points: int = 60) -> SurrogateSlice | None:
+        """The GP's mean and ±1 std along ``parameter``, the others at the best trial's values.
+
+        Fitted afresh to the completed trials whatever the strategy, so Random and Grid jobs get
+        the same view; ``None`` while too few trials have completed.
+        """
+        done = [t for t in self._trials.values() if t.state == "Completed"]
+        return surrogate_slice(
+            self.space,
+            [t.hyperparameters for t in done],
+            [t.value for t in done],
+            parameter=parameter,
+            maximise=self.objective_type == "Maximize",
+            num_points=num_points,
+        )
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -1,36 +1,33 @@
 """SageMaker operations on hyperparameter tuning jobs."""
 
-from console.core.errors import NotFound
-from console.sagemaker.listing import list_page, page_response
+from console.sagemaker.listing import decode_token, encode_token, list_page, page_response
 from console.sagemaker.operations import operation
-from console.training.selectors import training_job_list
-from console.tuning.models import HyperParameterTuningJob
-from console.tuning.selectors import tuning_job_get, tuning_job_list
-
-NO_COUNTS = {
-    "Completed": 0,
-    "InProgress": 0,
-    "RetryableError": 0,
-    "NonRetryableError": 0,
-    "Stopped": 0,
-}
+from console.tuning.selectors import (
+    tuning_job_describe,
+    tuning_job_get,
+    tuning_job_list,
+    tuning_job_summary,
+    tuning_job_trial_summaries,
+)
+from console.tuning.services import tuning_job_create, tuning_job_stop
 
 
-def tuning_job_summary(job: HyperParameterTuningJob) -> dict:
-    config = job.spec.get("HyperParameterTuningJobConfig", {})
-    summary = {
-        "HyperParameterTuningJobName": job.name,
-        "HyperParameterTuningJobArn": job.arn,
-        "HyperParameterTuningJobStatus": job.status,
-        "Strategy": config.get("Strategy", "Bayesian"),
-        "CreationTime": job.created_at,
-        "LastModifiedTime": job.updated_at,
-        "TrainingJobStatusCounters": NO_COUNTS,
-        "ObjectiveStatusCounters": {"Succeeded": 0, "Pending": 0, "Failed": 0},
-    }
-    if job.ended_at:
-        summary["HyperParameterTuningEndTime"] = job.ended_at
-    return summary
+@operation("CreateHyperParameterTuningJob")
+def create_tuning_job(*, user, params: dict) -> dict:
+    return {"HyperParameterTuningJobArn": tuning_job_create(user=user, spec=params).arn}
+
+
+@operation("DescribeHyperParameterTuningJob")
+def describe_tuning_job(*, user, params: dict) -> dict:
+    return tuning_job_describe(
+        tuning_job_get(user=user, name=params["HyperParameterTuningJobName"])
+    )
+
+
+@operation("StopHyperParameterTuningJob")
+def stop_tuning_job(*, user, params: dict) -> dict:
+    tuning_job_stop(user=user, name=params["HyperParameterTuningJobName"])
+    return {}
 
 
 @operation("ListHyperParameterTuningJobs")
@@ -47,23 +44,14 @@ def list_tuning_jobs(*, user, params: dict) -> dict:
 
 @operation("ListTrainingJobsForHyperParameterTuningJob")
 def list_training_jobs_for_tuning_job(*, user, params: dict) -> dict:
-    name = params["HyperParameterTuningJobName"]
-    tuning_job = tuning_job_get(user=user, name=name)
-    if tuning_job is None:
-        raise NotFound("Amazon SageMaker can't find a tuning job", name)
-    trials = training_job_list(user=user).filter(tuning_job_arn=tuning_job.arn)
-    items, token = list_page(
-        trials,
-        params,
-        summary=lambda job: {
-            "TrainingJobName": job.name,
-            "TrainingJobArn": job.arn,
-            "TuningJobName": tuning_job.name,
-            "CreationTime": job.created_at,
-            "TrainingJobStatus": job.status,
-            "TunedHyperParameters": job.spec.get("HyperParameters", {}),
-        },
-        sort_fields={"Name": "name", "CreationTime": "created_at", "Status": "status"},
-        default_sort="Name",
+    job = tuning_job_get(user=user, name=params["HyperParameterTuningJobName"])
+    summaries = tuning_job_trial_summaries(
+        job,
+        status=params.get("StatusEquals"),
+        sort_by=params.get("SortBy", "Name"),
+        descending=params.get("SortOrder", "Ascending") == "Descending",
     )
-    return page_response("TrainingJobSummaries", items, token)
+    offset = decode_token(params.get("NextToken"))
+    limit = params.get("MaxResults", 10)
+    token = encode_token(offset + limit) if len(summaries) > offset + limit else None
+    return page_response("TrainingJobSummaries", summaries[offset : offset + limit], token)

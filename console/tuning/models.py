@@ -6,7 +6,13 @@ from console.core.models import Job
 
 
 class HyperParameterTuningJob(Job):
+    # Kept current by the flow, so that lists need not read every trial.
     best_training_job_name = models.CharField(max_length=63, blank=True, default="")
+    # Which TuningJobCompletionCriteria ended the job early ("" when none did).
+    completion_reason = models.CharField(max_length=64, blank=True, default="")
+    # TuningJobCompletionDetails, as DescribeHyperParameterTuningJob returns them.
+    jobs_not_improving = models.PositiveIntegerField(default=0)
+    convergence_detected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Job.Meta):
         constraints = [

@@ -1,7 +1,31 @@
-"""Console pages for hyperparameter tuning jobs."""
+"""Console pages for tuning jobs: the list, and a job's page with its trials and charts.
 
+The job page shows the trials table (sortable), the best-so-far curve (drawn on the server), a
+parallel-coordinates plot with a toggle per hyperparameter, and the surrogate's mean ± std along a
+chosen hyperparameter, fetched from ``surrogate.json`` as the user picks one (drawn in the browser
+by ``tuning/tuning.js``, plain SVG, nothing fetched from elsewhere).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from console.core import errors
+from console.core.charts import line_chart
 from console.core.views import ResourceListPage
-from console.tuning.selectors import tuning_job_list
+from console.tuning.selectors import (
+    tuning_job_describe,
+    tuning_job_get,
+    tuning_job_list,
+    tuning_job_surrogate,
+    tuning_job_trial_table,
+)
+from console.tuning.services import tuning_job_stop
+from infra.prefect import flow_run_url
 
 tuning_jobs = ResourceListPage.as_view(
     title="Hyperparameter tuning jobs",
@@ -14,4 +38,60 @@ tuning_jobs = ResourceListPage.as_view(
     ],
     statuses=["InProgress", "Completed", "Failed", "Stopping", "Stopped"],
     sagemaker_operation="CreateHyperParameterTuningJob",
+    detail_url_name="tuning-job",
 )
+
+
+def _job_or_404(request, name: str):
+    try:
+        return tuning_job_get(user=request.user, name=name)
+    except errors.NotFound:
+        raise Http404(f"No hyperparameter tuning job {name!r}") from None
+
+
+@login_required
+def tuning_job(request, name: str):
+    job = _job_or_404(request, name)
+    described = tuning_job_describe(job)
+    table = tuning_job_trial_table(job)
+    best_so_far = line_chart(
+        {
+            "trial": [(row["index"], row["value"]) for row in table["ended"]],
+            "best so far": [(row["index"], row["best"]) for row in table["ended"]],
+        },
+        x_label="trials, in the order they ended",
+        title=table["metric_name"],
+    )
+    return render(
+        request,
+        "tuning/job_detail.html",
+        {
+            "job": job,
+            "described": described,
+            "config": described["HyperParameterTuningJobConfig"],
+            "table": table,
+            "best_so_far": best_so_far,
+            "flow_run_url": flow_run_url(job.flow_run_id) if job.flow_run_id else None,
+            "active": job.status in job.ACTIVE_STATUSES,
+        },
+    )
+
+
+@login_required
+def tuning_job_surrogate_json(request, name: str):
+    job = _job_or_404(request, name)
+    try:
+        return JsonResponse(tuning_job_surrogate(job, parameter=request.GET.get("parameter")))
+    except errors.ValidationError as exc:
+        return JsonResponse({"errors": {exc.field: [exc.rule]}, "detail": exc.message}, status=400)
+
+
+@login_required
+@require_POST
+def tuning_job_stop_view(request, name: str):
+    try:
+        tuning_job_stop(user=request.user, name=name)
+        messages.success(request, f"Stopping {name} and its running training jobs.")
+    except (errors.InvalidState, errors.NotFound) as exc:
+        messages.error(request, exc.message)
+    return redirect("tuning-job", name=name)

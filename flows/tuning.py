@@ -1,0 +1,298 @@
+"""The tuning flow: ask the tuner, run its suggestions as training jobs, tell it their results.
+
+``run_tuning_job(job_id)`` does the work and is what tests call; the ``tuning`` flow wraps it for
+Prefect. Each trial is a real training job (``training_job_create(tuning_job=...)``) running its
+own training flow; this flow polls the rows about once a second and:
+
+- launches trials while fewer than ``MaxParallelTrainingJobs`` run, up to
+  ``MaxNumberOfTrainingJobs`` (Hyperband: as its schedule allows), within ``MaxRuntimeInSeconds``;
+- reads each ended trial's objective from its final metrics and tells the tuner (a trial that
+  failed or never reported the objective is ``observe_failed``);
+- with ``TrainingJobEarlyStoppingType=Auto``, stops a running trial whose per-epoch objective is
+  worse than the median of earlier trials' running averages at the same epoch;
+- ends the job early when a ``TuningJobCompletionCriteria`` holds; on a stop request (or once
+  ``MaxRuntimeInSeconds`` has passed) stops every running trial and waits for them to end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from prefect import flow
+
+from flows.django_setup import setup
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+STOP_WAIT_SECONDS = 300.0  # how long a stopped job waits for its trials' flows to end them
+TERMINAL = ("Completed", "Failed", "Stopped")
+
+
+@flow(name="tuning", log_prints=True)
+def tuning(job_id: int) -> str:
+    """Run one tuning job to its end; returns the job's final status."""
+    setup()
+    return run_tuning_job(job_id)
+
+
+def run_tuning_job(
+    job_id: int,
+    *,
+    poll_seconds: float = POLL_SECONDS,
+    run_trial: Callable[[int], object] | None = None,
+) -> str:
+    """Run the job to its end. Trials run in their own training flow runs, unless ``run_trial``
+    is given: then it is called with each new trial's id and runs it in this process."""
+    setup()
+    from console.tuning import services
+    from console.tuning.models import HyperParameterTuningJob
+
+    job = HyperParameterTuningJob.objects.get(pk=job_id)
+    if job.status != "InProgress":
+        if job.status == "Stopping":  # stopped before it started
+            services.tuning_job_finish(job_id=job_id, status="Stopped")
+        return HyperParameterTuningJob.objects.get(pk=job_id).status
+    services.tuning_job_start(job_id=job_id)
+    try:
+        TuningRun(job, poll_seconds=poll_seconds, run_trial=run_trial).run()
+    except Exception as exc:  # the job must end whatever went wrong; say what did
+        log.exception("Tuning job %s failed", job.name)
+        services.tuning_job_finish(
+            job_id=job_id, status="Failed", failure_reason=f"InternalError: {exc}"
+        )
+    return HyperParameterTuningJob.objects.get(pk=job_id).status
+
+
+@dataclass
+class Trial:
+    id: int
+    name: str
+    index: int
+    tuned: dict[str, str]
+    hyperband_job: object | None = None
+    status: str = "InProgress"
+    value: float | None = None
+
+
+class TuningRun:
+    """The state of one running tuning job: its tuner, its trials and their results."""
+
+    def __init__(
+        self, job, *, poll_seconds: float, run_trial: Callable[[int], object] | None = None
+    ) -> None:
+        from algorithms.tuning import Hyperband
+        from console.tuning.plan import TuningPlan
+
+        self.job = job
+        self.poll_seconds = poll_seconds
+        self.run_trial = run_trial
+        self.plan = TuningPlan.from_request(job.spec)
+        self.tuner = self.plan.tuner()
+        self.trials: list[Trial] = []
+        self.values: list[float] = []  # objective values, in the order trials ended
+        self.started = time.monotonic()
+        self.exhausted = False  # the tuner has nothing new to suggest
+        self._warm_start()
+        self.hyperband = None
+        if self.plan.hyperband is not None:
+            self.hyperband = Hyperband(
+                self.tuner.suggest,
+                min_resource=self.plan.hyperband.min_resource,
+                max_resource=self.plan.hyperband.max_resource,
+                objective_type=self.plan.objective_type,
+                resource_name=self.plan.hyperband.resource_name,
+            )
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        from console.core.errors import ServiceError
+        from console.tuning.models import HyperParameterTuningJob
+
+        while True:
+            status = HyperParameterTuningJob.objects.values_list("status", flat=True).get(
+                pk=self.job.pk
+            )
+            if status == "Stopping":
+                return self._end("Stopped")
+            self._collect()
+            reason = self._completion_reason()
+            if reason is not None:
+                return self._end("Completed", completion_reason=reason)
+            if self._out_of_time():
+                return self._end("Stopped")
+            if self.plan.early_stopping:
+                self._early_stop()
+            try:
+                self._launch()
+            except ServiceError as exc:
+                return self._end(
+                    "Failed", failure_reason=f"ClientError: a trial could not be created: {exc}"
+                )
+            if not self._running() and self._nothing_to_launch():
+                return self._end(self._final_status(), failure_reason=self._failure_reason())
+            time.sleep(self.poll_seconds)
+
+    def _running(self) -> list[Trial]:
+        return [t for t in self.trials if t.status not in TERMINAL]
+
+    def _nothing_to_launch(self) -> bool:
+        if len(self.trials) >= self.plan.max_jobs:
+            return True
+        if self.hyperband is not None:
+            return self.hyperband.finished or self.hyperband.queued == 0
+        return self.exhausted
+
+    # -- trials --------------------------------------------------------------------------------
+
+    def _launch(self) -> None:
+        from console.tuning import services
+
+        free = min(
+            self.plan.max_parallel - len(self._running()), self.plan.max_jobs - len(self.trials)
+        )
+        if free <= 0:
+            return
+        if self.hyperband is not None:
+            batch = [(job.hyperparameters, job) for job in self.hyperband.next_jobs(free)]
+        else:
+            suggestions = self.tuner.suggest(free)
+            self.exhausted = len(suggestions) < free
+            batch = [(hyperparameters, None) for hyperparameters in suggestions]
+        for tuned, hyperband_job in batch:
+            index = len(self.trials) + 1
+            row = services.tuning_job_launch_trial(
+                job_id=self.job.pk, index=index, hyperparameters=tuned
+            )
+            self.trials.append(Trial(row.pk, row.name, index, tuned, hyperband_job))
+            log.info("Tuning job %s launched %s with %s", self.job.name, row.name, tuned)
+            if self.run_trial is not None:
+                self.run_trial(row.pk)
+
+    def _collect(self) -> None:
+        """Read the running trials' rows; tell the tuner (or Hyperband) about those that ended."""
+        from console.training.models import TrainingJob
+        from console.tuning.selectors import trial_objective
+
+        running = {t.id: t for t in self._running()}
+        if not running:
+            return
+        for row in TrainingJob.objects.filter(pk__in=running):
+            trial = running[row.pk]
+            trial.status = row.status
+            if row.status not in TERMINAL:
+                continue
+            trial.value = trial_objective(self.job, row)
+            tunable = {n: trial.tuned[n] for n in self.plan.tunable_names}
+            if self.hyperband is not None:
+                self.hyperband.report(trial.hyperband_job, trial.value)
+            elif trial.value is None:
+                self.tuner.observe_failed(tunable)
+            else:
+                self.tuner.observe(tunable, trial.value)
+            if trial.value is not None:
+                self.values.append(trial.value)
+            self._report_progress()
+
+    def _early_stop(self) -> None:
+        """The median rule over the trials' per-epoch objective values."""
+        from console.tuning import services
+        from console.tuning.selectors import trials_to_stop_early
+
+        for row in trials_to_stop_early(self.job):
+            if services.tuning_job_stop_trial(job_id=self.job.pk, trial_name=row.name):
+                log.info("Early stopping %s: worse than the median at its epoch", row.name)
+
+    # -- ending --------------------------------------------------------------------------------
+
+    def _completion_reason(self) -> str | None:
+        return self.plan.criteria.reason_to_stop(
+            self.values,
+            objective_type=self.plan.objective_type,
+            max_log_expected_improvements=self.tuner.max_log_expected_improvements,
+        )
+
+    def _out_of_time(self) -> bool:
+        limit = self.plan.max_runtime_seconds
+        return limit is not None and time.monotonic() - self.started >= limit
+
+    def _end(self, status: str, *, completion_reason: str = "", failure_reason: str = "") -> None:
+        """Stop what still runs, wait for the trials to end, then record the job's end."""
+        from console.tuning import services
+
+        for trial in self._running():
+            services.tuning_job_stop_trial(job_id=self.job.pk, trial_name=trial.name)
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while self._running() and time.monotonic() < deadline:
+            time.sleep(self.poll_seconds)
+            self._collect()
+        if completion_reason == "ConvergenceDetected":
+            from django.utils import timezone
+
+            self._report_progress(convergence_detected_at=timezone.now())
+        services.tuning_job_finish(
+            job_id=self.job.pk,
+            status=status,
+            completion_reason=completion_reason,
+            failure_reason=failure_reason,
+        )
+        log.info("Tuning job %s ended %s %s", self.job.name, status, completion_reason)
+
+    def _final_status(self) -> str:
+        return "Completed" if self.values else "Failed"
+
+    def _failure_reason(self) -> str:
+        if self.values:
+            return ""
+        from console.training.models import TrainingJob
+
+        reasons = TrainingJob.objects.filter(pk__in=[t.id for t in self.trials]).exclude(
+            failure_reason=""
+        )
+        first = reasons.order_by("pk").values_list("failure_reason", flat=True).first()
+        detail = f" The first failure: {first}" if first else ""
+        return (
+            f"No training job reported the objective metric {self.plan.metric_name}; "
+            f"all {len(self.trials)} failed.{detail}"
+        )[:1024]
+
+    def _report_progress(self, *, convergence_detected_at=None) -> None:
+        from algorithms.tuning.completion import jobs_not_improving
+        from console.tuning import services
+
+        scored = [t for t in self.trials if t.value is not None]
+        if not scored:
+            return
+        pick = max if self.plan.objective_type == "Maximize" else min
+        best = pick(scored, key=lambda t: t.value)
+        services.tuning_job_record_progress(
+            job_id=self.job.pk,
+            best_training_job_name=best.name,
+            jobs_not_improving=jobs_not_improving(
+                self.values, objective_type=self.plan.objective_type
+            ),
+            convergence_detected_at=convergence_detected_at,
+        )
+
+    # -- warm start ----------------------------------------------------------------------------
+
+    def _warm_start(self) -> None:
+        """Tell the tuner what the parents' trials found (those inside this job's ranges)."""
+        from algorithms.tuning import TuningError
+        from console.tuning.selectors import parent_jobs, trial_objective, tuning_job_trials
+
+        names = self.plan.tunable_names
+        for parent in parent_jobs(self.job):
+            for row in tuning_job_trials(parent):
+                value = trial_objective(parent, row)
+                hyperparameters = row.spec.get("HyperParameters", {})
+                if value is None or not all(n in hyperparameters for n in names):
+                    continue
+                try:
+                    self.tuner.observe({n: hyperparameters[n] for n in names}, value)
+                except (TuningError, KeyError):
+                    continue  # outside this job's ranges, or seen already

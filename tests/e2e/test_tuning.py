@@ -1,0 +1,170 @@
+"""Hyperparameter tuning from boto3 alone, against the running platform: the issue's "Done means".
+
+A Bayesian job over LightGBM's learning rate and leaves, three trials at a time: every trial is a
+real training job listed with the tuning job's ARN, the best one is at least as good as every
+trial, low learning rates are stopped early by the median rule, and the same seed starts with the
+same suggestions. A second job is stopped while its trials run, and they all end.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from tests.e2e.test_training import channels, csv_rows
+
+pytestmark = pytest.mark.e2e
+
+ROLE = "arn:aws:iam::000000000000:role/sagebrush"
+METRIC = "validation:binary_logloss"
+
+
+def tuning_request(bucket: str, name: str, *, jobs: int, parallel: int, rounds: int) -> dict:
+    return {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Bayesian",
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": METRIC},
+            "ResourceLimits": {
+                "MaxNumberOfTrainingJobs": jobs,
+                "MaxParallelTrainingJobs": parallel,
+                "MaxRuntimeInSeconds": 900,
+            },
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [
+                    {
+                        "Name": "learning_rate",
+                        "MinValue": "0.0005",
+                        "MaxValue": "0.3",
+                        "ScalingType": "Logarithmic",
+                    }
+                ],
+                "IntegerParameterRanges": [
+                    {"Name": "num_leaves", "MinValue": "2", "MaxValue": "31", "ScalingType": "Auto"}
+                ],
+            },
+            "TrainingJobEarlyStoppingType": "Auto",
+            "RandomSeed": 11,
+        },
+        "TrainingJobDefinition": {
+            "AlgorithmSpecification": {"TrainingImage": "lightgbm", "TrainingInputMode": "File"},
+            "RoleArn": ROLE,
+            "StaticHyperParameters": {
+                "objective": "binary",
+                "num_boost_round": str(rounds),
+                "num_threads": "1",
+            },
+            "InputDataConfig": channels(bucket),
+            "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/tuning"},
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.large",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 1,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def data(stack) -> str:
+    bucket = f"tune-{uuid.uuid4().hex[:8]}"
+    stack.store.create_bucket(bucket)
+    stack.store.write_bytes(f"s3://{bucket}/train/train.csv", csv_rows(1500, seed=3))
+    stack.store.write_bytes(f"s3://{bucket}/validation/validation.csv", csv_rows(500, seed=4))
+    return bucket
+
+
+def wait_for(sm, name: str, statuses: tuple[str, ...], timeout: float = 900) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        if described["HyperParameterTuningJobStatus"] in statuses:
+            return described
+        assert time.monotonic() < deadline, described
+        time.sleep(2)
+
+
+def trials_of(sm, name: str) -> list[dict]:
+    pages = sm.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job").paginate(
+        HyperParameterTuningJobName=name
+    )
+    return [summary for page in pages for summary in page["TrainingJobSummaries"]]
+
+
+def test_bayesian_lightgbm_tuning_from_boto3(stack, data):
+    sm = stack.sagemaker
+    sm.create_hyper_parameter_tuning_job(
+        **tuning_request(data, "e2e-tune", jobs=6, parallel=3, rounds=1500)
+    )
+    # A twin with the same seed, two trials: its first suggestions must be the same.
+    sm.create_hyper_parameter_tuning_job(
+        **tuning_request(data, "e2e-twin", jobs=2, parallel=2, rounds=10)
+    )
+
+    described = wait_for(sm, "e2e-tune", ("Completed", "Failed", "Stopped"))
+    assert described["HyperParameterTuningJobStatus"] == "Completed", described.get("FailureReason")
+    trials = trials_of(sm, "e2e-tune")
+    assert len(trials) == 6
+    counters = described["TrainingJobStatusCounters"]
+    assert counters["Completed"] + counters["Stopped"] == 6
+    assert sum(described["ObjectiveStatusCounters"].values()) == 6
+
+    # Every trial is a real training job carrying the tuning job's ARN.
+    listed = {
+        s["TrainingJobName"] for s in sm.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]
+    }
+    for trial in trials:
+        assert trial["TrainingJobName"] in listed
+        assert trial["TrainingJobName"].startswith("e2e-tune-")
+        job = sm.describe_training_job(TrainingJobName=trial["TrainingJobName"])
+        assert job["TuningJobArn"] == described["HyperParameterTuningJobArn"]
+        assert job["HyperParameters"]["_tuning_objective_metric"] == METRIC
+
+    # The best training job is at least as good as every trial.
+    best = described["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+    values = [
+        t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+        for t in trials
+        if "FinalHyperParameterTuningJobObjectiveMetric" in t
+    ]
+    assert values and all(best <= value for value in values)
+
+    # Early stopping stopped some trials (the slow learning rates), and they kept a value.
+    stopped = [t for t in trials if t["TrainingJobStatus"] == "Stopped"]
+    assert stopped, [(t["TunedHyperParameters"], t["TrainingJobStatus"]) for t in trials]
+
+    # Trials run at most three at a time: the (k+3)-th starts only after the k-th end.
+    starts = sorted(t["CreationTime"] for t in trials)
+    ends = sorted(t["TrainingEndTime"] for t in trials)
+    assert all(start >= ends[index] for index, start in enumerate(starts[3:]))
+
+    twin = wait_for(sm, "e2e-twin", ("Completed", "Failed", "Stopped"))
+    assert twin["HyperParameterTuningJobStatus"] == "Completed"
+
+    def first_two(name: str) -> list[dict]:
+        summaries = sorted(trials_of(sm, name), key=lambda t: t["TrainingJobName"])
+        return [summaries[i]["TunedHyperParameters"] for i in range(2)]
+
+    assert first_two("e2e-twin") == first_two("e2e-tune")
+
+
+def test_stop_ends_every_running_trial(stack, data):
+    sm = stack.sagemaker
+    request = tuning_request(data, "e2e-stop", jobs=6, parallel=3, rounds=100_000)
+    request["HyperParameterTuningJobConfig"]["TrainingJobEarlyStoppingType"] = "Off"
+    sm.create_hyper_parameter_tuning_job(**request)
+    deadline = time.monotonic() + 300
+    while sum(t["TrainingJobStatus"] == "InProgress" for t in trials_of(sm, "e2e-stop")) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(1)
+
+    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="e2e-stop")
+
+    described = wait_for(sm, "e2e-stop", ("Stopped", "Completed", "Failed"), timeout=300)
+    assert described["HyperParameterTuningJobStatus"] == "Stopped"
+    trials = trials_of(sm, "e2e-stop")
+    assert len(trials) == 3
+    assert {t["TrainingJobStatus"] for t in trials} == {"Stopped"}
