@@ -1,10 +1,45 @@
-"""REST adapter for endpoint configs and endpoints."""
+"""REST adapter for endpoint configs and endpoints: `/api/v1/endpoint-configs/`, `/endpoints/`.
 
-from rest_framework import serializers
+Create bodies are the SageMaker requests with snake_case names; a resource reads as its Describe
+response, snake_cased. An endpoint's detail adds each variant's instances (their health) and its
+autoscaling policy. ``POST .../invocations/`` invokes it with the raw body, as the runtime does.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError as DrfValidationError
+from rest_framework.parsers import BaseParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from console.core.api_views import ResourceDetailView, ResourceListView
+from console.core.errors import ValidationError
+from console.core.shapes import from_snake
+from console.endpoints.invoke import invoke
 from console.endpoints.models import Endpoint, EndpointConfig
-from console.endpoints.selectors import endpoint_config_list, endpoint_list
+from console.endpoints.selectors import (
+    endpoint_config_describe,
+    endpoint_config_list,
+    endpoint_describe,
+    endpoint_get,
+    endpoint_list,
+    endpoint_variant_views,
+)
+from console.endpoints.services import (
+    endpoint_autoscaling_clear,
+    endpoint_autoscaling_set,
+    endpoint_config_create,
+    endpoint_config_delete,
+    endpoint_create,
+    endpoint_delete,
+    endpoint_update,
+    endpoint_update_weights_and_capacities,
+)
 
 
 class EndpointConfigSerializer(serializers.ModelSerializer):
@@ -14,7 +49,7 @@ class EndpointConfigSerializer(serializers.ModelSerializer):
 
 
 class EndpointSerializer(serializers.ModelSerializer):
-    endpoint_config_name = serializers.CharField(source="config.name", read_only=True)
+    endpoint_config_name = serializers.CharField(source="config_name", read_only=True)
 
     class Meta:
         model = Endpoint
@@ -24,6 +59,7 @@ class EndpointSerializer(serializers.ModelSerializer):
             "status",
             "failure_reason",
             "endpoint_config_name",
+            "flow_run_id",
             "created_at",
             "updated_at",
         ]
@@ -32,18 +68,147 @@ class EndpointSerializer(serializers.ModelSerializer):
 class EndpointConfigListView(ResourceListView):
     serializer_class = EndpointConfigSerializer
     selector = endpoint_config_list
+    create_service = endpoint_config_create
+    create_operation = "CreateEndpointConfig"
+    describe = endpoint_config_describe
+    describe_operation = "DescribeEndpointConfig"
 
 
 class EndpointConfigDetailView(ResourceDetailView):
     serializer_class = EndpointConfigSerializer
     selector = endpoint_config_list
+    describe = endpoint_config_describe
+    describe_operation = "DescribeEndpointConfig"
+    delete_service = endpoint_config_delete
 
 
-class EndpointListView(ResourceListView):
+def _variants(endpoint: Endpoint) -> list[dict]:
+    return [
+        {
+            "variant_name": view.variant.name,
+            "state": view.variant.state,
+            "deployment_id": view.variant.deployment_id,
+            "model_name": view.variant.model_name,
+            "current_weight": view.variant.current_weight,
+            "desired_weight": view.variant.desired_weight,
+            "desired_instance_count": view.desired_instances,
+            "autoscaling": view.variant.autoscaling,
+            "queued_requests": view.backlog,
+            "instances": [
+                {
+                    "name": health.name,
+                    "state": health.state,
+                    "host": health.host,
+                    "pid": health.pid,
+                    "served": health.served,
+                    "failed": health.failed,
+                    "error": health.error,
+                }
+                for health in view.instances
+            ],
+        }
+        for view in endpoint_variant_views(endpoint)
+    ]
+
+
+class _WithVariants:
+    def described(self, row: Endpoint) -> dict:
+        return {**super().described(row), "variants": _variants(row)}
+
+
+class EndpointListView(_WithVariants, ResourceListView):
     serializer_class = EndpointSerializer
     selector = endpoint_list
+    create_service = endpoint_create
+    create_operation = "CreateEndpoint"
+    describe = endpoint_describe
+    describe_operation = "DescribeEndpoint"
 
 
-class EndpointDetailView(ResourceDetailView):
+class EndpointDetailView(_WithVariants, ResourceDetailView):
     serializer_class = EndpointSerializer
     selector = endpoint_list
+    describe = endpoint_describe
+    describe_operation = "DescribeEndpoint"
+    delete_service = endpoint_delete
+
+
+class EndpointUpdateView(APIView):
+    """``POST /api/v1/endpoints/<name>/update/`` with UpdateEndpoint's other members."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: None})
+    def post(self, request, name: str):
+        spec = from_snake("UpdateEndpoint", {**request.data, "endpoint_name": name})
+        endpoint_update(user=request.user, spec=spec)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class EndpointWeightsAndCapacitiesView(APIView):
+    """``POST /api/v1/endpoints/<name>/weights-and-capacities/`` with
+    ``desired_weights_and_capacities``, as UpdateEndpointWeightsAndCapacities."""
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: None})
+    def post(self, request, name: str):
+        spec = from_snake(
+            "UpdateEndpointWeightsAndCapacities", {**request.data, "endpoint_name": name}
+        )
+        endpoint_update_weights_and_capacities(user=request.user, spec=spec)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class AutoscalingSerializer(serializers.Serializer):
+    min_instances = serializers.IntegerField()
+    max_instances = serializers.IntegerField()
+    target_invocations_per_instance = serializers.FloatField()
+
+
+class EndpointAutoscalingView(APIView):
+    """``PUT``/``DELETE /api/v1/endpoints/<name>/variants/<variant>/autoscaling/``: the
+    variant's target-tracking policy (invocations per instance per minute, within bounds)."""
+
+    @extend_schema(request=AutoscalingSerializer, responses={200: OpenApiTypes.OBJECT})
+    def put(self, request, name: str, variant: str):
+        body = AutoscalingSerializer(data=request.data)
+        if not body.is_valid():
+            field, rules = next(iter(body.errors.items()))
+            raise ValidationError(field, str(rules[0]))
+        row = endpoint_autoscaling_set(
+            user=request.user, name=name, variant_name=variant, **body.validated_data
+        )
+        return Response({"variant_name": row.name, "autoscaling": row.autoscaling})
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, name: str, variant: str):
+        endpoint_autoscaling_clear(user=request.user, name=name, variant_name=variant)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RawBodyParser(BaseParser):
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read()
+
+
+class EndpointInvocationsView(APIView):
+    """``POST /api/v1/endpoints/<name>/invocations/``: the raw body goes to the model; the
+    answer comes back as is, with ``X-Invoked-Production-Variant``."""
+
+    parser_classes = [RawBodyParser]
+
+    @extend_schema(request=OpenApiTypes.BINARY, responses={200: OpenApiTypes.BINARY})
+    def post(self, request, name: str):
+        endpoint_get(user=request.user, name=name)  # 404 when unknown
+        result = async_to_sync(invoke)(
+            user=request.user,
+            endpoint_name=name,
+            body=request.data if isinstance(request.data, bytes) else b"",
+            content_type=request.content_type or "text/csv",
+            accept=request.headers.get("Accept", ""),
+            target_variant=request.headers.get("X-Target-Variant") or None,
+        )
+        if result.error:
+            raise DrfValidationError({"detail": result.error, "status": result.status})
+        response = HttpResponse(result.body, content_type=result.content_type)
+        response["X-Invoked-Production-Variant"] = result.variant_name
+        return response

@@ -1,7 +1,35 @@
-"""Console pages for endpoints."""
+"""Console pages for endpoints: the list, and each endpoint with its variants, their instances'
+health, invocation and latency charts, autoscaling, and a form to send a test request."""
 
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from console.core.charts import line_chart
+from console.core.errors import NotFound, ServiceError
 from console.core.views import ResourceListPage
-from console.endpoints.selectors import endpoint_list
+from console.endpoints.invoke import invoke
+from console.endpoints.selectors import (
+    endpoint_describe,
+    endpoint_get,
+    endpoint_list,
+    endpoint_metrics,
+    endpoint_variant_views,
+)
+from console.endpoints.services import (
+    endpoint_autoscaling_clear,
+    endpoint_autoscaling_set,
+    endpoint_delete,
+)
+
+STATUSES = ["Creating", "InService", "Updating", "Deleting", "Failed", "OutOfService"]
+CONTENT_TYPES = ["text/csv", "application/jsonlines", "application/json"]
 
 endpoints = ResourceListPage.as_view(
     title="Endpoints",
@@ -9,9 +37,113 @@ endpoints = ResourceListPage.as_view(
     columns=[
         ("Name", "name"),
         ("Status", "status"),
-        ("Config", "config"),
+        ("Config", "config_name"),
         ("Created", "created_at"),
     ],
-    statuses=["Creating", "InService", "Updating", "Deleting", "Failed", "OutOfService"],
+    statuses=STATUSES,
     sagemaker_operation="CreateEndpoint",
+    detail_url_name="endpoint",
 )
+
+
+class TestRequestForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="Request body")
+    content_type = forms.ChoiceField(choices=[(t, t) for t in CONTENT_TYPES], initial="text/csv")
+    accept = forms.ChoiceField(
+        choices=[("", "as the request"), *((t, t) for t in CONTENT_TYPES)], required=False
+    )
+    target_variant = forms.CharField(required=False, label="Target variant (optional)")
+
+
+class AutoscalingForm(forms.Form):
+    variant_name = forms.CharField(widget=forms.HiddenInput)
+    min_instances = forms.IntegerField(min_value=1, initial=1)
+    max_instances = forms.IntegerField(min_value=1, initial=2)
+    target_invocations_per_instance = forms.FloatField(
+        min_value=0.001, initial=1000, label="Target invocations per instance per minute"
+    )
+
+
+def _endpoint_or_404(request, name: str):
+    try:
+        return endpoint_get(user=request.user, name=name)
+    except NotFound:
+        raise Http404(f"No endpoint {name!r}") from None
+
+
+@login_required
+def endpoint_detail(request, name: str):
+    endpoint = _endpoint_or_404(request, name)
+    form = TestRequestForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        result = async_to_sync(invoke)(
+            user=request.user,
+            endpoint_name=endpoint.name,
+            body=data["body"].encode(),
+            content_type=data["content_type"],
+            accept=data["accept"],
+            target_variant=data["target_variant"] or None,
+        )
+    metrics = endpoint_metrics(endpoint)
+    invocations = {
+        name: [(i - len(rows) + 1, row.invocations) for i, row in enumerate(rows)]
+        for name, rows in metrics.items()
+    }
+    latency = {
+        name: [(i - len(rows) + 1, row.latency_ms) for i, row in enumerate(rows) if row.invocations]
+        for name, rows in metrics.items()
+    }
+    return render(
+        request,
+        "endpoints/endpoint_detail.html",
+        {
+            "endpoint": endpoint,
+            "described": endpoint_describe(endpoint),
+            "variants": endpoint_variant_views(endpoint),
+            "invocations_chart": line_chart(
+                invocations, x_label="minutes ago", title="invocations per minute"
+            ),
+            "latency_chart": line_chart(latency, x_label="minutes ago", title="mean latency (ms)"),
+            "form": form,
+            "result": result,
+            "result_text": result.body.decode("utf-8", "replace") if result else "",
+            "autoscaling_form": AutoscalingForm(),
+            "refresh": endpoint.status in ("Creating", "Updating") and result is None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def endpoint_autoscaling(request, name: str):
+    form = AutoscalingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Autoscaling not set: {form.errors.as_text()}")
+        return redirect("endpoint", name=name)
+    data = form.cleaned_data
+    try:
+        if request.POST.get("clear"):
+            endpoint_autoscaling_clear(
+                user=request.user, name=name, variant_name=data["variant_name"]
+            )
+            messages.success(request, f"Autoscaling of {data['variant_name']} removed.")
+        else:
+            endpoint_autoscaling_set(user=request.user, name=name, **data)
+            messages.success(request, f"Autoscaling of {data['variant_name']} set.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("endpoint", name=name)
+
+
+@login_required
+@require_POST
+def endpoint_delete_view(request, name: str):
+    try:
+        endpoint_delete(user=request.user, name=name)
+        messages.success(request, f"Endpoint {name} deleted.")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("endpoint", name=name)
+    return redirect("endpoints")

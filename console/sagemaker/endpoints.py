@@ -1,8 +1,41 @@
 """SageMaker operations on endpoint configs and endpoints."""
 
-from console.endpoints.selectors import endpoint_config_list, endpoint_list
+from console.endpoints.selectors import (
+    endpoint_config_describe,
+    endpoint_config_get,
+    endpoint_config_list,
+    endpoint_describe,
+    endpoint_get,
+    endpoint_list,
+)
+from console.endpoints.services import (
+    endpoint_config_create,
+    endpoint_config_delete,
+    endpoint_create,
+    endpoint_delete,
+    endpoint_update,
+    endpoint_update_weights_and_capacities,
+)
 from console.sagemaker.listing import list_page, page_response
 from console.sagemaker.operations import operation
+
+
+@operation("CreateEndpointConfig")
+def create_endpoint_config(*, user, params: dict) -> dict:
+    return {"EndpointConfigArn": endpoint_config_create(user=user, spec=params).arn}
+
+
+@operation("DescribeEndpointConfig")
+def describe_endpoint_config(*, user, params: dict) -> dict:
+    return endpoint_config_describe(
+        endpoint_config_get(user=user, name=params["EndpointConfigName"])
+    )
+
+
+@operation("DeleteEndpointConfig")
+def delete_endpoint_config(*, user, params: dict) -> dict:
+    endpoint_config_delete(user=user, name=params["EndpointConfigName"])
+    return {}
 
 
 @operation("ListEndpointConfigs")
@@ -19,6 +52,32 @@ def list_endpoint_configs(*, user, params: dict) -> dict:
         status_field=None,
     )
     return page_response("EndpointConfigs", items, token)
+
+
+@operation("CreateEndpoint")
+def create_endpoint(*, user, params: dict) -> dict:
+    return {"EndpointArn": endpoint_create(user=user, spec=params).arn}
+
+
+@operation("DescribeEndpoint")
+def describe_endpoint(*, user, params: dict) -> dict:
+    return endpoint_describe(endpoint_get(user=user, name=params["EndpointName"]))
+
+
+@operation("UpdateEndpoint")
+def update_endpoint(*, user, params: dict) -> dict:
+    return {"EndpointArn": endpoint_update(user=user, spec=params).arn}
+
+
+@operation("UpdateEndpointWeightsAndCapacities")
+def update_endpoint_weights_and_capacities(*, user, params: dict) -> dict:
+    return {"EndpointArn": endpoint_update_weights_and_capacities(user=user, spec=params).arn}
+
+
+@operation("DeleteEndpoint")
+def delete_endpoint(*, user, params: dict) -> dict:
+    endpoint_delete(user=user, name=params["EndpointName"])
+    return {}
 
 
 @operation("ListEndpoints")
