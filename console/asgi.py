@@ -2,7 +2,8 @@
 
 InvokeEndpoint's route is answered by its own ASGI adapter before Django's request handling,
 which would cost more than the whole invocation (see ``console.sagemaker.runtime``); every other
-request goes to Django.
+request goes to Django. Each worker imports its views, the API's shapes and Prefect's client as
+it starts, so that no caller's first request waits seconds for them.
 """
 
 import os
@@ -12,7 +13,15 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 django_application = get_asgi_application()
 
+from django.urls import get_resolver  # noqa: E402
+
+from console.core.shapes import service_model  # noqa: E402
 from console.sagemaker.runtime import INVOCATIONS_PATH, asgi_invocations  # noqa: E402
+from infra.prefect import import_client  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018  (imports every URL module and, through them, the views)
+service_model()
+import_client()
 
 
 async def application(scope, receive, send):

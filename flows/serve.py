@@ -3,10 +3,16 @@
 ``python -m flows.serve`` waits for the Prefect API, reconciles jobs interrupted by a crash, then
 serves. Deployments are named ``<flow>/<deployment>``; services start them with
 ``infra.prefect.start_flow_run``.
+
+Prefect starts each flow run in a fresh interpreter, which here spends seconds importing Prefect,
+Django, LightGBM, Dask and torch before a job makes any progress. This process instead starts
+them from a fork server that imported all of that once (:func:`fork_flow_runs`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import os
 import time
 
@@ -16,21 +22,26 @@ from infra.prefect import api_healthy, configure_environment
 os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
 configure_environment()
 
-from prefect import serve  # noqa: E402
+import prefect.flow_engine  # noqa: E402
+from prefect import Flow  # noqa: E402
+from prefect.exceptions import TerminationSignal  # noqa: E402
+from prefect.runner import Runner  # noqa: E402
 
 from flows import endpoints, system, training, transform, tuning  # noqa: E402
 
 DEPLOYMENT = "sagebrush"
+# What the fork server imports once, so a flow run's process starts with it in place.
+PRELOAD = ["flows.warm"]
 
 
-def deployments() -> list:
-    """Every deployment the platform runs; each job-kind flow adds its line here."""
+def served_flows() -> list[Flow]:
+    """Every flow the platform runs, each served as ``<flow>/sagebrush``."""
     return [
-        system.reconcile.to_deployment(name=DEPLOYMENT),
-        training.training.to_deployment(name=DEPLOYMENT),
-        transform.transform.to_deployment(name=DEPLOYMENT),
-        tuning.tuning.to_deployment(name=DEPLOYMENT),
-        endpoints.endpoint_deploy.to_deployment(name=DEPLOYMENT),
+        system.reconcile,
+        training.training,
+        transform.transform,
+        tuning.tuning,
+        endpoints.endpoint_deploy,
     ]
 
 
@@ -42,10 +53,50 @@ def wait_for_api(*, timeout: float = 120.0) -> None:
         time.sleep(0.5)
 
 
+class _ForkServerMultiprocessing:
+    """``multiprocessing`` as ``prefect.flow_engine`` sees it: its spawn context forks from the
+    fork server instead (a spawned child and a forked one run the same pickled call)."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+        self._context = context
+
+    def get_context(self, method: str | None = None) -> multiprocessing.context.BaseContext:
+        return self._context
+
+    def __getattr__(self, name: str):
+        return getattr(multiprocessing, name)
+
+
+def fork_flow_runs(preload: list[str] = PRELOAD) -> None:
+    """Start the fork server, preloading ``preload``, and wait until it forks; flow runs fork
+    from it from now on.
+
+    The fork server is a new interpreter that only imports (no threads, no connections), so
+    forking it is safe; each flow run opens its own database and API connections.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(preload)
+    first = context.Process(target=os.getpid)  # returns once the preloading is done
+    first.start()
+    first.join()
+    prefect.flow_engine.multiprocessing = _ForkServerMultiprocessing(context)
+
+
 def main() -> None:
     wait_for_api()
     system.reconcile()
-    serve(*deployments(), limit=None)
+    fork_flow_runs()
+    # Flows added as objects (not as deployments loaded from a path) run in a child process
+    # with the flow object handed over, which is what the fork server can start at once.
+    runner = Runner(limit=None)
+    for served in served_flows():
+        runner.add_flow(served, name=DEPLOYMENT)
+    names = ", ".join(f"{served.name}/{DEPLOYMENT}" for served in served_flows())
+    print(f"Deployments {names} are served and polling for scheduled runs.", flush=True)
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal) as stopped:
+        print(f"Received {type(stopped).__name__}, shutting down.", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,13 @@ def configure_environment() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+def import_client() -> None:
+    """Import Prefect's client now, configured for the platform (a second's work that would
+    otherwise fall on the first flow run started)."""
+    configure_environment()
+    import prefect.deployments  # noqa: F401
+
+
 def start_flow_run(deployment: str, *, parameters: dict) -> UUID:
     """Start ``<flow>/<deployment>`` and return at once with the flow-run id (``timeout=0``)."""
     configure_environment()
