@@ -1,13 +1,17 @@
 """Strict, fast parsing of numeric CSV and JSON Lines into float matrices.
 
-The happy path is vectorised (pandas' C parser, orjson); only when it fails or leaves gaps does a
+The happy path is vectorised (pandas' C parser, orjson; large CSV bodies are parsed in pieces on
+several threads, as the C parser runs without the GIL); only when it fails or leaves gaps does a
 line-by-line scan run, to say exactly which line and column is wrong.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -20,6 +24,8 @@ from algorithms.base import DataError
 # so that the fast path and the diagnostic scan agree on what a missing value is.
 MISSING = ("", "NA", "N/A", "NaN", "nan", "null")
 _MISSING_SET = frozenset(MISSING)
+# Bodies at least twice this size are parsed in pieces of at least this size, one per core.
+PIECE_BYTES = 8 << 20
 
 
 def parse_csv(
@@ -37,6 +43,45 @@ def parse_csv(
     """
     raw = data if isinstance(data, bytes) else data.read()
     try:
+        pieces = _pieces(raw, max(1, min(os.cpu_count() or 1, len(raw) // PIECE_BYTES)))
+        if len(pieces) == 1:
+            matrices = [_read_csv(raw)]
+        else:
+            with ThreadPoolExecutor(len(pieces), thread_name_prefix="parse-csv") as pool:
+                matrices = list(pool.map(_read_csv, pieces))
+    except ValueError as error:  # pandas' ParserError is a ValueError too
+        _scan_csv(
+            raw,
+            source=source,
+            columns=columns,
+            label_columns=label_columns,
+            allow_missing=allow_missing,
+        )
+        raise DataError(f"cannot parse CSV: {error}", source=source) from None
+    matrices = [matrix for matrix in matrices if matrix is not None]
+    if not matrices:
+        return np.empty((0, columns or 0))
+    widths = {matrix.shape[1] for matrix in matrices}
+    matrix = matrices[0] if len(matrices) == 1 else None
+    # pandas pads short rows with NaN, so any NaN (or a width surprise) needs a closer look.
+    if (
+        len(widths) > 1
+        or (columns is not None and widths != {columns})
+        or any(np.isnan(m).any() for m in matrices)
+    ):
+        _scan_csv(
+            raw,
+            source=source,
+            columns=columns,
+            label_columns=label_columns,
+            allow_missing=allow_missing,
+        )
+    return matrix if matrix is not None else np.concatenate(matrices)
+
+
+def _read_csv(raw: bytes) -> np.ndarray | None:
+    """One piece through pandas' C parser; None when it holds no records."""
+    try:
         frame = pd.read_csv(
             io.BytesIO(raw),
             header=None,
@@ -47,27 +92,20 @@ def parse_csv(
             skip_blank_lines=True,
         )
     except pd.errors.EmptyDataError:
-        return np.empty((0, columns or 0))
-    except ValueError as error:  # pandas' ParserError is a ValueError too
-        _scan_csv(
-            raw,
-            source=source,
-            columns=columns,
-            label_columns=label_columns,
-            allow_missing=allow_missing,
-        )
-        raise DataError(f"cannot parse CSV: {error}", source=source) from None
-    matrix = frame.to_numpy(dtype=np.float64, copy=False)
-    # pandas pads short rows with NaN, so any NaN (or a width surprise) needs a closer look.
-    if (columns is not None and matrix.shape[1] != columns) or np.isnan(matrix).any():
-        _scan_csv(
-            raw,
-            source=source,
-            columns=columns,
-            label_columns=label_columns,
-            allow_missing=allow_missing,
-        )
-    return matrix
+        return None
+    return frame.to_numpy(dtype=np.float64, copy=False)
+
+
+def _pieces(raw: bytes, count: int) -> list[bytes]:
+    """``raw`` cut into ``count`` runs of whole lines (fewer if it has fewer lines)."""
+    cuts = [0]
+    for index in range(1, count):
+        end = raw.find(b"\n", max(cuts[-1], index * len(raw) // count))
+        if end < 0:
+            break
+        cuts.append(end + 1)
+    cuts.append(len(raw))
+    return [raw[start:end] for start, end in itertools.pairwise(cuts) if start < end]
 
 
 def _scan_csv(

@@ -7,7 +7,7 @@ import gzip
 import numpy as np
 import pytest
 
-from algorithms import Channel, DataError
+from algorithms import Channel, DataError, tabular
 from algorithms.data import read_channel
 
 from .conftest import channel, write_csv, write_jsonlines, write_libsvm
@@ -78,6 +78,47 @@ def test_bad_csv_rows_name_file_line_and_column(tmp_path, text, line, column, me
         line,
         column,
     )
+
+
+@pytest.fixture
+def in_pieces(monkeypatch):
+    """Bodies of a few hundred bytes are parsed in pieces on threads, as large ones are."""
+    monkeypatch.setattr(tabular, "PIECE_BYTES", 64)
+    monkeypatch.setattr(tabular.os, "cpu_count", lambda: 4)
+
+
+def test_a_large_csv_read_in_pieces_gives_the_same_data(tmp_path, in_pieces) -> None:
+    rng = np.random.default_rng(3)
+    features, labels = rng.normal(size=(50, 3)), rng.integers(0, 2, size=50).astype(float)
+    rows = [
+        ",".join(repr(float(v)) for v in (y, *x)) for y, x in zip(labels, features, strict=True)
+    ]
+    # CRLF line ends, with a blank line after every seventh record.
+    text = "".join(
+        row + ("\r\n\r\n" if index % 7 == 0 else "\r\n") for index, row in enumerate(rows)
+    )
+    dataset = read_channel(_write(tmp_path, "big.csv", text))
+    np.testing.assert_array_equal(dataset.labels, labels)
+    np.testing.assert_array_equal(dataset.features, features)
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "message"),
+    [
+        ("0,abc,5,6", 2, "not a number: 'abc'"),
+        ("0,4,5", None, "record has 3 columns; expected 4"),
+        ("0,4,5,6,7", None, "record has 5 columns; expected 4"),
+        (",4,5,6", 1, "label is missing"),
+    ],
+)
+def test_a_bad_row_late_in_a_large_csv_is_named_by_its_line(
+    tmp_path, in_pieces, bad, column, message
+) -> None:
+    lines = ["1,2,3,4"] * 40
+    lines[33] = bad
+    with pytest.raises(DataError, match=message) as caught:
+        read_channel(_write(tmp_path, "big.csv", "\n".join(lines) + "\n"))
+    assert (caught.value.line, caught.value.column) == (34, column)
 
 
 def test_missing_values_are_allowed_where_the_algorithm_handles_them(tmp_path) -> None:
