@@ -115,7 +115,8 @@ def _wait_for_serving(data_dir: Path, timeout: float = 180.0) -> None:
 
 @contextlib.contextmanager
 def running_stack() -> Iterator[Stack]:
-    """Start ``manage.py stack`` in a fresh DATA_DIR on free ports; stop it on exit."""
+    """Start ``manage.py stack`` in a fresh DATA_DIR on free ports; on exit stop it and remove
+    the DATA_DIR."""
     data_dir = Path(tempfile.mkdtemp(prefix="sagebrush-e2e-"))
     port, redis_port, prefect_port = free_port(), free_port(), free_port()
     env = {
@@ -168,6 +169,7 @@ def running_stack() -> Iterator[Stack]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
