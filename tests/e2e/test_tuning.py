@@ -97,7 +97,7 @@ def trials_of(sm, name: str) -> list[dict]:
 def test_bayesian_lightgbm_tuning_from_boto3(stack, data):
     sm = stack.sagemaker
     sm.create_hyper_parameter_tuning_job(
-        **tuning_request(data, "e2e-tune", jobs=6, parallel=3, rounds=1500)
+        **tuning_request(data, "e2e-tune", jobs=6, parallel=3, rounds=4000)
     )
     # A twin with the same seed, two trials: its first suggestions must be the same.
     sm.create_hyper_parameter_tuning_job(
