@@ -44,11 +44,11 @@ def parse_csv(
     raw = data if isinstance(data, bytes) else data.read()
     try:
         pieces = _pieces(raw, max(1, min(os.cpu_count() or 1, len(raw) // PIECE_BYTES)))
-        if len(pieces) == 1:
-            matrices = [_read_csv(raw)]
-        else:
+        if len(pieces) > 1:
             with ThreadPoolExecutor(len(pieces), thread_name_prefix="parse-csv") as pool:
                 matrices = list(pool.map(_read_csv, pieces))
+        else:
+            matrices = [_read_csv(raw)]
     except ValueError as error:  # pandas' ParserError is a ValueError too
         _scan_csv(
             raw,
@@ -62,7 +62,6 @@ def parse_csv(
     if not matrices:
         return np.empty((0, columns or 0))
     widths = {matrix.shape[1] for matrix in matrices}
-    matrix = matrices[0] if len(matrices) == 1 else None
     # pandas pads short rows with NaN, so any NaN (or a width surprise) needs a closer look.
     if (
         len(widths) > 1
@@ -76,7 +75,7 @@ def parse_csv(
             label_columns=label_columns,
             allow_missing=allow_missing,
         )
-    return matrix if matrix is not None else np.concatenate(matrices)
+    return matrices[0] if len(matrices) == 1 else np.concatenate(matrices)
 
 
 def _read_csv(raw: bytes) -> np.ndarray | None:

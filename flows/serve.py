@@ -30,8 +30,6 @@ from prefect.runner import Runner  # noqa: E402
 from flows import endpoints, system, training, transform, tuning  # noqa: E402
 
 DEPLOYMENT = "sagebrush"
-# What the fork server imports once, so a flow run's process starts with it in place.
-PRELOAD = ["flows.warm"]
 
 
 def served_flows() -> list[Flow]:
@@ -67,15 +65,15 @@ class _ForkServerMultiprocessing:
         return getattr(multiprocessing, name)
 
 
-def fork_flow_runs(preload: list[str] = PRELOAD) -> None:
-    """Start the fork server, preloading ``preload``, and wait until it forks; flow runs fork
-    from it from now on.
+def fork_flow_runs(flows: list[Flow]) -> None:
+    """Start the fork server, preloading ``flows.warm`` and the modules of ``flows``, and wait
+    until it forks; flow runs fork from it from now on.
 
     The fork server is a new interpreter that only imports (no threads, no connections), so
     forking it is safe; each flow run opens its own database and API connections.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(preload)
+    context.set_forkserver_preload(["flows.warm", *(served.fn.__module__ for served in flows)])
     first = context.Process(target=os.getpid)  # returns once the preloading is done
     first.start()
     first.join()
@@ -85,13 +83,14 @@ def fork_flow_runs(preload: list[str] = PRELOAD) -> None:
 def main() -> None:
     wait_for_api()
     system.reconcile()
-    fork_flow_runs()
+    flows = served_flows()
+    fork_flow_runs(flows)
     # Flows added as objects (not as deployments loaded from a path) run in a child process
     # with the flow object handed over, which is what the fork server can start at once.
     runner = Runner(limit=None)
-    for served in served_flows():
+    for served in flows:
         runner.add_flow(served, name=DEPLOYMENT)
-    names = ", ".join(f"{served.name}/{DEPLOYMENT}" for served in served_flows())
+    names = ", ".join(f"{served.name}/{DEPLOYMENT}" for served in flows)
     print(f"Deployments {names} are served and polling for scheduled runs.", flush=True)
     try:
         asyncio.run(runner.start())

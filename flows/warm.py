@@ -1,6 +1,6 @@
-"""What a flow run's process needs before it starts, imported once by the serve process's fork
-server (see ``flows.serve``): Django with its apps loaded, the flows, the services they report
-through and the libraries they import when they run.
+"""Imported once by the serve process's fork server (see ``flows.serve``) beside the flows
+themselves: Django with its apps loaded, the services the flows report through, and the libraries
+they import only when they run.
 """
 
 import importlib
@@ -10,11 +10,6 @@ from flows.django_setup import setup
 setup()  # the app registry only: no database connection is opened
 
 for module in (
-    "flows.endpoints",
-    "flows.system",
-    "flows.training",
-    "flows.transform",
-    "flows.tuning",
     "console.endpoints.services",
     "console.training.services",
     "console.transform.services",
