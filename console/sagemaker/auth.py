@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.http import HttpRequest
 
 from console.accounts.selectors import access_key_credentials
@@ -23,20 +26,39 @@ def signed_request(request: HttpRequest, body: bytes) -> sigv4.SignedRequest:
     )
 
 
+def access_key_id_of(signed: sigv4.SignedRequest) -> str:
+    """The access key id the request claims to be signed with; AwsError if it names none."""
+    with _as_aws_errors():
+        credential, _, _ = sigv4.parse_authorization(signed.headers)
+    return credential.access_key_id
+
+
+def verified_user(signed: sigv4.SignedRequest, credentials: tuple | None):
+    """The key's user, once the signature checks out against ``credentials`` (the
+    ``(key, secret)`` that ``access_key_credentials`` found, or None); AwsError otherwise."""
+    if credentials is None:
+        raise AwsError(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
+    key, secret = credentials
+    with _as_aws_errors():
+        sigv4.verify(signed, secret=secret)
+    return key.user
+
+
 def authenticate(request: HttpRequest, body: bytes):
     """The user whose access key signed the request; AwsError (4xx) otherwise."""
     signed = signed_request(request, body)
+    credentials = access_key_credentials(access_key_id=access_key_id_of(signed))
+    user = verified_user(signed, credentials)
+    access_key_mark_used(key=credentials[0])
+    return user
+
+
+@contextmanager
+def _as_aws_errors() -> Iterator[None]:
     try:
-        credential, _, _ = sigv4.parse_authorization(signed.headers)
-        found = access_key_credentials(access_key_id=credential.access_key_id)
-        if found is None:
-            raise AwsError(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        key, secret = found
-        sigv4.verify(signed, secret=secret)
+        yield
     except sigv4.SignatureError as exc:
         raise AwsError(exc.code, exc.message, status=_SIGNATURE_STATUS.get(exc.code, 400)) from exc
-    access_key_mark_used(key=key)
-    return key.user

@@ -27,7 +27,7 @@ from console.accounts.services import access_key_mark_used
 from console.core.names import account_id_for
 from console.endpoints.selectors import endpoint_routes
 from console.sagemaker import sigv4
-from console.sagemaker.auth import signed_request
+from console.sagemaker.auth import access_key_id_of, signed_request, verified_user
 from console.sagemaker.errors import AwsError
 from console.sagemaker.views import read_body
 from infra.config import settings
@@ -37,7 +37,6 @@ from infra.serving.client import INVOCATION_TIMEOUT_S, ServingClient, serving_cl
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456: InvokeEndpoint's documented maximum
 CREDENTIALS_CACHE_S = 5.0  # a revoked key stops working within this long
 SERVING_STATUSES = ("InService", "Updating")  # an endpoint being updated keeps answering
-_SIGNATURE_STATUS = {"MissingAuthenticationTokenException": 403}
 
 
 INVOCATIONS_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
@@ -87,24 +86,14 @@ def _credentials_now(access_key_id: str):
 
 async def authenticate(signed: sigv4.SignedRequest):
     """The user whose access key signed the request (SigV4); AwsError otherwise."""
-    try:
-        credential, _, _ = sigv4.parse_authorization(signed.headers)
-        cached = _credentials.get(credential.access_key_id)
-        if cached is None or cached.until < time.monotonic():
-            found = await sync_to_async(_credentials_now)(credential.access_key_id)
-            cached = _credentials[credential.access_key_id] = _Cached(
-                found, time.monotonic() + CREDENTIALS_CACHE_S
-            )
-        if cached.value is None:
-            raise AwsError(
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        key, secret = cached.value
-        sigv4.verify(signed, secret=secret)
-    except sigv4.SignatureError as exc:
-        raise AwsError(exc.code, exc.message, status=_SIGNATURE_STATUS.get(exc.code, 400)) from exc
-    return key.user
+    access_key_id = access_key_id_of(signed)
+    cached = _credentials.get(access_key_id)
+    if cached is None or cached.until < time.monotonic():
+        found = await sync_to_async(_credentials_now)(access_key_id)
+        cached = _credentials[access_key_id] = _Cached(
+            found, time.monotonic() + CREDENTIALS_CACHE_S
+        )
+    return verified_user(signed, cached.value)
 
 
 async def _routes_of(user, name: str) -> list[routing.Route] | None:
