@@ -18,8 +18,6 @@ import time
 
 from infra.prefect import api_healthy, configure_environment
 
-# Runs start within about a second of being created (Prefect's default poll is 10 s).
-os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
 configure_environment()
 
 import prefect.flow_engine  # noqa: E402
@@ -30,6 +28,10 @@ from prefect.runner import Runner  # noqa: E402
 from flows import endpoints, system, training, transform, tuning  # noqa: E402
 
 DEPLOYMENT = "sagebrush"
+# How often the runner asks for flow runs to start (Prefect's default is 10 s): a run starts
+# within half a second of being created. Measured idle, this process and the Prefect server
+# together use 6.5% of a core at 0.5 s (4.6% at 1 s, 9.1% at 0.25 s).
+POLL_SECONDS = 0.5
 
 
 def served_flows() -> list[Flow]:
@@ -87,7 +89,7 @@ def main() -> None:
     fork_flow_runs(flows)
     # Flows added as objects (not as deployments loaded from a path) run in a child process
     # with the flow object handed over, which is what the fork server can start at once.
-    runner = Runner(limit=None)
+    runner = Runner(limit=None, query_seconds=POLL_SECONDS)
     for served in flows:
         runner.add_flow(served, name=DEPLOYMENT)
     names = ", ".join(f"{served.name}/{DEPLOYMENT}" for served in flows)
