@@ -141,5 +141,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # Every Prefect API call (the runner asks for runs twice a second) at INFO: noise.
+        "httpx": {"level": "WARNING"},
+    },
 }

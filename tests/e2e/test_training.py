@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 import uuid
 
 import numpy as np
@@ -128,3 +129,12 @@ def test_script_mode_trains_a_users_sklearn_script(stack, data):
         fileobj=io.BytesIO(stack.store.read_bytes(job["ModelArtifacts"]["S3ModelArtifacts"]))
     ) as archive:
         assert {"model.joblib", "code/train.py"} <= set(archive.getnames())
+
+
+def test_the_flows_log_tells_what_ran_not_every_api_call(stack):
+    """The runner asks the Prefect API for runs twice a second; its log says what ran (at least
+    the start-up reconcile), never a line per request."""
+    time.sleep(2)  # a few polls at least
+    log = stack.log("flows")
+    assert "Beginning flow run" in log
+    assert "HTTP Request:" not in log
