@@ -149,6 +149,9 @@ class Algorithm(ABC):
     metrics: ClassVar[tuple[str, ...]] = ()
     # Script mode: hyperparameters it does not declare belong to the user's script.
     accepts_undeclared_hyperparameters: ClassVar[bool] = False
+    # Built-ins only read their channel files, which may then be the stored objects themselves;
+    # a user's script gets copies it may change.
+    may_modify_input: ClassVar[bool] = False
 
     @abstractmethod
     def train(

@@ -69,12 +69,11 @@ def read_channel(
     parts: list[Dataset] = []
     for path in files:
         source = f"{channel.name}/{path.relative_to(channel.path).as_posix()}"
-        raw = _read_bytes(path, source=source)
         if media_type == LIBSVM:
-            part = _read_libsvm(raw, source=source)
+            part = _read_libsvm(_read_bytes(path, source=source), source=source)
         elif media_type == JSONLINES:
             features, labels = parse_jsonlines(
-                raw,
+                _read_bytes(path, source=source),
                 source=source,
                 columns=feature_count,
                 label=has_label,
@@ -83,7 +82,7 @@ def read_channel(
             part = Dataset(features, labels)
         else:
             matrix = parse_csv(
-                raw,
+                _csv_input(path, source=source),
                 source=source,
                 columns=None if feature_count is None else feature_count + has_label,
                 label_columns=int(has_label),
@@ -123,6 +122,14 @@ def _label_size(channel: Channel, params: dict[str, str], *, default: bool) -> b
     if value == "0" and default:
         raise DataError("this algorithm needs labels; label_size=0 has none", source=channel.name)
     return value == "1"
+
+
+def _csv_input(path: Path, *, source: str) -> bytes | Path:
+    """A plain file as itself (the CSV parser reads it in place); a gzipped one, decompressed."""
+    with path.open("rb") as file:
+        if file.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
+            return path
+    return _read_bytes(path, source=source)
 
 
 def _read_bytes(path: Path, *, source: str) -> bytes:
@@ -179,6 +186,8 @@ def _scan_libsvm(raw: bytes, *, source: str) -> None:
 
 
 def _concatenate(parts: list[Dataset], *, feature_count: int | None, source: str) -> Dataset:
+    if len(parts) == 1 and not sparse.issparse(parts[0].features):
+        return parts[0]
     labels = None if parts[0].labels is None else np.concatenate([p.labels for p in parts])
     if not any(sparse.issparse(part.features) for part in parts):
         return Dataset(np.concatenate([part.features for part in parts]), labels)

@@ -132,6 +132,7 @@ class ScriptMode(Algorithm):
     # The user's own hyperparameters are the script's business: they reach train() undeclared,
     # as the strings the job was given (see ScriptSettings).
     accepts_undeclared_hyperparameters: ClassVar[bool] = True
+    may_modify_input: ClassVar[bool] = True
 
     def train(
         self,

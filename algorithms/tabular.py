@@ -12,7 +12,8 @@ import itertools
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -29,7 +30,7 @@ PIECE_BYTES = 8 << 20
 
 
 def parse_csv(
-    data: bytes | io.BufferedIOBase,
+    data: bytes | Path,
     *,
     source: str | None,
     columns: int | None = None,
@@ -38,25 +39,31 @@ def parse_csv(
 ) -> np.ndarray:
     """Parse headerless numeric CSV into a float64 matrix; blank lines are not records.
 
-    ``columns`` is the width every record must have (else the first record sets it).
-    Missing cells become NaN where ``allow_missing``; label columns may never be missing.
+    ``data`` is the CSV itself or a file holding it, which is read in place (never whole into
+    memory on the happy path). ``columns`` is the width every record must have (else the first
+    record sets it). Missing cells become NaN where ``allow_missing``; label columns may never be
+    missing. The matrix is column-major, as pandas builds it: slicing off the label columns
+    leaves a contiguous feature block.
     """
-    raw = data if isinstance(data, bytes) else data.read()
-    try:
-        pieces = _pieces(raw, max(1, min(os.cpu_count() or 1, len(raw) // PIECE_BYTES)))
-        if len(pieces) > 1:
-            with ThreadPoolExecutor(len(pieces), thread_name_prefix="parse-csv") as pool:
-                matrices = list(pool.map(_read_csv, pieces))
-        else:
-            matrices = [_read_csv(raw)]
-    except ValueError as error:  # pandas' ParserError is a ValueError too
+
+    def scan() -> None:
         _scan_csv(
-            raw,
+            data.read_bytes() if isinstance(data, Path) else bytes(data),
             source=source,
             columns=columns,
             label_columns=label_columns,
             allow_missing=allow_missing,
         )
+
+    try:
+        spans = _spans(data)
+        if len(spans) > 1:
+            with ThreadPoolExecutor(len(spans), thread_name_prefix="parse-csv") as pool:
+                matrices = list(pool.map(lambda span: _read_csv(data, span), spans))
+        else:
+            matrices = [_read_csv(data, spans[0])]
+    except ValueError as error:  # pandas' ParserError is a ValueError too
+        scan()
         raise DataError(f"cannot parse CSV: {error}", source=source) from None
     matrices = [matrix for matrix in matrices if matrix is not None]
     if not matrices:
@@ -68,43 +75,80 @@ def parse_csv(
         or (columns is not None and widths != {columns})
         or any(np.isnan(m).any() for m in matrices)
     ):
-        _scan_csv(
-            raw,
-            source=source,
-            columns=columns,
-            label_columns=label_columns,
-            allow_missing=allow_missing,
-        )
-    return matrices[0] if len(matrices) == 1 else np.concatenate(matrices)
+        scan()
+    return _stack(matrices)
 
 
-def _read_csv(raw: bytes) -> np.ndarray | None:
-    """One piece through pandas' C parser; None when it holds no records."""
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(raw),
-            header=None,
-            dtype=np.float64,
-            engine="c",
-            na_values=list(MISSING),
-            keep_default_na=False,
-            skip_blank_lines=True,
-        )
-    except pd.errors.EmptyDataError:
-        return None
+def _spans(data: bytes | Path) -> list[tuple[int, int]]:
+    """Byte ranges of whole lines, one per core for large data (at least ``PIECE_BYTES`` each)."""
+    with _open(data) as stream:
+        size = stream.seek(0, io.SEEK_END)
+        count = max(1, min(os.cpu_count() or 1, size // PIECE_BYTES))
+        cuts = [0]
+        for index in range(1, count):
+            stream.seek(max(cuts[-1], index * size // count))
+            stream.readline()
+            if stream.tell() >= size:
+                break
+            cuts.append(stream.tell())
+    cuts.append(size)
+    return [(start, end) for start, end in itertools.pairwise(cuts) if start < end] or [(0, 0)]
+
+
+def _open(data: bytes | Path) -> BinaryIO:
+    return open(data, "rb") if isinstance(data, Path) else io.BytesIO(data)
+
+
+class _Span(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of ``data``, read through a stream of its own."""
+
+    def __init__(self, data: bytes | Path, start: int, end: int) -> None:
+        self._stream = _open(data)
+        self._stream.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._stream.readinto(memoryview(buffer)[: self._left])
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _read_csv(data: bytes | Path, span: tuple[int, int]) -> np.ndarray | None:
+    """One span through pandas' C parser; None when it holds no records."""
+    whole = not isinstance(data, Path) and span == (0, len(data))
+    with io.BytesIO(data) if whole else _Span(data, *span) as piece:  # a body: as it is
+        try:
+            frame = pd.read_csv(
+                piece,
+                header=None,
+                dtype=np.float64,
+                engine="c",
+                na_values=list(MISSING),
+                keep_default_na=False,
+                skip_blank_lines=True,
+            )
+        except pd.errors.EmptyDataError:
+            return None
     return frame.to_numpy(dtype=np.float64, copy=False)
 
 
-def _pieces(raw: bytes, count: int) -> list[bytes]:
-    """``raw`` cut into ``count`` runs of whole lines (fewer if it has fewer lines)."""
-    cuts = [0]
-    for index in range(1, count):
-        end = raw.find(b"\n", max(cuts[-1], index * len(raw) // count))
-        if end < 0:
-            break
-        cuts.append(end + 1)
-    cuts.append(len(raw))
-    return [raw[start:end] for start, end in itertools.pairwise(cuts) if start < end]
+def _stack(matrices: list[np.ndarray]) -> np.ndarray:
+    """One column-major matrix of the pieces' rows, in order."""
+    if len(matrices) == 1:
+        return matrices[0]
+    stacked = np.empty((sum(len(m) for m in matrices), matrices[0].shape[1]), order="F")
+    row = 0
+    for matrix in matrices:
+        stacked[row : row + len(matrix)] = matrix
+        row += len(matrix)
+    return stacked
 
 
 def _scan_csv(

@@ -22,10 +22,12 @@ from prefect import flow
 from algorithms import Channel, DataError, HyperparameterError, parse_hyperparameters, resolve_image
 from algorithms.artifacts import pack_model
 from algorithms.base import output_data_dir
-from algorithms.distributed import ChannelShard, supports_distributed, train_distributed
+from algorithms.distributed import supports_distributed, train_distributed
 from algorithms.metrics import MetricExtractingReporter, parse_metric_definitions
 from algorithms.script import SUBMIT_DIRECTORY
+from algorithms.shards import ChannelShard
 from flows.django_setup import setup
+from infra.config import settings
 from infra.dask import dask_client
 from infra.storage import StorageError, get_store
 from infra.storage.inputs import InputError, list_inputs
@@ -60,7 +62,9 @@ def run_training_job(job_id: int) -> str:
             "MaxRuntimeInSeconds", services.DEFAULT_MAX_RUNTIME_SECONDS
         ),
     )
-    with tempfile.TemporaryDirectory(prefix=f"sagebrush-training-{job.name}-") as work:
+    scratch = settings().work_dir
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"training-{job.name}-", dir=scratch) as work:
         try:
             final_metrics = _train(job, Path(work), reporter)
         except Exception as exc:  # every failure becomes the job's FailureReason
@@ -96,7 +100,11 @@ def _train(job, work: Path, reporter: JobReporter) -> dict[str, float]:
         shards = channel_shards(spec.get("InputDataConfig", []), store, instances=instance_count)
     else:
         channels = download_channels(
-            spec.get("InputDataConfig", []), work / "input", store, reporter
+            spec.get("InputDataConfig", []),
+            work / "input",
+            store,
+            reporter,
+            link=not algorithm.may_modify_input,
         )
 
     services.training_job_enter_phase(
@@ -135,8 +143,11 @@ def _train(job, work: Path, reporter: JobReporter) -> dict[str, float]:
     return {**reporter.last_values, **result.final_metrics}
 
 
-def download_channels(channels: list[dict[str, Any]], input_dir: Path, store, reporter) -> dict:
-    """Copy each channel's objects to ``input_dir/data/<channel>/`` keeping their subpaths."""
+def download_channels(
+    channels: list[dict[str, Any]], input_dir: Path, store, reporter, *, link: bool = False
+) -> dict:
+    """Copy each channel's objects to ``input_dir/data/<channel>/`` keeping their subpaths;
+    ``link`` where the algorithm only reads them (see ``ObjectStore.download_file``)."""
 
     local = {}
     for channel in channels:
@@ -147,7 +158,7 @@ def download_channels(channels: list[dict[str, Any]], input_dir: Path, store, re
         for item in objects:
             target = directory / item.relative_path
             target.parent.mkdir(parents=True, exist_ok=True)
-            store.download_file(item.uri, str(target))
+            store.download_file(item.uri, str(target), link=link)
         total = sum(item.size for item in objects)
         reporter.log(
             f"Channel {channel['ChannelName']}: {len(objects)} objects, {total} bytes from "

@@ -44,6 +44,12 @@ class Settings:
         return self.data_dir / "logs"
 
     @property
+    def work_dir(self) -> Path:
+        """Scratch folders of running jobs (their input, the model being packed): beside the
+        local object storage, on its file system, so that input can be linked, not copied."""
+        return self.data_dir / "work"
+
+    @property
     def prefect_ui_url(self) -> str:
         return self.prefect_api_url.rstrip("/").removesuffix("/api")
 

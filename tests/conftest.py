@@ -167,7 +167,7 @@ with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "report.txt"), "w") as 
 """
 
 
-def sklearn_script_tarball() -> bytes:
+def sklearn_script_tarball(script: str = SKLEARN_SCRIPT) -> bytes:
     """``sourcedir.tar.gz`` holding ``train.py``: what ``sagemaker_submit_directory`` names."""
     import io
     import tarfile
@@ -175,6 +175,6 @@ def sklearn_script_tarball() -> bytes:
     code = io.BytesIO()
     with tarfile.open(fileobj=code, mode="w:gz") as archive:
         info = tarfile.TarInfo("train.py")
-        info.size = len(SKLEARN_SCRIPT.encode())
-        archive.addfile(info, io.BytesIO(SKLEARN_SCRIPT.encode()))
+        info.size = len(script.encode())
+        archive.addfile(info, io.BytesIO(script.encode()))
     return code.getvalue()

@@ -8,6 +8,7 @@ with the trees built so far, saved as a usable model.
 
 from __future__ import annotations
 
+import time
 from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,7 +64,13 @@ class BoostingAlgorithm(Algorithm):
         reporter: Reporter,
     ) -> TrainingResult:
         setup = self.boosting_setup(hyperparameters)
+        started = time.monotonic()
         train, validation = read_boosting_data(channels)
+        reporter.log(
+            f"Read {train.rows:,} training records with {train.feature_count} features"
+            + (f" and {validation.rows:,} validation records" if validation is not None else "")
+            + f" in {time.monotonic() - started:.1f} s"
+        )
         for name, dataset in (("train", train), ("validation", validation)):
             if dataset is not None:
                 check_labels(

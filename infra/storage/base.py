@@ -296,8 +296,12 @@ class ObjectStore(ABC):
             shutil.copyfileobj(source, writer, CHUNK_SIZE)
         return self.stat(uri)
 
-    def download_file(self, uri: str, path: str) -> None:
-        """Stream an object into a local file, written atomically; parent folders are created."""
+    def download_file(self, uri: str, path: str, *, link: bool = False) -> None:
+        """Stream an object into a local file, written atomically; parent folders are created.
+
+        ``link``: the caller only ever reads the file, so a store that keeps its objects as local
+        files may hard-link the object instead of copying it (see ``LocalObjectStore``).
+        """
         target = Path(path)
         with self.open_read(uri) as reader:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -200,6 +200,24 @@ class LocalObjectStore(ObjectStore):
             raise
         return bounded_reader(file, limit=None if end is None else end - start)
 
+    def download_file(self, uri: str, path: str, *, link: bool = False) -> None:
+        """With ``link``, the local file is a hard link to the stored one, which costs no copy
+        and no disk space. An object is only ever replaced whole (a new file renamed over it)
+        or unlinked, never edited in place, so the link keeps the contents it had when linked.
+        Where linking fails (another file system, say), the object is copied.
+        """
+        if link:
+            _, _, source = self._locate(uri)
+            if source.is_file():
+                target = Path(path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, target)
+                    return
+                except OSError:
+                    pass  # copied below; a missing object is reported there
+        super().download_file(uri, path)
+
     # Writing
     @contextmanager
     def open_write(

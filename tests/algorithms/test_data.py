@@ -87,7 +87,8 @@ def in_pieces(monkeypatch):
     monkeypatch.setattr(tabular.os, "cpu_count", lambda: 4)
 
 
-def test_a_large_csv_read_in_pieces_gives_the_same_data(tmp_path, in_pieces) -> None:
+@pytest.mark.parametrize("compress", [False, True], ids=["read-in-place", "gunzipped"])
+def test_a_large_csv_read_in_pieces_gives_the_same_data(tmp_path, in_pieces, compress) -> None:
     rng = np.random.default_rng(3)
     features, labels = rng.normal(size=(50, 3)), rng.integers(0, 2, size=50).astype(float)
     rows = [
@@ -97,11 +98,12 @@ def test_a_large_csv_read_in_pieces_gives_the_same_data(tmp_path, in_pieces) -> 
     text = "".join(
         row + ("\r\n\r\n" if index % 7 == 0 else "\r\n") for index, row in enumerate(rows)
     )
-    dataset = read_channel(_write(tmp_path, "big.csv", text))
+    dataset = read_channel(_write(tmp_path, "big.csv", text, compress=compress))
     np.testing.assert_array_equal(dataset.labels, labels)
     np.testing.assert_array_equal(dataset.features, features)
 
 
+@pytest.mark.parametrize("compress", [False, True], ids=["read-in-place", "gunzipped"])
 @pytest.mark.parametrize(
     ("bad", "column", "message"),
     [
@@ -112,12 +114,12 @@ def test_a_large_csv_read_in_pieces_gives_the_same_data(tmp_path, in_pieces) -> 
     ],
 )
 def test_a_bad_row_late_in_a_large_csv_is_named_by_its_line(
-    tmp_path, in_pieces, bad, column, message
+    tmp_path, in_pieces, bad, column, message, compress
 ) -> None:
     lines = ["1,2,3,4"] * 40
     lines[33] = bad
     with pytest.raises(DataError, match=message) as caught:
-        read_channel(_write(tmp_path, "big.csv", "\n".join(lines) + "\n"))
+        read_channel(_write(tmp_path, "big.csv", "\n".join(lines) + "\n", compress=compress))
     assert (caught.value.line, caught.value.column) == (34, column)
 
 

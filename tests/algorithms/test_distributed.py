@@ -13,7 +13,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from algorithms import DataError, load_model, parse_hyperparameters, resolve_image
-from algorithms.distributed import ChannelShard, supports_distributed, train_distributed
+from algorithms.distributed import supports_distributed, train_distributed
+from algorithms.shards import ChannelShard
 
 from .conftest import RecordingReporter, channel, invoke_every_type, train, write_csv
 

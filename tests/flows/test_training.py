@@ -13,7 +13,7 @@ from console.training.selectors import training_job_describe, training_job_log
 from console.training.services import training_job_create, training_job_stop
 from flows.training import run_training_job
 from infra.storage import get_store
-from tests.conftest import csv_rows, sklearn_script_tarball
+from tests.conftest import SKLEARN_SCRIPT, csv_rows, sklearn_script_tarball
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +70,8 @@ def test_xgboost_job_trains_uploads_the_model_and_reports_metrics(user, data_buc
     steps = list(job.metrics.filter(name="validation:auc").values_list("step", flat=True))
     assert steps == list(range(1, 21))
     assert "Channel train: 2 objects" in training_job_log(job)
+    # The job read the stored objects in place (linked, not copied) and left them as they were.
+    assert get_store().read_bytes(f"s3://{data_bucket}/train/part-1.csv") == csv_rows(300, seed=1)
 
 
 def test_bad_row_fails_the_job_naming_object_line_and_column(user, data_bucket):
@@ -181,6 +183,29 @@ def test_script_mode_runs_the_users_script_with_its_hyperparameters(user, data_b
     output = job.model_artifacts.replace("model.tar.gz", "output.tar.gz")
     with tarfile.open(fileobj=io.BytesIO(get_store().read_bytes(output))) as archive:
         assert archive.getnames() == ["report.txt"]
+
+
+def test_a_script_that_changes_its_input_files_leaves_the_stored_objects_alone(user, data_bucket):
+    script = SKLEARN_SCRIPT + "for name in files:\n    open(name, 'w').close()\n"
+    get_store().write_bytes(
+        f"s3://{data_bucket}/code/sourcedir.tar.gz", sklearn_script_tarball(script)
+    )
+    spec = request(
+        data_bucket,
+        AlgorithmSpecification={
+            "TrainingImage": "sagemaker-scikit-learn:1.2-1-cpu-py3",
+            "TrainingInputMode": "File",
+        },
+        HyperParameters={
+            "sagemaker_program": "train.py",
+            "sagemaker_submit_directory": f"s3://{data_bucket}/code/sourcedir.tar.gz",
+        },
+    )
+    job = training_job_create(user=user, spec=spec)
+    assert run_training_job(job.pk) == "Completed"
+    store = get_store()
+    assert store.read_bytes(f"s3://{data_bucket}/train/part-1.csv") == csv_rows(300, seed=1)
+    assert store.read_bytes(f"s3://{data_bucket}/train/nested/part-2.csv") == csv_rows(200, seed=2)
 
 
 def test_manifest_channel_of_gzipped_json_lines(user, data_bucket):

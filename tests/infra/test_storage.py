@@ -400,10 +400,25 @@ def test_upload_and_download_files(store, bucket, tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["copy.bin"]  # no temp left
 
 
-def test_download_of_a_missing_object_writes_nothing(store, bucket, tmp_path):
+@pytest.mark.parametrize("link", [False, True], ids=["copied", "linked"])
+def test_download_of_a_missing_object_writes_nothing(store, bucket, tmp_path, link):
     with pytest.raises(ObjectNotFound):
-        store.download_file(f"s3://{bucket}/missing", str(tmp_path / "downloads" / "x"))
+        store.download_file(f"s3://{bucket}/missing", str(tmp_path / "downloads" / "x"), link=link)
     assert not (tmp_path / "downloads").exists()
+
+
+def test_a_linked_download_keeps_the_object_as_it_was(store, bucket, tmp_path):
+    """Readers may take the stored file itself; writing or deleting the object later leaves
+    what they took untouched, and what they took never changes the object."""
+    uri = f"s3://{bucket}/channel/part.csv"
+    store.write_bytes(uri, b"1,2\n")
+    first, second = tmp_path / "job-1" / "part.csv", tmp_path / "job-2" / "part.csv"
+    store.download_file(uri, str(first), link=True)
+    store.write_bytes(uri, b"3,4\n")
+    store.download_file(uri, str(second), link=True)
+    store.delete(uri)
+    assert (first.read_bytes(), second.read_bytes()) == (b"1,2\n", b"3,4\n")
+    assert not store.exists(uri)
 
 
 def test_upload_of_a_missing_file(store, bucket, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -120,6 +121,26 @@ def test_delete_bucket_removes_its_sidecars(store):
     store.delete_bucket("bkt")
     assert not (store.root / ".meta" / "bkt").exists()
     assert store.list_buckets() == []
+
+
+def test_a_linked_download_is_the_stored_file_itself(store, tmp_path):
+    store.write_bytes("s3://bkt/big", b"x" * 1000)
+    target = tmp_path / "input" / "big"
+    store.download_file("s3://bkt/big", str(target), link=True)
+    assert target.stat().st_ino == (store.root / "bkt" / "big").stat().st_ino
+    assert store.stat("s3://bkt/big").etag == hashlib.md5(b"x" * 1000).hexdigest()
+
+
+def test_a_linked_download_that_cannot_link_copies(store, tmp_path, monkeypatch):
+    def refuse(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    store.write_bytes("s3://bkt/k", b"contents")
+    monkeypatch.setattr(os, "link", refuse)
+    target = tmp_path / "elsewhere" / "k"
+    store.download_file("s3://bkt/k", str(target), link=True)
+    assert target.read_bytes() == b"contents"
+    assert target.stat().st_ino != (store.root / "bkt" / "k").stat().st_ino
 
 
 def test_files_get_the_usual_permissions(store, tmp_path):
