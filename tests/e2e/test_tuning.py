@@ -72,7 +72,10 @@ def tuning_request(bucket: str, name: str, *, jobs: int, parallel: int, rounds: 
 def data(stack) -> str:
     bucket = f"tune-{uuid.uuid4().hex[:8]}"
     stack.store.create_bucket(bucket)
-    stack.store.write_bytes(f"s3://{bucket}/train/train.csv", csv_rows(1500, seed=3))
+    # Large enough that a slow learner's 5,000 rounds take about 20 s here: the median rule acts
+    # within a few seconds (metrics flush, the flow's poll, the trial's stop check), and a trial
+    # that ends before then cannot be stopped. With 1,500 rows and 4,000 rounds one ended in time.
+    stack.store.write_bytes(f"s3://{bucket}/train/train.csv", csv_rows(8000, seed=3))
     stack.store.write_bytes(f"s3://{bucket}/validation/validation.csv", csv_rows(500, seed=4))
     return bucket
 
@@ -97,7 +100,7 @@ def trials_of(sm, name: str) -> list[dict]:
 def test_bayesian_lightgbm_tuning_from_boto3(stack, data):
     sm = stack.sagemaker
     sm.create_hyper_parameter_tuning_job(
-        **tuning_request(data, "e2e-tune", jobs=6, parallel=3, rounds=4000)
+        **tuning_request(data, "e2e-tune", jobs=6, parallel=3, rounds=5000)
     )
     # A twin with the same seed, two trials: its first suggestions must be the same.
     sm.create_hyper_parameter_tuning_job(
@@ -134,7 +137,14 @@ def test_bayesian_lightgbm_tuning_from_boto3(stack, data):
 
     # Early stopping stopped some trials (the slow learning rates), and they kept a value.
     stopped = [t for t in trials if t["TrainingJobStatus"] == "Stopped"]
-    assert stopped, [(t["TunedHyperParameters"], t["TrainingJobStatus"]) for t in trials]
+    assert stopped, [
+        (
+            t["TunedHyperParameters"],
+            t["TrainingJobStatus"],
+            t["TrainingEndTime"] - t["CreationTime"],
+        )
+        for t in trials
+    ]
 
     # Trials run at most three at a time: the (k+3)-th starts only after the k-th end.
     starts = sorted(t["CreationTime"] for t in trials)
