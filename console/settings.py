@@ -145,5 +145,12 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # Every Prefect API call (the runner asks for runs twice a second) at INFO: noise.
         "httpx": {"level": "WARNING"},
+        # A flow run applies Prefect's logging configuration, whose root level is WARNING: the
+        # platform's own loggers say INFO themselves, or a tuning job's "launched" and "Early
+        # stopping" lines never reach the flows log.
+        **{
+            package: {"level": "INFO"}
+            for package in ("algorithms", "batch", "console", "flows", "infra")
+        },
     },
 }

@@ -146,6 +146,11 @@ def test_bayesian_lightgbm_tuning_from_boto3(stack, data):
         for t in trials
     ]
 
+    # The flows log says what the tuning flow did and why a trial ended early.
+    log = stack.log("flows")
+    assert all(f"launched {t['TrainingJobName']}" in log for t in trials)
+    assert all(f"Early stopping {t['TrainingJobName']}" in log for t in stopped)
+
     # Trials run at most three at a time: the (k+3)-th starts only after the k-th end.
     starts = sorted(t["CreationTime"] for t in trials)
     ends = sorted(t["TrainingEndTime"] for t in trials)
