@@ -25,6 +25,11 @@ from algorithms.manifest import write_manifest
 from algorithms.predictor import MatrixModel
 
 BOOSTER_FILE = "model.txt"
+TRAIN_DATA_NAME = "train"  # metrics on the training set are reported as train:<metric>
+# The training set's metrics take at most this share of the training time once one evaluation
+# costs more than CHEAP_EVALUATION_SECONDS; cheaper ones are taken every iteration.
+TRAIN_METRIC_SHARE = 0.05
+CHEAP_EVALUATION_SECONDS = 0.002
 # How the boosting algorithms read their channels (single-machine and distributed alike).
 READ_OPTIONS: dict[str, bool] = {"allow_missing": True, "allow_sparse": True}
 
@@ -153,7 +158,7 @@ def train_booster(
     """
     params = {"verbosity": -1, **params}
     train_set = lgb.Dataset(train.features, label=train.labels, params=params)
-    valid_sets, valid_names = [train_set], ["train"]
+    valid_sets, valid_names = [], []
     if validation is not None:
         valid_sets.append(
             lgb.Dataset(validation.features, label=validation.labels, reference=train_set)
@@ -173,12 +178,13 @@ def train_booster(
         valid_sets=valid_sets,
         valid_names=valid_names,
         callbacks=callbacks,
+        keep_training_booster=True,  # its training set, for the final metrics
     )
     kept = booster.best_iteration or booster.current_iteration()
     if stopper.stopped:
         reporter.log(f"stop requested; keeping the {kept} iterations built so far")
     return booster, TrainingResult(
-        final_metrics=recorder.history.get(kept, {}), stopped_early=stopper.stopped
+        final_metrics=recorder.final_metrics(booster, kept), stopped_early=stopper.stopped
     )
 
 
@@ -186,6 +192,10 @@ class MetricRecorder:
     """Reports every evaluation result and remembers them by iteration (for final metrics).
 
     A LightGBM callback; :meth:`record` takes results gathered some other way (several workers).
+    LightGBM evaluates the validation set every iteration. The training set is evaluated here:
+    every iteration while that is cheap, otherwise as often as keeps it within
+    ``TRAIN_METRIC_SHARE`` of the training time (``auc`` over a million rows can cost more than
+    the iteration that it measures). The kept iteration always gets its training metrics.
     """
 
     order = 10  # before early stopping and the stop check, so the last iteration is reported
@@ -194,9 +204,17 @@ class MetricRecorder:
         self.reporter = reporter
         self.metric_names = metric_names
         self.history: dict[int, dict[str, float]] = {}
+        self._started = time.perf_counter()
+        self._train_seconds = 0.0  # spent evaluating the training set
+        self._last_train_seconds = 0.0
+        self._train_steps: set[int] = set()
 
     def __call__(self, env: lgb.callback.CallbackEnv) -> None:
-        self.record(env.iteration + 1, env.evaluation_result_list or [])
+        step = env.iteration + 1
+        results = list(env.evaluation_result_list or [])
+        if self._train_metrics_due():
+            results = self._evaluate_train(env.model, step) + results
+        self.record(step, results)
 
     def record(self, step: int, results: Iterable[tuple[Any, ...]]) -> None:
         """``results``: LightGBM's ``(data_name, metric, value, ...)`` tuples for one iteration."""
@@ -205,9 +223,32 @@ class MetricRecorder:
             name = f"{data_name}:{self.metric_names.get(metric, metric)}"
             values[name] = float(value)
             self.reporter.metric(name, float(value), step=step)
-        self.history[step] = values
+        self.history.setdefault(step, {}).update(values)
         summary = " ".join(f"{name}={value:.6g}" for name, value in values.items())
         self.reporter.log(f"[{step}] {summary}")
+
+    def final_metrics(self, booster: lgb.Booster, kept: int) -> dict[str, float]:
+        """The metrics of iteration ``kept``; the training set is evaluated there if it was
+        skipped, after the trees built past it (early stopping's patience) are rolled back."""
+        if kept not in self._train_steps and kept > 0:
+            while booster.current_iteration() > kept:
+                booster.rollback_one_iter()
+            self.record(kept, self._evaluate_train(booster, kept))
+        return self.history.get(kept, {})
+
+    def _train_metrics_due(self) -> bool:
+        if self._last_train_seconds < CHEAP_EVALUATION_SECONDS:
+            return True
+        elapsed = time.perf_counter() - self._started
+        return self._train_seconds <= TRAIN_METRIC_SHARE * elapsed
+
+    def _evaluate_train(self, booster: lgb.Booster, step: int) -> list[tuple[Any, ...]]:
+        started = time.perf_counter()
+        results = [(TRAIN_DATA_NAME, *rest) for _, *rest in booster.eval_train()]
+        self._last_train_seconds = time.perf_counter() - started
+        self._train_seconds += self._last_train_seconds
+        self._train_steps.add(step)
+        return results
 
 
 class _StopWhenAsked:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import log_loss, roc_auc_score
 
 from algorithms import DataError, HyperparameterError
 
@@ -101,6 +101,38 @@ def test_early_stopping_keeps_the_best_iteration(tmp_path, binary_problem) -> No
     assert not result.stopped_early
     assert len(reporter.steps("validation:binary_logloss")) < 500
     assert model.booster.num_trees() < len(reporter.steps("validation:binary_logloss"))
+
+
+def test_a_costly_training_metric_is_taken_less_often_but_the_final_one_is_exact(
+    tmp_path, binary_problem, monkeypatch
+) -> None:
+    """Evaluating the training set may cost more than an iteration (auc over a million rows):
+    then it is skipped on most iterations, and still measured on the model that is kept."""
+    from algorithms.builtin import boosting
+
+    monkeypatch.setattr(boosting, "CHEAP_EVALUATION_SECONDS", 0.0)  # every evaluation is costly
+    monkeypatch.setattr(boosting, "TRAIN_METRIC_SHARE", 0.0)  # and none fits the budget
+    features, labels = binary_problem
+    result, model, reporter = train(
+        "lightgbm",
+        {
+            **FAST,
+            "objective": "binary",
+            "num_boost_round": "500",
+            "learning_rate": "0.5",
+            "early_stopping_rounds": "5",
+        },
+        _channels(tmp_path, features, labels),
+        tmp_path / "model",
+    )
+    validation_steps = reporter.steps("validation:binary_logloss")
+    kept = model.booster.num_trees()
+    assert validation_steps == list(range(1, kept + 6))  # every iteration, 5 past the best
+    assert reporter.steps("train:binary_logloss") == [1, kept]
+    probabilities = model.booster.predict(features[:300])
+    assert result.final_metrics["train:binary_logloss"] == pytest.approx(
+        log_loss(labels[:300], probabilities), rel=1e-6
+    )
 
 
 def test_missing_cells_are_fine_but_text_is_not(tmp_path) -> None:
