@@ -84,20 +84,23 @@ def test_stop_request_ends_training_with_a_usable_model(tmp_path, binary_problem
     assert len(invoke_every_type(model, features[:5])["records"]) == 5
 
 
-def test_early_stopping_keeps_the_best_iteration(tmp_path, binary_problem) -> None:
+def _train_until_early_stopping(tmp_path, binary_problem):
+    """A fast learning rate and 500 rounds: validation stops improving long before the end."""
     features, labels = binary_problem
-    result, model, reporter = train(
-        "lightgbm",
-        {
-            **FAST,
-            "objective": "binary",
-            "num_boost_round": "500",
-            "learning_rate": "0.5",
-            "early_stopping_rounds": "5",
-        },
-        _channels(tmp_path, features, labels),
-        tmp_path / "model",
+    hyperparameters = {
+        **FAST,
+        "objective": "binary",
+        "num_boost_round": "500",
+        "learning_rate": "0.5",
+        "early_stopping_rounds": "5",
+    }
+    return train(
+        "lightgbm", hyperparameters, _channels(tmp_path, features, labels), tmp_path / "model"
     )
+
+
+def test_early_stopping_keeps_the_best_iteration(tmp_path, binary_problem) -> None:
+    result, model, reporter = _train_until_early_stopping(tmp_path, binary_problem)
     assert not result.stopped_early
     assert len(reporter.steps("validation:binary_logloss")) < 500
     assert model.booster.num_trees() < len(reporter.steps("validation:binary_logloss"))
@@ -112,19 +115,8 @@ def test_a_costly_training_metric_is_taken_less_often_but_the_final_one_is_exact
 
     monkeypatch.setattr(boosting, "CHEAP_EVALUATION_SECONDS", 0.0)  # every evaluation is costly
     monkeypatch.setattr(boosting, "TRAIN_METRIC_SHARE", 0.0)  # and none fits the budget
+    result, model, reporter = _train_until_early_stopping(tmp_path, binary_problem)
     features, labels = binary_problem
-    result, model, reporter = train(
-        "lightgbm",
-        {
-            **FAST,
-            "objective": "binary",
-            "num_boost_round": "500",
-            "learning_rate": "0.5",
-            "early_stopping_rounds": "5",
-        },
-        _channels(tmp_path, features, labels),
-        tmp_path / "model",
-    )
     validation_steps = reporter.steps("validation:binary_logloss")
     kept = model.booster.num_trees()
     assert validation_steps == list(range(1, kept + 6))  # every iteration, 5 past the best
