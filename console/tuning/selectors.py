@@ -233,20 +233,22 @@ def _overall_best(job: HyperParameterTuningJob, own_best: TrainingJob | None) ->
     return trial_summary(owner, trial)
 
 
-def objective_histories(job: HyperParameterTuningJob) -> dict[int, list[float]]:
-    """Each trial's per-epoch objective values, in step order: what early stopping compares."""
+def learning_curves(job: HyperParameterTuningJob) -> dict[int, dict[int, float]]:
+    """Each trial's objective values by epoch, what early stopping compares: a value's epoch is
+    its step (a built-in's iteration) or, for log-parsed values without one, its place in order."""
     _, metric = objective(job)
-    histories: dict[int, list[float]] = {}
+    curves: dict[int, dict[int, float]] = {}
     rows = (
         TrainingMetric.objects.filter(
             job__tuning_job_arn=job.arn, job__owner=job.owner, name=metric
         )
-        .order_by("job_id", "step", "pk")
-        .values_list("job_id", "value")
+        .order_by("job_id", "pk")
+        .values_list("job_id", "step", "value")
     )
-    for trial_id, value in rows:
-        histories.setdefault(trial_id, []).append(value)
-    return histories
+    for trial_id, step, value in rows:
+        curve = curves.setdefault(trial_id, {})
+        curve[step if step is not None else len(curve) + 1] = value
+    return curves
 
 
 def _resource_names(job: HyperParameterTuningJob) -> set[str]:
@@ -326,14 +328,14 @@ def trials_to_stop_early(job: HyperParameterTuningJob) -> list[TrainingJob]:
     from algorithms.tuning import median_rule_should_stop
 
     kind, _ = objective(job)
-    histories = objective_histories(job)
+    curves = learning_curves(job)
     trials = list(tuning_job_trials(job))
     chosen = []
     for position, trial in enumerate(trials):
-        if trial.status != "InProgress" or trial.pk not in histories:
+        if trial.status != "InProgress" or trial.pk not in curves:
             continue
-        earlier = [histories.get(t.pk, []) for t in trials[:position]]
-        if median_rule_should_stop(histories[trial.pk], earlier, objective_type=kind):
+        earlier = [curves.get(t.pk, {}) for t in trials[:position]]
+        if median_rule_should_stop(curves[trial.pk], earlier, objective_type=kind):
             chosen.append(trial)
     return chosen
 

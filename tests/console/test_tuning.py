@@ -406,7 +406,11 @@ def test_failed_trials_fail_the_job_with_the_first_reason(user, data_bucket):
 # -- early stopping: the median rule over recorded per-epoch metrics -----------------------------
 
 
-def trial_with_curve(job, index: int, values: list[float], status: str) -> TrainingJob:
+def trial_with_curve(
+    job, index: int, values: list[float], status: str, *, steps: list[int | None] | None = None
+) -> TrainingJob:
+    """A trial that recorded ``values`` of the objective, at ``steps`` (1, 2, ... by default;
+    ``None`` is a value parsed from the log, which has no step)."""
     trial = TrainingJob.objects.create(
         owner=job.owner,
         name=f"{job.name}-{index:03d}-abcdef{index:02d}",
@@ -425,7 +429,7 @@ def trial_with_curve(job, index: int, values: list[float], status: str) -> Train
             value=value,
             timestamp=timezone.now(),
         )
-        for step, value in enumerate(values, start=1)
+        for step, value in zip(steps or range(1, len(values) + 1), values, strict=True)
     )
     return trial
 
@@ -441,6 +445,21 @@ def test_a_trial_worse_than_the_median_at_its_epoch_is_chosen_for_stopping(user,
 
     assert trials_to_stop_early(job) == [slow]
     assert good not in trials_to_stop_early(job)
+
+
+def test_early_stopping_compares_trials_at_their_steps_or_else_in_the_log_order(user, data_bucket):
+    job = tuning_job_create(
+        user=user, spec=request(data_bucket, TrainingJobEarlyStoppingType="Auto")
+    )
+    # Earlier trials measured at iterations 1, 2, 30 and 60 only: up to step 4 they average 0.5,
+    # over their first four values 0.375.
+    for index in range(1, 4):
+        trial_with_curve(job, index, [0.6, 0.4, 0.3, 0.2], "Completed", steps=[1, 2, 30, 60])
+    on_course = trial_with_curve(job, 4, [0.6, 0.5, 0.45, 0.42], "InProgress")
+    # Values from the log have no step: the third one is epoch 3, wherever it sits in the table.
+    from_log = trial_with_curve(job, 5, [0.7, 0.65, 0.6], "InProgress", steps=[None] * 3)
+    assert trials_to_stop_early(job) == [from_log]
+    assert on_course not in trials_to_stop_early(job)
 
 
 def test_hyperband_runs_its_brackets_with_the_resource_as_boosting_rounds(user, data_bucket):
