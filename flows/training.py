@@ -8,11 +8,13 @@ written there is seen within a second.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import tempfile
+import shutil
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,11 +64,9 @@ def run_training_job(job_id: int) -> str:
             "MaxRuntimeInSeconds", services.DEFAULT_MAX_RUNTIME_SECONDS
         ),
     )
-    scratch = settings().work_dir
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"training-{job.name}-", dir=scratch) as work:
+    with _scratch(job_id) as work:
         try:
-            final_metrics = _train(job, Path(work), reporter)
+            final_metrics = _train(job, work, reporter)
         except Exception as exc:  # every failure becomes the job's FailureReason
             reason = failure_reason(exc)
             log.info("Training job %s failed: %s", job.name, reason)
@@ -79,6 +79,47 @@ def run_training_job(job_id: int) -> str:
                 job_id=job_id, final_metrics=final_metrics, stopped_by=reporter.stopped_by
             )
     return TrainingJob.objects.get(pk=job_id).status
+
+
+def scratch_root() -> Path:
+    """Where training jobs keep their scratch folders (one per job, named by its id): under
+    DATA_DIR/work, on the object store's file system, so that input can be linked, not copied."""
+    return settings().work_dir / "training"
+
+
+@contextlib.contextmanager
+def _scratch(job_id: int) -> Iterator[Path]:
+    """The job's empty scratch folder (its input, the model being packed), removed when done."""
+    work = scratch_root() / str(job_id)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def remove_abandoned_scratch() -> int:
+    """Remove the scratch folders of training jobs that no longer run, and say how many: a flow
+    run killed mid-way (the machine stopped, a kill -9) leaves its folder behind. Run at start-up,
+    after the interrupted jobs were ended."""
+    setup()
+    from console.training.models import TrainingJob
+
+    root = scratch_root()
+    # The folders first, then the running jobs: a folder listed here belongs to a job that was
+    # running when it was made, so a job absent from the second read has ended.
+    folders = list(root.iterdir()) if root.is_dir() else []
+    running = {
+        str(pk)
+        for pk in TrainingJob.objects.filter(status__in=TrainingJob.ACTIVE_STATUSES).values_list(
+            "pk", flat=True
+        )
+    }
+    abandoned = [folder for folder in folders if folder.name not in running]
+    for folder in abandoned:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(abandoned)
 
 
 def _train(job, work: Path, reporter: JobReporter) -> dict[str, float]:

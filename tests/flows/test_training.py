@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import tarfile
 
 import pytest
@@ -11,7 +12,7 @@ from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.training.models import TrainingJob
 from console.training.selectors import training_job_describe, training_job_log
 from console.training.services import training_job_create, training_job_stop
-from flows.training import run_training_job
+from flows.training import remove_abandoned_scratch, run_training_job, scratch_root
 from infra.storage import get_store
 from tests.conftest import SKLEARN_SCRIPT, csv_rows, sklearn_script_tarball
 
@@ -72,6 +73,22 @@ def test_xgboost_job_trains_uploads_the_model_and_reports_metrics(user, data_buc
     assert "Channel train: 2 objects" in training_job_log(job)
     # The job read the stored objects in place (linked, not copied) and left them as they were.
     assert get_store().read_bytes(f"s3://{data_bucket}/train/part-1.csv") == csv_rows(300, seed=1)
+    assert not (scratch_root() / str(job.pk)).exists()  # its scratch folder went with it
+
+
+def test_scratch_left_by_a_killed_run_is_removed_at_start_up_a_running_jobs_is_kept(
+    user, data_bucket
+):
+    shutil.rmtree(scratch_root(), ignore_errors=True)
+    running = training_job_create(user=user, spec=request(data_bucket, "running"))
+    killed = training_job_create(user=user, spec=request(data_bucket, "killed"))
+    for job in (running, killed):
+        (scratch_root() / str(job.pk) / "input").mkdir(parents=True)
+    # What the start-up reconcile does first for a job whose flow run is gone.
+    TrainingJob.objects.filter(pk=killed.pk).update(status="Failed")
+
+    assert remove_abandoned_scratch() == 1
+    assert [folder.name for folder in scratch_root().iterdir()] == [str(running.pk)]
 
 
 def test_bad_row_fails_the_job_naming_object_line_and_column(user, data_bucket):
