@@ -47,6 +47,16 @@ def flow_run_state(flow_run_id: UUID) -> str | None:
     return flow_run.state.type.value if flow_run.state else None
 
 
+def flow_run_crash(flow_run_id: UUID, message: str) -> None:
+    """Set the run ``Crashed`` (forced: its process is gone and cannot report any more)."""
+    configure_environment()
+    from prefect import get_client
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run_id, Crashed(message=message), force=True)
+
+
 def flow_run_url(flow_run_id: UUID | str) -> str:
     return f"{settings().prefect_ui_url}/runs/flow-run/{flow_run_id}"
 

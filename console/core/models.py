@@ -35,6 +35,10 @@ class Job(OwnedResource):
 
     # Subclasses name their running and terminal statuses (SageMaker's enums differ per noun).
     ACTIVE_STATUSES: tuple[str, ...] = ("InProgress", "Stopping")
+    # The service that ends a job of this kind without its flow run (the run could not start, or
+    # the platform stopped under it), called as ``(job=, status=, reason=)``: a kind that records
+    # more than ``console.core.services.job_end_without_flow`` does names its own.
+    END_WITHOUT_FLOW = "console.core.services.job_end_without_flow"
 
     class Meta(OwnedResource.Meta):
         abstract = True

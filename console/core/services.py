@@ -8,14 +8,18 @@ from collections.abc import Callable
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 import infra.prefect
 from console.core.errors import AlreadyExists
 from console.core.models import Job, OwnedResource
-from infra.prefect import flow_run_state
+from infra.prefect import flow_run_crash, flow_run_state
 
 log = logging.getLogger(__name__)
-LIVE_FLOW_STATES = {"SCHEDULED", "PENDING", "RUNNING", "PAUSED"}
+# Before the serve process (the one runner of the platform's deployments) polls for runs, only a
+# run that waits to be picked up is alive: one Pending, Running or Paused had its process in the
+# previous serve, and a machine that stopped left it so in Prefect, where nothing will end it.
+WAITING_FLOW_STATES = {"SCHEDULED"}
 
 
 def job_models() -> list[type[Job]]:
@@ -62,43 +66,55 @@ def flow_run_start_on_commit(
 
 def job_start_flow(job: Job, *, deployment: str) -> None:
     """Start the job's flow run on commit; a job whose run cannot start ends Failed."""
-    model = type(job)
 
     def fail(reason: str) -> None:
-        model.objects.filter(pk=job.pk, status__in=model.ACTIVE_STATUSES).update(
-            status="Failed", failure_reason=reason[:1024], ended_at=timezone.now()
-        )
+        _end_without_flow(job, status="Failed", reason=reason)
 
     flow_run_start_on_commit(
         job, deployment=deployment, parameters={"job_id": job.pk}, on_failure=fail
     )
 
 
-def job_reconcile_interrupted() -> dict[str, int]:
-    """Fail (or finish stopping) every active job whose flow run is no longer alive.
+def job_end_without_flow(*, job: Job, status: str, reason: str) -> None:
+    """End an active job ``Failed`` (saying ``reason``) or ``Stopped`` without its flow run: the
+    run could not start, or the platform stopped under it."""
+    fields = {"status": status, "ended_at": timezone.now(), "updated_at": timezone.now()}
+    if status == "Failed":
+        fields["failure_reason"] = reason[:1024]
+    type(job).objects.filter(pk=job.pk, status__in=job.ACTIVE_STATUSES).update(**fields)
 
-    Run at start-up by the serve process: after a crash, no job stays InProgress forever.
+
+def _end_without_flow(job: Job, *, status: str, reason: str) -> None:
+    import_string(job.END_WITHOUT_FLOW)(job=job, status=status, reason=reason)
+
+
+def job_reconcile_interrupted() -> dict[str, int]:
+    """Fail (or finish stopping) every active job whose flow run is no longer waiting to start,
+    and mark a run that Prefect still shows as going ``Crashed``.
+
+    Run by the serve process at start-up, before it runs anything: after a crash (a machine that
+    stopped, a kill -9), no job stays InProgress forever.
     """
     counts: dict[str, int] = {}
     for model in job_models():
         for job in model.objects.filter(status__in=model.ACTIVE_STATUSES):
             state = flow_run_state(job.flow_run_id) if job.flow_run_id else None
-            if state in LIVE_FLOW_STATES:
+            if state in WAITING_FLOW_STATES:
                 continue
-            _end_interrupted(job, state)
+            if state in ("PENDING", "RUNNING", "PAUSED"):
+                flow_run_crash(job.flow_run_id, "The platform stopped while this run was going.")
+                state = "CRASHED"
+            ended = f"its flow run ended {state}" if state else "it had no flow run"
+            if job.status == "Stopping":
+                status, reason = "Stopped", f"Stopped: the platform stopped first ({ended})."
+            else:
+                status, reason = (
+                    "Failed",
+                    (
+                        f"The platform stopped while this job was running ({ended}); create it "
+                        "again under a new name to retry."
+                    ),
+                )
+            _end_without_flow(job, status=status, reason=reason)
             counts[model.__name__] = counts.get(model.__name__, 0) + 1
     return counts
-
-
-@transaction.atomic
-def _end_interrupted(job: Job, flow_state: str | None) -> None:
-    stopping = job.status == "Stopping"
-    job.status = "Stopped" if stopping else "Failed"
-    if not stopping:
-        ended = f"its flow run ended {flow_state}" if flow_state else "it had no flow run"
-        job.failure_reason = (
-            f"The platform stopped while this job was running ({ended}); create it again "
-            "under a new name to retry."
-        )
-    job.ended_at = timezone.now()
-    job.save(update_fields=["status", "failure_reason", "ended_at", "updated_at"])

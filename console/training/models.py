@@ -13,6 +13,8 @@ class TrainingJob(Job):
     model_artifacts = models.CharField(max_length=1024, blank=True, default="")
     final_metrics = models.JSONField(default=dict)  # {metric name: final value}
 
+    END_WITHOUT_FLOW = "console.training.services.training_job_end_without_flow"
+
     class Meta(Job.Meta):
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="training_job_name_per_owner")

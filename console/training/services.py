@@ -156,12 +156,25 @@ def training_job_finish(
 
 def training_job_fail(*, job_id: int, reason: str) -> None:
     """Failed with SageMaker's ``ClientError: ...`` / ``AlgorithmError: ...`` reason."""
+    _end(job_id, status="Failed", reason=reason)
+
+
+def training_job_end_without_flow(*, job: TrainingJob, status: str, reason: str) -> None:
+    """``Failed`` or ``Stopped`` without the flow run (it could not start, or the platform stopped
+    under it): nothing was published, and the secondary status says why."""
+    _end(job.pk, status=status, reason=reason)
+
+
+def _end(job_id: int, *, status: str, reason: str) -> None:
     with transaction.atomic():
         job = TrainingJob.objects.select_for_update().get(pk=job_id)
-        job.status = "Failed"
-        job.failure_reason = reason[:1024]
+        if job.status not in job.ACTIVE_STATUSES:
+            return  # ended already
+        job.status = status
+        if status == "Failed":
+            job.failure_reason = reason[:1024]
         job.model_artifacts = ""  # nothing was published
-        _enter(job, "Failed", reason[:1024])
+        _enter(job, status, reason[:1024])
         job.ended_at = timezone.now()
         job.save(
             update_fields=[

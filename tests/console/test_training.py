@@ -7,6 +7,9 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from console.training.models import TrainingJob
+from console.training.selectors import training_job_describe
+from console.training.services import training_job_create
 from flows.training import run_training_job
 from tests.flows.test_training import request
 
@@ -138,3 +141,17 @@ def test_describe_fits_botocores_response_shape(user, data_bucket):
     response = training_job_describe(job)
     as_sent = json.loads(json.dumps(response, default=lambda value: value.timestamp()))
     assert response_violations("DescribeTrainingJob", as_sent) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_flow_run_cannot_start_ends_failed_saying_why(user, data_bucket):
+    # The test settings point Prefect at a port where nothing listens.
+    job = training_job_create(user=user, spec=request(data_bucket, "no-prefect"))
+
+    described = training_job_describe(TrainingJob.objects.get(pk=job.pk))
+    assert described["TrainingJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith("The platform could not start its flow run")
+    assert described["SecondaryStatus"] == "Failed"
+    last = described["SecondaryStatusTransitions"][-1]
+    assert last["Status"] == "Failed" and "could not start" in last["StatusMessage"]
+    assert not described["ModelArtifacts"]["S3ModelArtifacts"]  # nothing was published

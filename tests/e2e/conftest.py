@@ -39,6 +39,16 @@ class Stack:
     env: dict[str, str]
     access_key_id: str
     secret_access_key: str
+    pid: int
+
+    def crash(self) -> None:
+        """Kill every process of the stack at once, none cleaning up: as when the machine stops."""
+        import psutil
+
+        root = psutil.Process(self.pid)
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
 
     def client(self, service: str, **config):
         return boto3.client(
@@ -100,12 +110,13 @@ def _manage(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
-def _wait_for_serving(data_dir: Path, timeout: float = 180.0) -> None:
-    """Until flows.serve has registered every deployment and polls for runs (Prefect says so)."""
+def _wait_for_serving(data_dir: Path, *, since: int, timeout: float = 180.0) -> None:
+    """Until flows.serve has registered every deployment and polls for runs (Prefect says so in
+    the flows log, after its first ``since`` characters: a restart appends to the last one's)."""
     log = data_dir / "logs" / "flows.log"
     deadline = time.monotonic() + timeout
     while "polling for scheduled runs" not in (
-        log.read_text(errors="replace") if log.exists() else ""
+        log.read_text(errors="replace")[since:] if log.exists() else ""
     ):
         if time.monotonic() > deadline:
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
@@ -114,10 +125,11 @@ def _wait_for_serving(data_dir: Path, timeout: float = 180.0) -> None:
 
 
 @contextlib.contextmanager
-def running_stack() -> Iterator[Stack]:
-    """Start ``manage.py stack`` in a fresh DATA_DIR on free ports; on exit stop it and remove
-    the DATA_DIR."""
-    data_dir = Path(tempfile.mkdtemp(prefix="sagebrush-e2e-"))
+def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
+    """Start ``manage.py stack`` on free ports, in a fresh DATA_DIR removed when it stops, or
+    again in ``data_dir``, which is left for the caller to remove."""
+    fresh = data_dir is None
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="sagebrush-e2e-"))
     port, redis_port, prefect_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
@@ -142,6 +154,8 @@ def running_stack() -> Iterator[Stack]:
     _manage(env, "migrate", "--noinput")
     _manage(env, "ensureadmin")
     keys = dict(line.split(": ", 1) for line in _manage(env, "createaccesskey", ADMIN).splitlines())
+    flows_log = data_dir / "logs" / "flows.log"
+    since = len(flows_log.read_text(errors="replace")) if flows_log.exists() else 0
     process = subprocess.Popen(
         [sys.executable, "manage.py", "stack"],
         cwd=REPO,
@@ -153,7 +167,7 @@ def running_stack() -> Iterator[Stack]:
     url, prefect_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{prefect_port}"
     try:
         wait_for_http(url + "/login/", timeout=120)
-        _wait_for_serving(data_dir)
+        _wait_for_serving(data_dir, since=since)
         yield Stack(
             url=url,
             prefect_url=prefect_url,
@@ -161,15 +175,18 @@ def running_stack() -> Iterator[Stack]:
             env=env,
             access_key_id=keys["AccessKeyId"],
             secret_access_key=keys["SecretAccessKey"],
+            pid=process.pid,
         )
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):  # gone already if the test crashed it
+            os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if fresh:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
