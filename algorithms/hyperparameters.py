@@ -14,7 +14,8 @@ from algorithms.base import Algorithm, Hyperparameter, HyperparameterError
 
 # Keys the platform itself adds to every job's map (SageMaker does the same); never the
 # algorithm's business, so they are neither parsed nor refused.
-RESERVED_PREFIXES = ("sagemaker_", "_tuning_objective_metric")
+TUNING_OBJECTIVE_METRIC = "_tuning_objective_metric"  # set on each trial of a tuning job
+RESERVED_PREFIXES = ("sagemaker_", TUNING_OBJECTIVE_METRIC)
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
@@ -23,7 +24,8 @@ _FALSE = frozenset({"false", "0", "no"})
 def parse_hyperparameters(
     algorithm: type[Algorithm], values: Mapping[str, object]
 ) -> dict[str, Any]:
-    """Parse and validate ``values`` for ``algorithm``; every declared name is in the result.
+    """Parse and validate ``values`` for ``algorithm``; every declared name is in the result,
+    and the tuning objective's name when a tuning job set it (a trial reports it every epoch).
 
     Unset optional hyperparameters without a default map to ``None``.
     """
@@ -33,6 +35,8 @@ def parse_hyperparameters(
         undeclared = {}
     known = {name: value for name, value in values.items() if name not in undeclared}
     parsed = parse_declared(algorithm.hyperparameters, known, owner=algorithm.name)
+    if TUNING_OBJECTIVE_METRIC in values:
+        parsed[TUNING_OBJECTIVE_METRIC] = str(values[TUNING_OBJECTIVE_METRIC])
     algorithm.check_hyperparameters(parsed)
     # A script's own hyperparameters are its business: they pass through as the job gave them.
     return {**parsed, **undeclared}

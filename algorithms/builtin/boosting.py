@@ -21,6 +21,7 @@ import numpy as np
 from algorithms.base import Algorithm, Channel, DataError, Reporter, TrainingResult
 from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
+from algorithms.hyperparameters import TUNING_OBJECTIVE_METRIC
 from algorithms.manifest import write_manifest
 from algorithms.predictor import MatrixModel
 
@@ -89,6 +90,10 @@ class BoostingAlgorithm(Algorithm):
             early_stopping_rounds=setup.early_stopping_rounds,
             reporter=reporter,
             metric_names=setup.metric_names,
+            # A tuning job's median rule needs its objective every iteration, whatever it costs.
+            train_metrics_every_iteration=hyperparameters.get(
+                TUNING_OBJECTIVE_METRIC, ""
+            ).startswith(f"{TRAIN_DATA_NAME}:"),
         )
         self.save_model(
             booster, model_dir, hyperparameters=hyperparameters, feature_count=train.feature_count
@@ -152,9 +157,12 @@ def train_booster(
     early_stopping_rounds: int | None,
     reporter: Reporter,
     metric_names: Mapping[str, str] | None = None,
+    train_metrics_every_iteration: bool = False,
 ) -> tuple[lgb.Booster, TrainingResult]:
     """Train; metrics are reported as ``<channel>:<name>`` with LightGBM's metric names renamed
-    through ``metric_names``. Early stopping (on the first metric) needs a validation channel.
+    through ``metric_names``; the training set's every iteration only when
+    ``train_metrics_every_iteration`` (see :class:`MetricRecorder`). Early stopping (on the first
+    metric) needs a validation channel.
     """
     params = {"verbosity": -1, **params}
     train_set = lgb.Dataset(train.features, label=train.labels, params=params)
@@ -164,7 +172,9 @@ def train_booster(
             lgb.Dataset(validation.features, label=validation.labels, reference=train_set)
         )
         valid_names.append("validation")
-    recorder = MetricRecorder(reporter, metric_names or {})
+    recorder = MetricRecorder(
+        reporter, metric_names or {}, train_every_iteration=train_metrics_every_iteration
+    )
     stopper = _StopWhenAsked(reporter)
     callbacks: list[Any] = [recorder, stopper]
     if early_stopping_rounds and validation is not None:
@@ -193,20 +203,29 @@ class MetricRecorder:
 
     A LightGBM callback; :meth:`record` takes results gathered some other way (several workers).
     LightGBM evaluates the validation set every iteration. The training set is evaluated here:
-    every iteration while that is cheap, otherwise as often as keeps it within
-    ``TRAIN_METRIC_SHARE`` of the training time (``auc`` over a million rows can cost more than
-    the iteration that it measures). The kept iteration always gets its training metrics.
+    every iteration while that is cheap (its cheapest evaluation so far, so that one evaluation
+    slowed by a busy machine changes nothing) or when ``train_every_iteration``, otherwise as
+    often as keeps it within ``TRAIN_METRIC_SHARE`` of the training time (``auc`` over a million
+    rows can cost more than the iteration that it measures). The kept iteration always gets its
+    training metrics.
     """
 
     order = 10  # before early stopping and the stop check, so the last iteration is reported
 
-    def __init__(self, reporter: Reporter, metric_names: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        reporter: Reporter,
+        metric_names: Mapping[str, str],
+        *,
+        train_every_iteration: bool = False,
+    ) -> None:
         self.reporter = reporter
         self.metric_names = metric_names
+        self.train_every_iteration = train_every_iteration
         self.history: dict[int, dict[str, float]] = {}
         self._started = time.perf_counter()
         self._train_seconds = 0.0  # spent evaluating the training set
-        self._last_train_seconds = 0.0
+        self._cheapest_train_seconds = 0.0  # of one evaluation (none yet: 0)
         self._train_steps: set[int] = set()
 
     def __call__(self, env: lgb.callback.CallbackEnv) -> None:
@@ -218,6 +237,8 @@ class MetricRecorder:
 
     def record(self, step: int, results: Iterable[tuple[Any, ...]]) -> None:
         """``results``: LightGBM's ``(data_name, metric, value, ...)`` tuples for one iteration."""
+        if not results:
+            return  # nothing measured at this iteration: no empty log line
         values = {}
         for data_name, metric, value, *_ in results:
             name = f"{data_name}:{self.metric_names.get(metric, metric)}"
@@ -237,7 +258,7 @@ class MetricRecorder:
         return self.history.get(kept, {})
 
     def _train_metrics_due(self) -> bool:
-        if self._last_train_seconds < CHEAP_EVALUATION_SECONDS:
+        if self.train_every_iteration or self._cheapest_train_seconds < CHEAP_EVALUATION_SECONDS:
             return True
         elapsed = time.perf_counter() - self._started
         return self._train_seconds <= TRAIN_METRIC_SHARE * elapsed
@@ -245,8 +266,11 @@ class MetricRecorder:
     def _evaluate_train(self, booster: lgb.Booster, step: int) -> list[tuple[Any, ...]]:
         started = time.perf_counter()
         results = [(TRAIN_DATA_NAME, *rest) for _, *rest in booster.eval_train()]
-        self._last_train_seconds = time.perf_counter() - started
-        self._train_seconds += self._last_train_seconds
+        seconds = time.perf_counter() - started
+        self._cheapest_train_seconds = (
+            min(self._cheapest_train_seconds, seconds) if self._train_steps else seconds
+        )
+        self._train_seconds += seconds
         self._train_steps.add(step)
         return results
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from algorithms import HyperparameterError, UnknownAlgorithm, parse_hyperparameters, resolve_image
 from algorithms.base import Algorithm
+from algorithms.hyperparameters import TUNING_OBJECTIVE_METRIC
 from algorithms.metrics import MetricDefinitionError, parse_metric_definitions
 from algorithms.tuning import (
     CompletionCriteria,
@@ -27,7 +28,6 @@ from console.core.errors import LimitExceeded, ValidationError
 
 CONFIG = "HyperParameterTuningJobConfig"
 DEFINITION = "TrainingJobDefinition"
-OBJECTIVE_METRIC_HYPERPARAMETER = "_tuning_objective_metric"
 MAX_PARALLEL_TRAINING_JOBS = 100
 MAX_TRAINING_JOBS = 750
 MAX_TRAINING_JOBS_RANDOM = 10_000
@@ -147,7 +147,7 @@ class TuningPlan:
         return {
             **self.static_hyperparameters,
             **tuned,
-            OBJECTIVE_METRIC_HYPERPARAMETER: self.metric_name,
+            TUNING_OBJECTIVE_METRIC: self.metric_name,
         }
 
     def tuned_of(self, hyperparameters: dict[str, str]) -> dict[str, str]:
@@ -259,14 +259,14 @@ def _check_definition(
     if len(static) + len(space.names) + 1 > MAX_HYPERPARAMETERS:
         raise ValidationError(
             f"{DEFINITION}.StaticHyperParameters",
-            f"Static and tunable hyperparameters, with {OBJECTIVE_METRIC_HYPERPARAMETER}, "
+            f"Static and tunable hyperparameters, with {TUNING_OBJECTIVE_METRIC}, "
             f"must number at most {MAX_HYPERPARAMETERS}",
         )
     middle = space.decode([0.5] * space.dim)
     for values in _extremes(space, middle):
         try:
             parse_hyperparameters(
-                algorithm, {**static, **values, OBJECTIVE_METRIC_HYPERPARAMETER: metric_name}
+                algorithm, {**static, **values, TUNING_OBJECTIVE_METRIC: metric_name}
             )
         except HyperparameterError as exc:
             section = "ParameterRanges" if exc.name in space.names else "StaticHyperParameters"

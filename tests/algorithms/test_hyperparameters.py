@@ -79,6 +79,15 @@ def test_platform_keys_are_ignored() -> None:
     assert "sagemaker_program" not in parsed and parsed["k"] == 2
 
 
+def test_a_built_in_learns_its_tuning_objective() -> None:
+    parsed = parse_hyperparameters(
+        resolve_image("xgboost"),
+        {"num_round": "5", "_tuning_objective_metric": "train:rmse", "sagemaker_region": "x"},
+    )
+    assert parsed["_tuning_objective_metric"] == "train:rmse"  # what the trial must report
+    assert "sagemaker_region" not in parsed
+
+
 def test_choice_lists_check_every_item() -> None:
     assert parse_choice_list("eval_metric", "auc, logloss", ("auc", "logloss")) == (
         "auc",

@@ -84,7 +84,7 @@ def test_stop_request_ends_training_with_a_usable_model(tmp_path, binary_problem
     assert len(invoke_every_type(model, features[:5])["records"]) == 5
 
 
-def _train_until_early_stopping(tmp_path, binary_problem):
+def _train_until_early_stopping(tmp_path, binary_problem, **more: str):
     """A fast learning rate and 500 rounds: validation stops improving long before the end."""
     features, labels = binary_problem
     hyperparameters = {
@@ -93,6 +93,7 @@ def _train_until_early_stopping(tmp_path, binary_problem):
         "num_boost_round": "500",
         "learning_rate": "0.5",
         "early_stopping_rounds": "5",
+        **more,
     }
     return train(
         "lightgbm", hyperparameters, _channels(tmp_path, features, labels), tmp_path / "model"
@@ -125,6 +126,23 @@ def test_a_costly_training_metric_is_taken_less_often_but_the_final_one_is_exact
     assert result.final_metrics["train:binary_logloss"] == pytest.approx(
         log_loss(labels[:300], probabilities), rel=1e-6
     )
+
+
+def test_a_tuning_trials_training_objective_is_taken_every_iteration_however_costly(
+    tmp_path, binary_problem, monkeypatch
+) -> None:
+    """The median rule compares trials iteration by iteration: a trial tuned on a ``train:*``
+    metric reports it at each one, as SageMaker requires of the objective."""
+    from algorithms.builtin import boosting
+
+    monkeypatch.setattr(boosting, "CHEAP_EVALUATION_SECONDS", 0.0)
+    monkeypatch.setattr(boosting, "TRAIN_METRIC_SHARE", 0.0)
+    _, model, reporter = _train_until_early_stopping(
+        tmp_path, binary_problem, _tuning_objective_metric="train:binary_logloss"
+    )
+    every_iteration = list(range(1, model.booster.num_trees() + 6))
+    assert reporter.steps("train:binary_logloss") == every_iteration
+    assert reporter.steps("validation:binary_logloss") == every_iteration
 
 
 def test_missing_cells_are_fine_but_text_is_not(tmp_path) -> None:
