@@ -39,11 +39,13 @@ def parse_csv(
 ) -> np.ndarray:
     """Parse headerless numeric CSV into a float64 matrix; blank lines are not records.
 
-    ``data`` is the CSV itself or a file holding it, which is read in place (never whole into
-    memory on the happy path). ``columns`` is the width every record must have (else the first
-    record sets it). Missing cells become NaN where ``allow_missing``; label columns may never be
-    missing. The matrix is column-major, as pandas builds it: slicing off the label columns
-    leaves a contiguous feature block.
+    ``data`` is the CSV itself or a file holding it, which is read in place, never whole into
+    memory while every cell is a number; a missing cell (NaN) or a width surprise has the whole
+    data scanned line by line, to tell a missing cell from a short record or to name the bad
+    line. ``columns`` is the width every record must have (else the first record sets it).
+    Missing cells become NaN where ``allow_missing``; label columns may never be missing. The
+    matrix is column-major, as pandas builds it: slicing off the label columns leaves a
+    contiguous feature block.
     """
 
     def scan() -> None:

@@ -71,12 +71,13 @@ def test_xgboost_job_trains_uploads_the_model_and_reports_metrics(user, data_buc
     steps = list(job.metrics.filter(name="validation:auc").values_list("step", flat=True))
     assert steps == list(range(1, 21))
     assert "Channel train: 2 objects" in training_job_log(job)
-    # The job read the stored objects in place (linked, not copied) and left them as they were.
+    # The job read the stored objects (in place: tests/infra cover the links) and left them as
+    # they were.
     assert get_store().read_bytes(f"s3://{data_bucket}/train/part-1.csv") == csv_rows(300, seed=1)
     assert not (scratch_root() / str(job.pk)).exists()  # its scratch folder went with it
 
 
-def test_scratch_left_by_a_killed_run_is_removed_at_start_up_a_running_jobs_is_kept(
+def test_scratch_of_a_killed_run_is_removed_at_start_up_and_a_running_jobs_kept(
     user, data_bucket
 ):
     shutil.rmtree(scratch_root(), ignore_errors=True)
