@@ -27,6 +27,19 @@ def flow_run_states(prefect_url: str) -> list[str]:
         return [run["state_type"] for run in json.load(response)]
 
 
+def create_job(sagemaker, name: str, *, rounds: int) -> None:
+    sagemaker.create_training_job(
+        TrainingJobName=name,
+        RoleArn="arn:aws:iam::000000000000:role/sagebrush",
+        AlgorithmSpecification={"TrainingImage": "xgboost", "TrainingInputMode": "File"},
+        HyperParameters={"num_round": str(rounds), "objective": "binary:logistic"},
+        InputDataConfig=channels("restart"),
+        OutputDataConfig={"S3OutputPath": "s3://restart/output"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        StoppingCondition={"MaxRuntimeInSeconds": 3600},
+    )
+
+
 def test_a_job_running_when_the_machine_stopped_ends_failed_at_the_next_start():
     data_dir = Path(tempfile.mkdtemp(prefix="sagebrush-e2e-restart-"))
     try:
@@ -34,20 +47,7 @@ def test_a_job_running_when_the_machine_stopped_ends_failed_at_the_next_start():
             stack.store.create_bucket("restart")
             stack.store.write_bytes("s3://restart/train/train.csv", csv_rows(20_000, seed=1))
             stack.store.write_bytes("s3://restart/validation/v.csv", csv_rows(2_000, seed=2))
-            stack.sagemaker.create_training_job(
-                TrainingJobName="cut-short",
-                RoleArn="arn:aws:iam::000000000000:role/sagebrush",
-                AlgorithmSpecification={"TrainingImage": "xgboost", "TrainingInputMode": "File"},
-                HyperParameters={"num_round": "100000", "objective": "binary:logistic"},
-                InputDataConfig=channels("restart"),
-                OutputDataConfig={"S3OutputPath": "s3://restart/output"},
-                ResourceConfig={
-                    "InstanceType": "ml.m5.large",
-                    "InstanceCount": 1,
-                    "VolumeSizeInGB": 1,
-                },
-                StoppingCondition={"MaxRuntimeInSeconds": 3600},
-            )
+            create_job(stack.sagemaker, "cut-short", rounds=100_000)
             deadline = time.monotonic() + 120
             while (
                 stack.sagemaker.describe_training_job(TrainingJobName="cut-short")[
@@ -74,20 +74,7 @@ def test_a_job_running_when_the_machine_stopped_ends_failed_at_the_next_start():
             assert "CRASHED" in states
             assert "RUNNING" not in states and "PENDING" not in states
             # And the platform works on: a new job runs to the end.
-            stack.sagemaker.create_training_job(
-                TrainingJobName="after-restart",
-                RoleArn="arn:aws:iam::000000000000:role/sagebrush",
-                AlgorithmSpecification={"TrainingImage": "xgboost", "TrainingInputMode": "File"},
-                HyperParameters={"num_round": "10", "objective": "binary:logistic"},
-                InputDataConfig=channels("restart"),
-                OutputDataConfig={"S3OutputPath": "s3://restart/output"},
-                ResourceConfig={
-                    "InstanceType": "ml.m5.large",
-                    "InstanceCount": 1,
-                    "VolumeSizeInGB": 1,
-                },
-                StoppingCondition={"MaxRuntimeInSeconds": 600},
-            )
+            create_job(stack.sagemaker, "after-restart", rounds=10)
             stack.sagemaker.get_waiter("training_job_completed_or_stopped").wait(
                 TrainingJobName="after-restart", WaiterConfig={"Delay": 1, "MaxAttempts": 240}
             )

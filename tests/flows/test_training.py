@@ -77,9 +77,7 @@ def test_xgboost_job_trains_uploads_the_model_and_reports_metrics(user, data_buc
     assert not (scratch_root() / str(job.pk)).exists()  # its scratch folder went with it
 
 
-def test_scratch_of_a_killed_run_is_removed_at_start_up_and_a_running_jobs_kept(
-    user, data_bucket
-):
+def test_scratch_of_a_killed_run_is_removed_at_start_up_and_a_running_jobs_kept(user, data_bucket):
     shutil.rmtree(scratch_root(), ignore_errors=True)
     running = training_job_create(user=user, spec=request(data_bucket, "running"))
     killed = training_job_create(user=user, spec=request(data_bucket, "killed"))
