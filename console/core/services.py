@@ -78,7 +78,8 @@ def job_start_flow(job: Job, *, deployment: str) -> None:
 def job_end_without_flow(*, job: Job, status: str, reason: str) -> None:
     """End an active job ``Failed`` (saying ``reason``) or ``Stopped`` without its flow run: the
     run could not start, or the platform stopped under it."""
-    fields = {"status": status, "ended_at": timezone.now(), "updated_at": timezone.now()}
+    now = timezone.now()
+    fields = {"status": status, "ended_at": now, "updated_at": now}
     if status == "Failed":
         fields["failure_reason"] = reason[:1024]
     type(job).objects.filter(pk=job.pk, status__in=job.ACTIVE_STATUSES).update(**fields)
@@ -106,15 +107,13 @@ def job_reconcile_interrupted() -> dict[str, int]:
                 state = "CRASHED"
             ended = f"its flow run ended {state}" if state else "it had no flow run"
             if job.status == "Stopping":
-                status, reason = "Stopped", f"Stopped: the platform stopped first ({ended})."
+                _end_without_flow(job, status="Stopped", reason=f"The platform stopped ({ended}).")
             else:
-                status, reason = (
-                    "Failed",
-                    (
-                        f"The platform stopped while this job was running ({ended}); create it "
-                        "again under a new name to retry."
-                    ),
+                _end_without_flow(
+                    job,
+                    status="Failed",
+                    reason=f"The platform stopped while this job was running ({ended}); create "
+                    "it again under a new name to retry.",
                 )
-            _end_without_flow(job, status=status, reason=reason)
             counts[model.__name__] = counts.get(model.__name__, 0) + 1
     return counts
