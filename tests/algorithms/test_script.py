@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 parser = argparse.ArgumentParser()
+parser.add_argument("-C", type=float, default=1.0)  # one letter: "-C", as the toolkit passes it
 parser.add_argument("--max_iter", type=int, default=100)
 parser.add_argument("--solver", default="lbfgs")
 parser.add_argument("--model-dir", default=os.environ["SM_MODEL_DIR"])
@@ -31,7 +32,8 @@ args = parser.parse_args()
 files = sorted(glob.glob(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "*.csv")))
 data = np.vstack([np.loadtxt(path, delimiter=",", ndmin=2) for path in files])
 labels, features = data[:, 0], data[:, 1:]
-model = LogisticRegression(max_iter=args.max_iter, solver=args.solver).fit(features, labels)
+model = LogisticRegression(C=args.C, max_iter=args.max_iter, solver=args.solver)
+model.fit(features, labels)
 print(f"accuracy={model.score(features, labels):.4f};")
 print("training done", file=sys.stderr)
 joblib.dump(model, os.path.join(args.model_dir, "model.joblib"))
@@ -150,7 +152,7 @@ def test_script_sees_the_training_toolkit_environment_and_arguments(
     tarball = pack(tmp_path, {"train.py": TRAIN_SCRIPT})
     validation = Channel(name="validation", path=train_channel.path)
     settings = ScriptSettings.from_hyperparameters(
-        sdk_hyperparameters(tarball, max_iter=150, solver="lbfgs")
+        sdk_hyperparameters(tarball, C=0.5, max_iter=150, solver="lbfgs")
     )
     work_dir = tmp_path / "work"
     work_dir.mkdir()
@@ -168,12 +170,13 @@ def test_script_sees_the_training_toolkit_environment_and_arguments(
 
     seen = json.loads((work_dir / "output" / "data" / "seen.json").read_text())
     env = seen["env"]
-    assert seen["argv"] == ["--max_iter", "150", "--solver", "lbfgs"]
+    # Sorted by name, "--name value", a one-letter name "-n value" (the training toolkit's form).
+    assert seen["argv"] == ["-C", "0.5", "--max_iter", "150", "--solver", "lbfgs"]
     assert Path(seen["cwd"]).name == "code"
     assert env["SM_MODEL_DIR"] == str(tmp_path / "model")
     assert env["SM_CHANNEL_TRAIN"] == env["SM_CHANNEL_VALIDATION"] == str(train_channel.path)
     assert json.loads(env["SM_CHANNELS"]) == ["train", "validation"]
-    assert json.loads(env["SM_HPS"]) == {"max_iter": 150, "solver": "lbfgs"}
+    assert json.loads(env["SM_HPS"]) == {"C": 0.5, "max_iter": 150, "solver": "lbfgs"}
     assert env["SM_HP_MAX_ITER"] == "150" and env["SM_HP_SOLVER"] == "lbfgs"
     assert json.loads(env["SM_USER_ARGS"]) == seen["argv"]
     assert env["SM_OUTPUT_DIR"] == str(work_dir / "output")
