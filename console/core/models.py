@@ -35,6 +35,7 @@ class Job(OwnedResource):
 
     # Subclasses name their running and terminal statuses (SageMaker's enums differ per noun).
     ACTIVE_STATUSES: tuple[str, ...] = ("InProgress", "Stopping")
+    TERMINAL_STATUSES: tuple[str, ...] = ("Completed", "Failed", "Stopped")
     # The service that ends a job of this kind without its flow run (the run could not start, or
     # the platform stopped under it), called as ``(job=, status=, reason=)``: a kind that records
     # more than ``console.core.services.job_end_without_flow`` does names its own.
