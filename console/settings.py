@@ -109,6 +109,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# The one region the SageMaker API answers for: a SigV4 credential scoped to any other region
+# is refused, as AWS refuses a request signed for another region's endpoint. Clients set it as
+# their region_name (boto3) or AWS_REGION.
+SAGEMAKER_REGION = environ.Env().str("SAGEMAKER_REGION", default="us-east-1")
+
 # Uploads through the console's object browser stream to disk beyond this size.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 # The runtime route accepts 6 MB bodies and answers 413 itself past that; allow a little over.

@@ -9,9 +9,12 @@ API's shapes exactly the botocore shapes, and the messages are AWS's:
 from __future__ import annotations
 
 import functools
+import math
 import re
+import sys
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
@@ -44,7 +47,12 @@ def format_violations(violations: list[Violation]) -> str:
         + f"'{v.aws_path}' failed to satisfy constraint: {v.rule}"
         for v in violations
     )
-    return f"{count} validation {noun} detected: {details}"
+    return printable(f"{count} validation {noun} detected: {details}")
+
+
+def printable(text: str) -> str:
+    """``text`` with any lone surrogate written as its escape, so that it can be sent as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @functools.cache
@@ -57,12 +65,104 @@ def operation_model(operation: str) -> OperationModel | None:
     return model.operation_model(operation) if operation in model.operation_names else None
 
 
+# Java's POSIX classes, ASCII as in Java without UNICODE_CHARACTER_CLASS.
+_POSIX = {
+    "Alnum": "a-zA-Z0-9",
+    "Alpha": "a-zA-Z",
+    "Digit": "0-9",
+    "Lower": "a-z",
+    "Upper": "A-Z",
+    "Punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "Space": " \\t\\n\\x0b\\f\\r",
+    "XDigit": "0-9a-fA-F",
+}
+# A surrogate pair range, Java's way of naming the supplementary planes inside a class.
+_PAIR_RANGE = re.compile(
+    r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})-\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})",
+    re.IGNORECASE,
+)
+_PROPERTY = re.compile(r"\\p\{(?:Is|general_category=|gc=)?(\w+)\}")
+
+
 @functools.cache
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:  # a Java-only construct (e.g. \p{...}): leave that rule to the services
-        return None
+def _category_runs() -> tuple[tuple[int, int, str], ...]:
+    """Every code point as runs ``(first, last, general category)``, in one pass."""
+    runs: list[tuple[int, int, str]] = []
+    first, current = 0, unicodedata.category("\0")
+    for code in range(1, sys.maxunicode + 1):
+        category = unicodedata.category(chr(code))
+        if category != current:
+            runs.append((first, code - 1, current))
+            first, current = code, category
+    runs.append((first, sys.maxunicode, current))
+    return tuple(runs)
+
+
+@functools.cache
+def _category_ranges(category: str) -> str:
+    """A character-class body of every code point in a Unicode general category (``L``, ``Lu``)."""
+    merged: list[list[int]] = []
+    for first, last, name in _category_runs():
+        if not name.startswith(category):
+            continue
+        if merged and merged[-1][1] == first - 1:
+            merged[-1][1] = last
+        else:
+            merged.append([first, last])
+    if not merged:
+        raise ValueError(f"no Unicode general category {category!r}")
+    return "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last in merged)
+
+
+def _pair_to_code_point(high: str, low: str) -> int:
+    return 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+
+
+def _supplementary_range(match: re.Match[str]) -> str:
+    first, last = _pair_to_code_point(match[1], match[2]), _pair_to_code_point(match[3], match[4])
+    return f"\\U{first:08x}-\\U{last:08x}"
+
+
+def python_pattern(pattern: str) -> str:
+    """A Java regular expression of botocore's model as Python ``re`` syntax.
+
+    ``\\p{L}``-style classes become explicit code point ranges, ``\\p{Alnum}``-style POSIX
+    classes their ASCII sets, surrogate-pair ranges the supplementary planes they name, and a
+    quantified end anchor (``${1,128}``, the length that ``min``/``max`` check anyway) a plain
+    ``$``.
+    """
+    pattern = re.sub(r"\$\{\d+(?:,\d*)?\}", "$", pattern)
+    pattern = _PAIR_RANGE.sub(_supplementary_range, pattern)
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        prop = _PROPERTY.match(pattern, index) if char == "\\" else None
+        if prop:
+            name = prop[1]
+            body = _POSIX[name] if name in _POSIX else _category_ranges(name)
+            out.append(body if in_class else f"[{body}]")
+            index = prop.end()
+            continue
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class and out[-1] != "[":
+            in_class = False
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+@functools.cache
+def compiled_pattern(pattern: str) -> re.Pattern[str]:
+    """The model's ``pattern`` compiled with Java's meaning; ``re.ASCII`` because Java's
+    ``\\w``, ``\\d`` and ``\\s`` are ASCII-only by default."""
+    return re.compile(python_pattern(pattern), re.ASCII)
 
 
 def validate(operation: OperationModel, params: object) -> dict[str, Any]:
@@ -183,6 +283,11 @@ def _structure(shape: Shape, value: Any, path: str, out: list[Violation]) -> Non
     for name, member_value in value.items():
         if name in members and member_value is not None:
             _check(members[name], member_value, _join(path, name), out)
+    if shape.metadata.get("union"):
+        given = [name for name in members if value.get(name) is not None]
+        if len(given) != 1:
+            rule = f"Exactly one of [{', '.join(members)}] must be set"
+            out.append(Violation(path, None, rule))
 
 
 def _list(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
@@ -215,33 +320,59 @@ def _length(shape: Shape, value: Any, path: str, out: list[Violation], *, what: 
         out.append(Violation(path, shown, rule))
 
 
+def is_unicode(value: str) -> bool:
+    """Whether ``value`` is valid Unicode text: JSON's ``\\ud800`` escapes can make a lone
+    surrogate, which no database or UTF-8 response can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _string(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
     if not isinstance(value, str):
         out.append(Violation(path, value, "Member must be a string"))
+        return
+    if not is_unicode(value):
+        rule = "Member must be valid Unicode (no lone surrogates)"
+        out.append(Violation(path, printable(value), rule))
         return
     _length(shape, value, path, out, what="length")
     if shape.enum and value not in shape.enum:
         rule = f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"
         out.append(Violation(path, value, rule))
     pattern = shape.metadata.get("pattern")
-    compiled = _compiled(pattern) if pattern else None
-    if compiled is not None and not compiled.fullmatch(value):
+    if pattern and not compiled_pattern(pattern).fullmatch(value):
         rule = f"Member must satisfy regular expression pattern: {pattern}"
         out.append(Violation(path, value, rule))
 
 
+# The wire types' ranges (Java's int and long), where the model names no narrower min/max.
+_INTEGRAL_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
 def _number(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
-    integral = shape.type_name in ("integer", "long")
+    integral = shape.type_name in _INTEGRAL_RANGE
     ok = isinstance(value, int) if integral else isinstance(value, int | float)
     if isinstance(value, bool) or not ok:
         kind = "an integer" if integral else "a number"
         out.append(Violation(path, value, f"Member must be {kind}"))
         return
-    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if isinstance(value, float) and not math.isfinite(value):
+        out.append(Violation(path, str(value), "Member must be a finite number"))
+        return
+    wire_low, wire_high = _INTEGRAL_RANGE.get(shape.type_name, (None, None))
+    low = _tighter(shape.metadata.get("min"), wire_low, max)
+    high = _tighter(shape.metadata.get("max"), wire_high, min)
     if low is not None and value < low:
         out.append(Violation(path, value, f"Member must have value greater than or equal to {low}"))
     elif high is not None and value > high:
         out.append(Violation(path, value, f"Member must have value less than or equal to {high}"))
+
+
+def _tighter(model: Any, wire: Any, pick) -> Any:
+    return wire if model is None else model if wire is None else pick(model, wire)
 
 
 def _boolean(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
@@ -249,14 +380,27 @@ def _boolean(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
         out.append(Violation(path, value, "Member must be a boolean"))
 
 
-def _timestamp(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+def timestamp_value(value: object) -> datetime:
+    """A wire timestamp (epoch seconds, or ISO-8601 as botocore also reads) as an aware UTC
+    datetime; ValueError unless it is one between the years 1 and 9999."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        out.append(Violation(path, value, "Member must be a timestamp"))
-    elif isinstance(value, str):
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            out.append(Violation(path, value, "Member must be a timestamp"))
+        raise ValueError("not a timestamp")
+    try:
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value)
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("timestamp out of range") from None
+
+
+def _timestamp(shape: Shape, value: Any, path: str, out: list[Violation]) -> None:
+    try:
+        timestamp_value(value)
+    except ValueError:
+        shown = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        rule = "Member must be a timestamp between the years 1 and 9999 (epoch seconds)"
+        out.append(Violation(path, shown, rule))
 
 
 _CHECKERS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from console.accounts.selectors import access_key_credentials
@@ -43,7 +44,7 @@ def verified_user(signed: sigv4.SignedRequest, credentials: tuple | None):
         )
     key, secret = credentials
     with _as_aws_errors():
-        sigv4.verify(signed, secret=secret)
+        sigv4.verify(signed, secret=secret, region=settings.SAGEMAKER_REGION)
     return key.user
 
 

@@ -37,6 +37,27 @@ DUPLICATE_AS_VALIDATION = {
 }
 
 
+def internal_failure(request_id: str) -> AwsError:
+    """What an unexpected exception answers (500, which botocore retries, as it should)."""
+    return AwsError(
+        "InternalFailure",
+        "The request processing has failed because of an unknown error, exception or failure "
+        f"(request id {request_id}).",
+        status=500,
+    )
+
+
+def unknown_operation(target: str | None, *, supported: bool = False) -> AwsError:
+    if target is None:
+        return AwsError(
+            "UnknownOperationException",
+            "The request names no operation: this endpoint answers the SageMaker API, "
+            "AWS JSON 1.1 with 'X-Amz-Target: SageMaker.<Operation>'.",
+        )
+    why = "is not supported by this platform yet" if supported else "is not a SageMaker operation"
+    return AwsError("UnknownOperationException", f"Operation {target!r} {why}.")
+
+
 def from_exception(exc: Exception) -> AwsError:
     """Map a service or shape error to the AWS error boto3 users expect."""
     match exc:

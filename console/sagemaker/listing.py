@@ -6,14 +6,17 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Model, QuerySet
 
+from console.core.shapes import timestamp_value
 from console.sagemaker.errors import validation
 
 DEFAULT_MAX_RESULTS = 10
+# Far past any list's length, and well inside the 64-bit OFFSET every database takes.
+MAX_OFFSET = 2**31 - 1
 TIME_FILTERS = {
     "CreationTimeAfter": "created_at__gt",
     "CreationTimeBefore": "created_at__lt",
@@ -22,11 +25,14 @@ TIME_FILTERS = {
 }
 
 
-def as_datetime(value: int | float | str) -> datetime:
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(value, tz=UTC)
+def as_datetime(param: str, value: int | float | str) -> datetime:
+    try:
+        return timestamp_value(value)
+    except ValueError:
+        raise validation(
+            f"1 validation error detected: '{param}' failed to satisfy constraint: "
+            "Member must be a timestamp between the years 1 and 9999 (epoch seconds)"
+        ) from None
 
 
 def encode_token(offset: int) -> str:
@@ -38,9 +44,9 @@ def decode_token(token: str | None) -> int:
         return 0
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
         raise validation("Invalid pagination token (NextToken).") from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
         raise validation("Invalid pagination token (NextToken).")
     return offset
 
@@ -61,7 +67,7 @@ def list_page(
         queryset = queryset.filter(**{status_field: status})
     for param, lookup in TIME_FILTERS.items():
         if param in params:
-            queryset = queryset.filter(**{lookup: as_datetime(params[param])})
+            queryset = queryset.filter(**{lookup: as_datetime(param, params[param])})
     order = sort_fields[params.get("SortBy", default_sort)]
     descending = params.get("SortOrder", "Ascending") == "Descending"
     queryset = queryset.order_by(f"-{order}" if descending else order, "pk")

@@ -29,7 +29,7 @@ from console.endpoints.selectors import endpoint_routes
 from console.sagemaker import sigv4
 from console.sagemaker.auth import access_key_id_of, signed_request, verified_user
 from console.sagemaker.errors import AwsError
-from console.sagemaker.views import read_body
+from console.sagemaker.requests import read_body
 from infra.config import settings
 from infra.serving import protocol, routing
 from infra.serving.client import INVOCATION_TIMEOUT_S, ServingClient, serving_client

@@ -1,7 +1,10 @@
 """AWS Signature Version 4 verification of incoming requests, against the caller's access key.
 
 The canonical request is rebuilt from what the client actually signed (its SignedHeaders list),
-so SDKs that sign extra headers (the Go v2 SDK's ``amz-sdk-*``) verify too.
+so SDKs that sign extra headers (the Go v2 SDK's ``amz-sdk-*``) verify too. The payload hash is
+always that of the body received: a client's ``X-Amz-Content-Sha256`` must equal it, so a
+signature made for one body never covers another. The credential scope must name this
+service, this platform's region and the day of ``X-Amz-Date``.
 """
 
 from __future__ import annotations
@@ -73,6 +76,40 @@ def _canonical_query(query_string: str) -> str:
     return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs))
 
 
+def payload_hash(request: SignedRequest) -> str:
+    """The SHA-256 of the body received; SignatureError if the client claims another."""
+    actual = hashlib.sha256(request.body).hexdigest()
+    claimed = request.headers.get("x-amz-content-sha256")
+    if claimed is not None and claimed.strip().lower() != actual:
+        raise SignatureError(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        )
+    return actual
+
+
+def check_scope(credential: Credential, *, signed_at: datetime, region: str) -> None:
+    """The scope must be ``<X-Amz-Date's day>/<region>/sagemaker/aws4_request``."""
+    if credential.date != f"{signed_at:%Y%m%d}":
+        raise SignatureError(
+            "InvalidSignatureException",
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+            f"from HTTP: '{credential.date}' != '{signed_at:%Y%m%d}', "
+            f"from '{signed_at:%Y%m%dT%H%M%SZ}'.",
+        )
+    if credential.service != SERVICE:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to correct service: '{SERVICE}'.",
+        )
+    if credential.region != region:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not '{credential.region}'. "
+            f"This platform's region is '{region}'.",
+        )
+
+
 def _canonical_request(request: SignedRequest, signed_headers: list[str]) -> str:
     missing = [name for name in signed_headers if name not in request.headers]
     if missing:
@@ -82,9 +119,6 @@ def _canonical_request(request: SignedRequest, signed_headers: list[str]) -> str
     canonical_headers = "".join(
         f"{name}:{' '.join(request.headers[name].split())}\n" for name in signed_headers
     )
-    payload_hash = (
-        request.headers.get("x-amz-content-sha256") or hashlib.sha256(request.body).hexdigest()
-    )
     return "\n".join(
         [
             request.method,
@@ -92,7 +126,7 @@ def _canonical_request(request: SignedRequest, signed_headers: list[str]) -> str
             _canonical_query(request.query_string),
             canonical_headers,
             ";".join(signed_headers),
-            payload_hash,
+            payload_hash(request),
         ]
     )
 
@@ -114,8 +148,11 @@ def request_time(headers: dict[str, str]) -> datetime:
         ) from None
 
 
-def verify(request: SignedRequest, *, secret: str, now: datetime | None = None) -> Credential:
-    """Check the signature of ``request`` made with ``secret``; raise SignatureError if wrong."""
+def verify(
+    request: SignedRequest, *, secret: str, region: str, now: datetime | None = None
+) -> Credential:
+    """Check the signature of ``request`` made with ``secret`` for ``region``; raise
+    SignatureError if wrong."""
     credential, signed_headers, signature = parse_authorization(request.headers)
     signed_at = request_time(request.headers)
     now = now or datetime.now(UTC)
@@ -128,10 +165,7 @@ def verify(request: SignedRequest, *, secret: str, now: datetime | None = None) 
             else f"Signature not yet current: {signed_at:%Y%m%dT%H%M%SZ} is still later than "
             f"{now + MAX_CLOCK_SKEW:%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} + 15 min.)",
         )
-    if credential.date != f"{signed_at:%Y%m%d}":
-        raise SignatureError(
-            "InvalidSignatureException", "Credential date does not match X-Amz-Date."
-        )
+    check_scope(credential, signed_at=signed_at, region=region)
     canonical = _canonical_request(request, signed_headers)
     scope = f"{credential.date}/{credential.region}/{credential.service}/aws4_request"
     string_to_sign = "\n".join(

@@ -1,4 +1,9 @@
-"""HTTP adapters of the SageMaker API: the JSON 1.1 control plane and the runtime route."""
+"""HTTP adapter of the SageMaker control plane: AWS JSON 1.1, ``POST /`` with ``X-Amz-Target``.
+
+Every answer is an AWS shape: a JSON body, or for a query-protocol client (form-encoded body,
+no X-Amz-Target, e.g. STS) the XML ``ErrorResponse`` botocore parses; an unexpected exception
+is an ``InternalFailure`` (500) with the request id, logged with its traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ import logging
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -24,16 +30,23 @@ from console.sagemaker import (  # noqa: F401  (each module registers its operat
     tuning,
 )
 from console.sagemaker.auth import authenticate
-from console.sagemaker.errors import AwsError, from_exception
+from console.sagemaker.errors import AwsError, from_exception, internal_failure, unknown_operation
 from console.sagemaker.operations import OPERATIONS
+from console.sagemaker.requests import parse_json, read_body
 
 log = logging.getLogger(__name__)
 JSON_1_1 = "application/x-amz-json-1.1"
+FORM = "application/x-www-form-urlencoded"
 TARGET_PREFIX = "SageMaker."
 
 
 def is_sagemaker_request(request: HttpRequest) -> bool:
-    return request.method == "POST" and "X-Amz-Target" in request.headers
+    """A POST that is an AWS API call: it names a target or carries a SigV4 signature (a
+    query-protocol client such as STS sends no X-Amz-Target)."""
+    if request.method != "POST":
+        return False
+    signed = request.headers.get("Authorization", "").startswith("AWS4-")
+    return "X-Amz-Target" in request.headers or signed or "X-Amz-Date" in request.headers
 
 
 def _json_default(value: Any) -> Any:
@@ -60,45 +73,71 @@ def aws_error(error: AwsError, *, request_id: str) -> HttpResponse:
     return response
 
 
-def read_body(request: HttpRequest) -> bytes:
-    try:
-        return request.body
-    except RequestDataTooBig:
-        raise AwsError(
-            "RequestEntityTooLarge",
-            "The request body is larger than this API accepts.",
-            status=413,
-        ) from None
+def query_error(error: AwsError, *, request_id: str) -> HttpResponse:
+    """The query protocol's error document, as STS or IAM answer it."""
+    kind = "Receiver" if error.status >= 500 else "Sender"
+    body = (
+        "<ErrorResponse><Error>"
+        f"<Type>{kind}</Type><Code>{escape(error.code)}</Code>"
+        f"<Message>{escape(error.message)}</Message>"
+        f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    )
+    response = HttpResponse(body, status=error.status, content_type="text/xml")
+    response["x-amzn-RequestId"] = request_id
+    return response
+
+
+def _without_target(request: HttpRequest, body: bytes) -> AwsError:
+    if request.content_type != FORM:
+        return unknown_operation(None)
+    action = parse_qs(body.decode("latin-1")).get("Action", [""])[0]
+    if not action:
+        return AwsError("MissingAction", "The request must contain the parameter Action.")
+    return AwsError(
+        "InvalidAction",
+        f"The action {action} is not valid for this web service: this endpoint answers "
+        "the SageMaker API (AWS JSON 1.1).",
+    )
+
+
+def _operation(target: str):
+    name = target.removeprefix(TARGET_PREFIX)
+    handler = OPERATIONS.get(name) if target.startswith(TARGET_PREFIX) else None
+    if handler is None:
+        supported = target.startswith(TARGET_PREFIX) and operation_model(name) is not None
+        raise unknown_operation(target, supported=supported)
+    return name, handler
 
 
 def _call(request: HttpRequest) -> dict:
     body = read_body(request)
+    target = request.headers.get("X-Amz-Target")
+    if target is None:
+        raise _without_target(request, body)
     user = authenticate(request, body)
-    target = request.headers.get("X-Amz-Target", "")
-    name = target.removeprefix(TARGET_PREFIX)
-    handler = OPERATIONS.get(name) if target.startswith(TARGET_PREFIX) else None
-    if handler is None:
-        exists = target.startswith(TARGET_PREFIX) and operation_model(name) is not None
-        why = "is not supported by this platform yet" if exists else "is not a SageMaker operation"
-        raise AwsError("UnknownOperationException", f"Operation {target!r} {why}.")
+    name, handler = _operation(target)
     content_type = request.content_type or ""
     if content_type != JSON_1_1:
         raise AwsError(
             "SerializationException", f"Content-Type must be {JSON_1_1} (got {content_type!r})."
         )
-    try:
-        params = json.loads(body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AwsError("SerializationException", f"Request body is not valid JSON: {exc}") from None
-    validate(operation_model(name), params)
+    params = validate(operation_model(name), parse_json(body))
     return handler(user=user, params=params)
+
+
+def _speaks_query_protocol(request: HttpRequest) -> bool:
+    return "X-Amz-Target" not in request.headers and request.content_type == FORM
 
 
 @csrf_exempt
 def sagemaker_api(request: HttpRequest) -> HttpResponse:
     """``POST /`` with ``X-Amz-Target: SageMaker.<Operation>``."""
     request_id = str(uuid.uuid4())
+    answer = query_error if _speaks_query_protocol(request) else aws_error
     try:
         return aws_response(_call(request), request_id=request_id)
     except (AwsError, ShapeError, service_errors.ServiceError) as exc:
-        return aws_error(from_exception(exc), request_id=request_id)
+        return answer(from_exception(exc), request_id=request_id)
+    except Exception:
+        log.exception("SageMaker API request %s failed", request_id)
+        return answer(internal_failure(request_id), request_id=request_id)
