@@ -15,11 +15,9 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
-from console.core.shapes import is_unicode
+from console.core.shapes import MAX_DEPTH, document_problem
 from console.sagemaker.errors import AwsError
 
-# The deepest SageMaker request shape nests 10 levels (botocore 1.44); a wide margin.
-MAX_DEPTH = 64
 # A long needs 19 digits and a sign; floats in exponent form stay short too.
 MAX_NUMBER_CHARS = 40
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -62,7 +60,8 @@ def parse_json(body: bytes) -> Any:
         raise serialization_error(f"Request body nests deeper than {MAX_DEPTH} levels.") from None
     except ValueError as exc:  # JSONDecodeError, and the number hooks' refusals
         raise serialization_error(f"Request body is not valid JSON: {exc}") from None
-    _check_document(document)
+    if problem := document_problem(document):
+        raise serialization_error(f"Request body is refused: {problem}.")
     return document
 
 
@@ -81,23 +80,3 @@ def _float(literal: str) -> float:
 
 def _constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _check_document(document: Any) -> None:
-    """Nesting depth and valid Unicode in every key and string, without recursion."""
-    stack = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            if not is_unicode(value):
-                raise serialization_error("Request body holds a lone surrogate (not Unicode).")
-            continue
-        if not isinstance(value, dict | list):
-            continue
-        if depth > MAX_DEPTH:
-            raise serialization_error(f"Request body nests deeper than {MAX_DEPTH} levels.")
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, item in items:
-            if isinstance(key, str):
-                stack.append((key, depth))
-            stack.append((item, depth + 1))
