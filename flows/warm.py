@@ -10,7 +10,7 @@ from flows.django_setup import setup
 setup()  # the app registry only: no database connection is opened
 
 for module in (
-    "console.endpoints.services",
+    "console.endpoints.services.deployment",
     "console.training.services",
     "console.transform.services",
     "console.tuning.services",

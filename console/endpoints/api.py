@@ -30,16 +30,13 @@ from console.endpoints.selectors import (
     endpoint_list,
     endpoint_variant_views,
 )
-from console.endpoints.services import (
+from console.endpoints.services.capacity import (
     endpoint_autoscaling_clear,
     endpoint_autoscaling_set,
-    endpoint_config_create,
-    endpoint_config_delete,
-    endpoint_create,
-    endpoint_delete,
-    endpoint_update,
     endpoint_update_weights_and_capacities,
 )
+from console.endpoints.services.configs import endpoint_config_create, endpoint_config_delete
+from console.endpoints.services.endpoints import endpoint_create, endpoint_delete, endpoint_update
 
 
 class EndpointConfigSerializer(serializers.ModelSerializer):

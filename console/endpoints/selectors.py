@@ -60,8 +60,19 @@ def endpoint_get(*, user, name: str, for_update: bool = False) -> Endpoint:
     )
 
 
+def endpoint_by_id(*, endpoint_id: int) -> Endpoint | None:
+    """The endpoint whose deployment a flow runs; None once it is deleted."""
+    return Endpoint.objects.filter(pk=endpoint_id).first()
+
+
 def endpoint_serving_variants(endpoint: Endpoint) -> list[EndpointVariant]:
     return list(endpoint.variants.filter(state=EndpointVariant.ACTIVE))
+
+
+def endpoint_deployment_ids(*, endpoint_id: int, state: str) -> list[str]:
+    """The deployment ids of the endpoint's variants in ``state`` (an EndpointVariant state)."""
+    variants = EndpointVariant.objects.filter(endpoint_id=endpoint_id, state=state)
+    return list(variants.values_list("deployment_id", flat=True))
 
 
 def endpoint_routes(*, user, name: str) -> tuple[Endpoint | None, list[Route]]:
@@ -73,6 +84,21 @@ def endpoint_routes(*, user, name: str) -> tuple[Endpoint | None, list[Route]]:
         Route(variant.name, variant.deployment_id, variant.current_weight)
         for variant in endpoint_serving_variants(endpoint)
     ]
+
+
+def endpoint_variant_spec(*, deployment_id: str) -> dict | None:
+    """What the serving state holds for a deployed variant; None when it is not deployed."""
+    return serving_state().spec(deployment_id)
+
+
+def endpoint_variant_instances(*, deployment_id: str) -> list[InstanceHealth]:
+    """The deployed variant's instances, as they last reported."""
+    return serving_state().instances(deployment_id)
+
+
+def endpoint_variant_backlog(*, deployment_id: str) -> int:
+    """Requests queued or in hand for the deployed variant."""
+    return serving_state().backlog(deployment_id)
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from console.endpoints.selectors import (
     endpoint_metrics,
     endpoint_variant_views,
 )
-from console.endpoints.services import (
+from console.endpoints.services.capacity import (
     endpoint_autoscaling_clear,
     endpoint_autoscaling_set,
-    endpoint_delete,
 )
+from console.endpoints.services.endpoints import endpoint_delete
 
 STATUSES = ["Creating", "InService", "Updating", "Deleting", "Failed", "OutOfService"]
 CONTENT_TYPES = ["text/csv", "application/jsonlines", "application/json"]

@@ -8,14 +8,9 @@ from console.endpoints.selectors import (
     endpoint_get,
     endpoint_list,
 )
-from console.endpoints.services import (
-    endpoint_config_create,
-    endpoint_config_delete,
-    endpoint_create,
-    endpoint_delete,
-    endpoint_update,
-    endpoint_update_weights_and_capacities,
-)
+from console.endpoints.services.capacity import endpoint_update_weights_and_capacities
+from console.endpoints.services.configs import endpoint_config_create, endpoint_config_delete
+from console.endpoints.services.endpoints import endpoint_create, endpoint_delete, endpoint_update
 from console.sagemaker.listing import list_page, page_response
 from console.sagemaker.operations import operation
 

@@ -201,7 +201,8 @@ def prepare(data_dir: Path, redis_url: str) -> tuple[str, str, str, bytes, objec
     from algorithms.artifacts import pack_model
     from console.accounts.services import access_key_create
     from console.endpoints.models import EndpointVariant
-    from console.endpoints.services import endpoint_config_create, endpoint_create
+    from console.endpoints.services.configs import endpoint_config_create
+    from console.endpoints.services.endpoints import endpoint_create
     from console.registry.services import model_create
     from flows.endpoints import deploy_endpoint
     from infra.storage import get_store

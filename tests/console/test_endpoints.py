@@ -21,13 +21,9 @@ from algorithms.artifacts import pack_model
 from console.core.errors import AlreadyExists, InvalidState, NotFound, ValidationError
 from console.endpoints.models import Endpoint
 from console.endpoints.selectors import endpoint_describe, endpoint_get
-from console.endpoints.services import (
-    endpoint_config_create,
-    endpoint_create,
-    endpoint_delete,
-    endpoint_update,
-    endpoint_update_weights_and_capacities,
-)
+from console.endpoints.services.capacity import endpoint_update_weights_and_capacities
+from console.endpoints.services.configs import endpoint_config_create
+from console.endpoints.services.endpoints import endpoint_create, endpoint_delete, endpoint_update
 from console.registry.services import model_create
 from console.sagemaker import runtime
 from console.sagemaker.errors import from_exception
