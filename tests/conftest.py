@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.datasets import labelled_csv
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -21,6 +23,7 @@ def free_port() -> int:
 
 
 def wait_for_http(url: str, *, timeout: float = 30.0) -> None:
+    """Until a server answers at ``url``; raises TimeoutError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -28,9 +31,9 @@ def wait_for_http(url: str, *, timeout: float = 30.0) -> None:
             return
         except urllib.error.HTTPError:
             return  # the server answers, whatever it says
-        except OSError:
+        except OSError as error:
             if time.monotonic() > deadline:
-                raise
+                raise TimeoutError(f"nothing answered at {url} within {timeout:.0f} s") from error
             time.sleep(0.1)
 
 
@@ -119,16 +122,8 @@ def access_key(user):
     return access_key_create(user=user, description="tests")
 
 
-def csv_rows(rows: int, *, seed: int = 0) -> bytes:
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    features = rng.normal(size=(rows, 4))
-    labels = (features[:, 0] + 0.5 * features[:, 1] > 0).astype(int)
-    return "".join(
-        f"{label}," + ",".join(f"{x:.5f}" for x in row) + "\n"
-        for label, row in zip(labels, features, strict=True)
-    ).encode()
+# The old name of ``labelled_csv``: tests/flows/test_training.py imports it from here.
+csv_rows = labelled_csv
 
 
 @pytest.fixture
@@ -141,9 +136,9 @@ def data_bucket() -> str:
 
     store = get_store()
     store.create_bucket(name)
-    store.write_bytes(f"s3://{name}/train/part-1.csv", csv_rows(300, seed=1))
-    store.write_bytes(f"s3://{name}/train/nested/part-2.csv", csv_rows(200, seed=2))
-    store.write_bytes(f"s3://{name}/validation/data.csv", csv_rows(200, seed=3))
+    store.write_bytes(f"s3://{name}/train/part-1.csv", labelled_csv(300, seed=1))
+    store.write_bytes(f"s3://{name}/train/nested/part-2.csv", labelled_csv(200, seed=2))
+    store.write_bytes(f"s3://{name}/validation/data.csv", labelled_csv(200, seed=3))
     return name
 
 

@@ -1,4 +1,4 @@
-"""Shared pieces for algorithm tests: a recording reporter and synthetic data written as files."""
+"""Shared pieces for algorithm tests: synthetic data as files, training as the platform does."""
 
 from __future__ import annotations
 
@@ -17,32 +17,7 @@ from algorithms import (
     parse_hyperparameters,
     resolve_image,
 )
-
-
-class RecordingReporter:
-    """A real Reporter that keeps every call; asks to stop after ``stop_after`` checks."""
-
-    def __init__(self, *, stop_after: int | None = None) -> None:
-        self.metrics: list[tuple[str, float, int | None]] = []
-        self.lines: list[str] = []
-        self.stop_after = stop_after
-        self.checks = 0
-
-    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
-        self.metrics.append((name, value, step))
-
-    def log(self, message: str) -> None:
-        self.lines.append(message)
-
-    def should_stop(self) -> bool:
-        self.checks += 1
-        return self.stop_after is not None and self.checks >= self.stop_after
-
-    def steps(self, name: str) -> list[int | None]:
-        return [step for metric, _, step in self.metrics if metric == name]
-
-    def names(self) -> set[str]:
-        return {name for name, _, _ in self.metrics}
+from tests.fakes import RecordingReporter
 
 
 def _open(path: Path):
@@ -75,6 +50,13 @@ def write_libsvm(path: Path, features: np.ndarray, labels: np.ndarray) -> Path:
 
 def channel(path: Path, content_type: str = "text/csv") -> Channel:
     return Channel(name=path.name, path=path, content_type=content_type)
+
+
+def csv_channel(folder: Path, labels: np.ndarray, features: np.ndarray) -> Channel:
+    """A channel named after ``folder``, holding ``data.csv``: the label, then the features."""
+    folder.mkdir()
+    np.savetxt(folder / "data.csv", np.column_stack([labels, features]), delimiter=",")
+    return Channel(name=folder.name, path=folder)
 
 
 @pytest.fixture

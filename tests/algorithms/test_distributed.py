@@ -15,8 +15,9 @@ from sklearn.metrics import roc_auc_score
 from algorithms import DataError, load_model, parse_hyperparameters, resolve_image
 from algorithms.distributed import supports_distributed, train_distributed
 from algorithms.shards import ChannelShard
+from tests.fakes import RecordingReporter
 
-from .conftest import RecordingReporter, channel, invoke_every_type, train, write_csv
+from .conftest import channel, invoke_every_type, train, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def client() -> Iterator:
     from infra.dask import dask_client
 
     with dask_client(n_workers=2) as client:
-        client.wait_for_workers(2)
+        client.wait_for_workers(2, timeout=60)
         yield client
 
 
@@ -186,7 +187,7 @@ def test_stop_request_ends_every_worker_at_the_same_iteration(
         tmp_path / "model",
         client,
         local_store,
-        RecordingReporter(stop_after=4),
+        RecordingReporter(stop_after_checks=4),
     )
     assert result.stopped_early
     assert reporter.steps("validation:binary_logloss") == [1, 2, 3, 4]

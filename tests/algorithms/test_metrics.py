@@ -10,21 +10,7 @@ from algorithms.metrics import (
     extract_metrics,
     parse_metric_definitions,
 )
-
-
-class RecordingReporter:
-    def __init__(self) -> None:
-        self.metrics: list[tuple[str, float, int | None]] = []
-        self.lines: list[str] = []
-
-    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
-        self.metrics.append((name, value, step))
-
-    def log(self, message: str) -> None:
-        self.lines.append(message)
-
-    def should_stop(self) -> bool:
-        return False
+from tests.fakes import RecordingReporter
 
 
 def test_group_one_of_every_definition_becomes_a_value() -> None:

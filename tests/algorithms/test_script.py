@@ -12,11 +12,9 @@ import pytest
 
 import algorithms
 from algorithms.base import Channel, HyperparameterError
-from algorithms.inference import MODEL_CODE_DIR
 from algorithms.metrics import MetricExtractingReporter, parse_metric_definitions
-from algorithms.script import ScriptMode
-from algorithms.script_run import ScriptError, run_script
-from algorithms.script_toolkit import ScriptSettings
+from algorithms.script import MODEL_CODE_DIR, ScriptError, ScriptMode, ScriptSettings, run_script
+from tests.fakes import RecordingReporter
 
 TRAIN_SCRIPT = """
 import argparse, glob, json, os, sys
@@ -59,22 +57,6 @@ import joblib
 def model_fn(model_dir):
     return joblib.load(os.path.join(model_dir, "model.joblib"))
 """
-
-
-class RecordingReporter:
-    def __init__(self, *, stop_when_logged: str | None = None) -> None:
-        self.lines: list[str] = []
-        self.metrics: list[tuple[str, float, int | None]] = []
-        self._stop_when_logged = stop_when_logged
-
-    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
-        self.metrics.append((name, value, step))
-
-    def log(self, message: str) -> None:
-        self.lines.append(message)
-
-    def should_stop(self) -> bool:
-        return self._stop_when_logged is not None and self._stop_when_logged in self.lines
 
 
 def pack(tmp_path: Path, files: dict[str, str]) -> Path:

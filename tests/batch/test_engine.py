@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
 
-import numpy as np
 import pytest
 
 from batch.engine import Progress, run_transform
 from batch.plan import TEMP_DIR
 from batch.spec import DataProcessing, TransformSpec
 from tests.batch.conftest import FEATURES
+from tests.datasets import feature_rows
 
 # Small ranges, so that a few hundred KB make many ranges spread over both workers.
 RANGE_BYTES = 16 * 1024
 
 
-def csv_rows(rows: int, *, seed: int) -> list[bytes]:
-    values = np.random.default_rng(seed).normal(size=(rows, FEATURES)).round(4)
-    return [",".join(str(v) for v in row).encode() for row in values]
+# The old name of these rows: the transform flow tests (tests/flows/) import it from here.
+csv_rows = functools.partial(feature_rows, features=FEATURES)
 
 
 def write_lines(store, uri: str, rows: list[bytes], *, newline=b"\n", final=True) -> bytes:
@@ -63,8 +63,12 @@ def outputs(store, bucket: str) -> dict[str, bytes]:
 def test_every_object_gets_one_out_in_input_order(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    big = csv_rows(4000, seed=1)  # ~140 KB: about ten ranges
-    crlf, no_final, deep = csv_rows(300, seed=2), csv_rows(50, seed=3), csv_rows(20, seed=4)
+    big = feature_rows(4000, FEATURES, seed=1)  # ~140 KB: about ten ranges
+    crlf, no_final, deep = (
+        feature_rows(300, FEATURES, seed=2),
+        feature_rows(50, FEATURES, seed=3),
+        feature_rows(20, FEATURES, seed=4),
+    )
     write_lines(store, f"s3://{bucket}/in/big.csv", big)
     write_lines(store, f"s3://{bucket}/in/crlf.csv", crlf, newline=b"\r\n")
     write_lines(store, f"s3://{bucket}/in/no-final.csv", no_final, final=False)
@@ -93,7 +97,7 @@ def test_every_object_gets_one_out_in_input_order(
 def test_single_record_batches_give_the_same_output(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    rows = csv_rows(40, seed=5)
+    rows = feature_rows(40, FEATURES, seed=5)
     write_lines(store, f"s3://{bucket}/in/a.csv", rows)
     spec = line_spec(bucket, batch_strategy="SingleRecord")
     result = transform(spec, store, dask_client, model_uri, range_bytes=300)
@@ -106,7 +110,7 @@ def test_assemble_with_line_puts_a_newline_after_each_response_that_lacks_one(
 ):
     # SplitType=None sends each object whole; an application/json answer is one document with no
     # trailing newline. None concatenates responses as they are, Line ends each with "\n".
-    rows = csv_rows(10, seed=6)
+    rows = feature_rows(10, FEATURES, seed=6)
     write_lines(store, f"s3://{bucket}/in/a.csv", rows)
     expected = oracle(lightgbm_model, rows, accept="application/json")
     assert not expected.endswith(b"\n")
@@ -121,7 +125,7 @@ def test_assemble_with_line_puts_a_newline_after_each_response_that_lacks_one(
 def test_line_output_has_exactly_one_newline_per_record(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    rows = csv_rows(30, seed=7)
+    rows = feature_rows(30, FEATURES, seed=7)
     write_lines(store, f"s3://{bucket}/in/a.csv", [*rows[:15], b"", b"  ", *rows[15:]])
     for assemble_with in ("None", "Line"):
         spec = line_spec(bucket, assemble_with=assemble_with)
@@ -134,7 +138,7 @@ def test_line_output_has_exactly_one_newline_per_record(
 def test_gzip_objects_are_decompressed_and_named_after_the_object(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    rows = csv_rows(500, seed=8)
+    rows = feature_rows(500, FEATURES, seed=8)
     store.write_bytes(f"s3://{bucket}/in/a.csv.gz", gzip.compress(b"\n".join(rows) + b"\n"))
     spec = line_spec(bucket, compression="Gzip")
     assert transform(spec, store, dask_client, model_uri).status == "Completed"
@@ -144,7 +148,7 @@ def test_gzip_objects_are_decompressed_and_named_after_the_object(
 def test_csv_join_keeps_the_id_column_and_appends_the_prediction(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    rows = csv_rows(600, seed=9)
+    rows = feature_rows(600, FEATURES, seed=9)
     with_ids = [b"id%d," % n + row for n, row in enumerate(rows)]
     write_lines(store, f"s3://{bucket}/in/a.csv", with_ids)
     spec = line_spec(
@@ -162,7 +166,7 @@ def test_csv_join_keeps_the_id_column_and_appends_the_prediction(
 def test_jsonlines_join_adds_sagemaker_output_to_objects_and_wraps_the_rest(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    rows = csv_rows(300, seed=10)
+    rows = feature_rows(300, FEATURES, seed=10)
     features = [json.loads(b"[" + row + b"]") for row in rows]
     records = [
         json.dumps({"id": n, "features": f}) if n % 2 else json.dumps({"features": f})
@@ -193,8 +197,8 @@ def test_jsonlines_join_adds_sagemaker_output_to_objects_and_wraps_the_rest(
 def test_a_bad_object_fails_alone_naming_the_object_and_the_line(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    good = csv_rows(200, seed=11)
-    bad = csv_rows(3000, seed=12)
+    good = feature_rows(200, FEATURES, seed=11)
+    bad = feature_rows(3000, FEATURES, seed=12)
     bad[2345] = b"1,2,oops,4,5"  # far into the object: in a later range
     lines = [*bad[:100], b"", *bad[100:]]  # a blank line still counts as a line
     write_lines(store, f"s3://{bucket}/in/a.csv", good)
@@ -219,7 +223,7 @@ def test_a_bad_object_fails_alone_naming_the_object_and_the_line(
 def test_a_record_over_max_payload_fails_its_object_with_the_line(
     store, bucket, model_uri, dask_client
 ):
-    rows = csv_rows(5, seed=13)
+    rows = feature_rows(5, FEATURES, seed=13)
     rows[3] = b",".join([b"1.0"] * (300 * 1024))  # ~1.2 MB, over MaxPayloadInMB=1
     write_lines(store, f"s3://{bucket}/in/a.csv", rows)
     result = transform(line_spec(bucket, max_payload_mb=1), store, dask_client, model_uri)
@@ -233,7 +237,7 @@ def test_stop_mid_job_publishes_nothing_more_and_leaves_no_parts(
     store, bucket, model_uri, dask_client
 ):
     for n in range(8):
-        write_lines(store, f"s3://{bucket}/in/{n}.csv", csv_rows(60, seed=n))
+        write_lines(store, f"s3://{bucket}/in/{n}.csv", feature_rows(60, FEATURES, seed=n))
     reports: list[Progress] = []
     spec = line_spec(bucket, batch_strategy="SingleRecord")  # slow enough to stop in the middle
 
@@ -261,7 +265,7 @@ def test_stop_mid_job_publishes_nothing_more_and_leaves_no_parts(
 def test_a_worker_lost_mid_job_has_its_ranges_rerun_without_duplicates(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
-    rows = csv_rows(400, seed=14)
+    rows = feature_rows(400, FEATURES, seed=14)
     write_lines(store, f"s3://{bucket}/in/a.csv", rows)
     workers_before = set(dask_client.scheduler_info()["workers"])
     killed: list[Progress] = []

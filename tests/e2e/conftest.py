@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,17 @@ import pytest
 from botocore.config import Config
 
 from tests.conftest import free_port, wait_for_http
+from tests.datasets import labelled_csv
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN, PASSWORD = "e2e-admin", "e2e password 9"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+# pytest's timeout (pyproject.toml) counts fixture set-up, so the first test to ask for ``stack``
+# spends up to this long starting it: every test's ``timeout`` mark adds its own waits to this.
+STACK_START_S = 180
+# A training job's waiter: a poll a second, 240 of them (a little over four minutes with the calls).
+WAIT = {"Delay": 1, "MaxAttempts": 240}
 
 
 @dataclass
@@ -99,7 +107,7 @@ class Stack:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
+def _manage(env: dict[str, str], *args: str, deadline: float) -> str:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO,
@@ -107,14 +115,14 @@ def _manage(env: dict[str, str], *args: str) -> str:
         check=True,
         capture_output=True,
         text=True,
+        timeout=max(deadline - time.monotonic(), 1.0),
     ).stdout
 
 
-def _wait_for_serving(data_dir: Path, *, since: int, timeout: float = 180.0) -> None:
+def _wait_for_serving(data_dir: Path, *, since: int, deadline: float) -> None:
     """Until flows.serve has registered every deployment and polls for runs (Prefect says so in
     the flows log, after its first ``since`` characters: a restart appends to the last one's)."""
     log = data_dir / "logs" / "flows.log"
-    deadline = time.monotonic() + timeout
     while "polling for scheduled runs" not in (
         log.read_text(errors="replace")[since:] if log.exists() else ""
     ):
@@ -127,7 +135,8 @@ def _wait_for_serving(data_dir: Path, *, since: int, timeout: float = 180.0) -> 
 @contextlib.contextmanager
 def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
     """Start ``manage.py stack`` on free ports, in a fresh DATA_DIR removed when it stops, or
-    again in ``data_dir``, which is left for the caller to remove."""
+    again in ``data_dir``, which is left for the caller to remove; within ``STACK_START_S``."""
+    deadline = time.monotonic() + STACK_START_S
     fresh = data_dir is None
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="sagebrush-e2e-"))
     port, redis_port, prefect_port = free_port(), free_port(), free_port()
@@ -151,9 +160,10 @@ def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
         "PREFECT_CLIENT_MAX_RETRIES",
     ):
         env.pop(inherited, None)
-    _manage(env, "migrate", "--noinput")
-    _manage(env, "ensureadmin")
-    keys = dict(line.split(": ", 1) for line in _manage(env, "createaccesskey", ADMIN).splitlines())
+    _manage(env, "migrate", "--noinput", deadline=deadline)
+    _manage(env, "ensureadmin", deadline=deadline)
+    created = _manage(env, "createaccesskey", ADMIN, deadline=deadline)
+    keys = dict(line.split(": ", 1) for line in created.splitlines())
     flows_log = data_dir / "logs" / "flows.log"
     since = len(flows_log.read_text(errors="replace")) if flows_log.exists() else 0
     process = subprocess.Popen(
@@ -166,8 +176,8 @@ def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
     )
     url, prefect_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{prefect_port}"
     try:
-        wait_for_http(url + "/login/", timeout=120)
-        _wait_for_serving(data_dir, since=since)
+        wait_for_http(url + "/login/", timeout=max(deadline - time.monotonic(), 0.0))
+        _wait_for_serving(data_dir, since=since, deadline=deadline)
         yield Stack(
             url=url,
             prefect_url=prefect_url,
@@ -217,3 +227,44 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+def training_csv(rows: int, *, seed: int) -> bytes:
+    """Labelled CSV for the stack's jobs: five features, label x1 > x3. The tuning test's timing
+    (how soon the median rule stops a slow trial) was measured on this shape."""
+    return labelled_csv(rows, seed=seed, weights=(1.0, 0.0, -1.0, 0.0, 0.0), decimals=4)
+
+
+def channels(bucket: str) -> list[dict]:
+    """The train/ and validation/ prefixes of ``bucket`` as a training job's InputDataConfig."""
+    return [
+        {
+            "ChannelName": name,
+            "ContentType": "text/csv",
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{name}/"}
+            },
+        }
+        for name in ("train", "validation")
+    ]
+
+
+def training_bucket(stack: Stack, prefix: str, *, train: int, validation: int, seed: int) -> str:
+    """A fresh bucket holding ``train/train.csv`` and ``validation/validation.csv``: that many
+    rows of ``training_csv``, drawn with ``seed`` and ``seed + 1``."""
+    bucket = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    stack.store.create_bucket(bucket)
+    stack.store.write_bytes(f"s3://{bucket}/train/train.csv", training_csv(train, seed=seed))
+    stack.store.write_bytes(
+        f"s3://{bucket}/validation/validation.csv", training_csv(validation, seed=seed + 1)
+    )
+    return bucket
+
+
+@pytest.fixture(scope="module")
+def tuning_bucket(stack) -> str:
+    """The tuning jobs' data. Large enough that a slow learner's 5,000 rounds take about 20 s
+    here: the median rule acts within a few seconds (metrics flush, the flow's poll, the trial's
+    stop check), and a trial that ends before then cannot be stopped. With 1,500 rows and 4,000
+    rounds one ended in time."""
+    return training_bucket(stack, "tune", train=8000, validation=500, seed=3)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import uuid
 from collections import Counter
 
 import numpy as np
 import pytest
 
-from tests.e2e.test_training import WAIT, channels, csv_rows
+from tests.e2e.conftest import STACK_START_S, WAIT, channels, training_bucket
 
 pytestmark = pytest.mark.e2e
 ROLE = "arn:aws:iam::000000000000:role/sagebrush"
@@ -26,10 +25,7 @@ ROLE = "arn:aws:iam::000000000000:role/sagebrush"
 def models(stack):
     """Two LightGBM models registered from two finished training jobs (different rounds)."""
     sm = stack.sagemaker
-    bucket = f"endpoints-{uuid.uuid4().hex[:8]}"
-    stack.store.create_bucket(bucket)
-    stack.store.write_bytes(f"s3://{bucket}/train/train.csv", csv_rows(800, seed=1))
-    stack.store.write_bytes(f"s3://{bucket}/validation/validation.csv", csv_rows(300, seed=2))
+    bucket = training_bucket(stack, "endpoints", train=800, validation=300, seed=1)
     names = {"first": "4", "second": "40"}
     for name, rounds in names.items():
         sm.create_training_job(
@@ -64,6 +60,9 @@ def record(seed: int = 5) -> bytes:
     return ",".join(repr(float(v)) for v in rng.normal(size=5)).encode()
 
 
+# Its waits, each bounded: two training jobs (``models``) and two endpoint updates at about four
+# minutes each, the deletion and the lost instance's return at about a minute each.
+@pytest.mark.timeout(STACK_START_S + 1200)
 def test_endpoint_from_boto3_alone(stack, models):
     sm, runtime = stack.sagemaker, stack.runtime
     first, second = models

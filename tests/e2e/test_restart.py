@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import running_stack
-from tests.e2e.test_training import channels, csv_rows
+from tests.e2e.conftest import STACK_START_S, channels, running_stack, training_csv
 
 pytestmark = pytest.mark.e2e
 
@@ -40,13 +39,16 @@ def create_job(sagemaker, name: str, *, rounds: int) -> None:
     )
 
 
+# Two starts of the stack; two minutes for the job to train, half a minute each for the first stack
+# to stop and for Prefect to answer, four and a bit for the waiter.
+@pytest.mark.timeout(2 * STACK_START_S + 480)
 def test_a_job_running_when_the_machine_stopped_ends_failed_at_the_next_start():
     data_dir = Path(tempfile.mkdtemp(prefix="sagebrush-e2e-restart-"))
     try:
         with running_stack(data_dir) as stack:
             stack.store.create_bucket("restart")
-            stack.store.write_bytes("s3://restart/train/train.csv", csv_rows(20_000, seed=1))
-            stack.store.write_bytes("s3://restart/validation/v.csv", csv_rows(2_000, seed=2))
+            stack.store.write_bytes("s3://restart/train/train.csv", training_csv(20_000, seed=1))
+            stack.store.write_bytes("s3://restart/validation/v.csv", training_csv(2_000, seed=2))
             create_job(stack.sagemaker, "cut-short", rounds=100_000)
             deadline = time.monotonic() + 120
             while (

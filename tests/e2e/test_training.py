@@ -5,50 +5,21 @@ from __future__ import annotations
 import io
 import tarfile
 import time
-import uuid
 
-import numpy as np
 import pytest
 
 from tests.conftest import sklearn_script_tarball
+from tests.e2e.conftest import STACK_START_S, WAIT, channels, training_bucket
 
 pytestmark = pytest.mark.e2e
-
-WAIT = {"Delay": 1, "MaxAttempts": 240}
-
-
-def csv_rows(rows: int, *, seed: int) -> bytes:
-    rng = np.random.default_rng(seed)
-    features = rng.normal(size=(rows, 5))
-    labels = (features[:, 0] - features[:, 2] > 0).astype(int)
-    return "".join(
-        f"{label}," + ",".join(f"{x:.4f}" for x in row) + "\n"
-        for label, row in zip(labels, features, strict=True)
-    ).encode()
 
 
 @pytest.fixture(scope="module")
 def data(stack) -> str:
-    bucket = f"e2e-{uuid.uuid4().hex[:8]}"
-    stack.store.create_bucket(bucket)
-    stack.store.write_bytes(f"s3://{bucket}/train/train.csv", csv_rows(800, seed=1))
-    stack.store.write_bytes(f"s3://{bucket}/validation/validation.csv", csv_rows(300, seed=2))
-    return bucket
+    return training_bucket(stack, "e2e", train=800, validation=300, seed=1)
 
 
-def channels(bucket: str) -> list[dict]:
-    return [
-        {
-            "ChannelName": name,
-            "ContentType": "text/csv",
-            "DataSource": {
-                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{bucket}/{name}/"}
-            },
-        }
-        for name in ("train", "validation")
-    ]
-
-
+@pytest.mark.timeout(STACK_START_S + 300)  # WAIT's four minutes and then some
 def test_xgboost_job_from_boto3_then_create_model(stack, data):
     sm = stack.sagemaker
     sm.create_training_job(
@@ -96,6 +67,7 @@ def test_xgboost_job_from_boto3_then_create_model(stack, data):
     assert (status, rest["model_name"]) == (200, "e2e-xgboost-model")
 
 
+@pytest.mark.timeout(STACK_START_S + 300)  # WAIT's four minutes and then some
 def test_script_mode_trains_a_users_sklearn_script(stack, data):
     stack.store.write_bytes(f"s3://{data}/code/sourcedir.tar.gz", sklearn_script_tarball())
 

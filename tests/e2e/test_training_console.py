@@ -6,18 +6,19 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, PASSWORD
-from tests.e2e.test_training import csv_rows
+from tests.e2e.conftest import ADMIN, PASSWORD, STACK_START_S, training_csv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
+# Two minutes for the job to finish, the page's other steps 30 s each at the most (Playwright's).
+@pytest.mark.timeout(STACK_START_S + 240)
 def test_train_and_register_a_model_from_the_console(stack, browser):
     page = browser.new_page()
     bucket = f"console-{uuid.uuid4().hex[:8]}"
     stack.store.create_bucket(bucket)
-    stack.store.write_bytes(f"s3://{bucket}/train/data.csv", csv_rows(400, seed=5))
-    stack.store.write_bytes(f"s3://{bucket}/validation/data.csv", csv_rows(200, seed=6))
+    stack.store.write_bytes(f"s3://{bucket}/train/data.csv", training_csv(400, seed=5))
+    stack.store.write_bytes(f"s3://{bucket}/validation/data.csv", training_csv(200, seed=6))
 
     page.goto(f"{stack.url}/login/")
     page.fill("#id_username", ADMIN)

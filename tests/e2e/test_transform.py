@@ -17,23 +17,21 @@ import signal
 import time
 import uuid
 
-import numpy as np
 import psutil
 import pytest
 from botocore.exceptions import WaiterError
 
 from algorithms.artifacts import pack_model
 from tests.batch.conftest import FEATURES, lightgbm_model, lightgbm_model_dir
+from tests.datasets import feature_rows
+from tests.e2e.conftest import STACK_START_S
 
 pytestmark = pytest.mark.e2e
 
-WAIT = {"Delay": 1, "MaxAttempts": 300}
+WAIT = {"Delay": 1, "MaxAttempts": 300}  # a poll a second: five minutes and a little more
+# pytest timeouts: the stack's start, then WAIT (and what comes before it) for each job run.
+ONE_JOB = STACK_START_S + 360
 LARGE_ROWS = 300_000  # about 11 MB: more than one range (ranges are at least 8 MiB)
-
-
-def rows(count: int, *, seed: int) -> list[bytes]:
-    values = np.random.default_rng(seed).normal(size=(count, FEATURES)).round(4)
-    return [",".join(str(v) for v in row).encode() for row in values]
 
 
 def predict(model, records: list[bytes], content_type="text/csv", accept="text/csv") -> bytes:
@@ -58,10 +56,10 @@ def bucket(stack, lightgbm_model_dir, tmp_path_factory) -> str:
 def csv_inputs(stack, bucket) -> dict[str, list[bytes]]:
     """The CSV prefix: its objects' records by path relative to the prefix."""
     objects = {
-        "large.csv": (rows(LARGE_ROWS, seed=1), b"\n", True),
-        "crlf.csv": (rows(500, seed=2), b"\r\n", True),
-        "no-final.csv": (rows(70, seed=3), b"\n", False),
-        "sub/deep.csv": (rows(40, seed=4), b"\n", True),
+        "large.csv": (feature_rows(LARGE_ROWS, FEATURES, seed=1), b"\n", True),
+        "crlf.csv": (feature_rows(500, FEATURES, seed=2), b"\r\n", True),
+        "no-final.csv": (feature_rows(70, FEATURES, seed=3), b"\n", False),
+        "sub/deep.csv": (feature_rows(40, FEATURES, seed=4), b"\n", True),
     }
     for path, (records, newline, final) in objects.items():
         data = newline.join(records) + (newline if final else b"")
@@ -112,6 +110,7 @@ def outputs(stack, bucket: str, output: str) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.timeout(ONE_JOB)
 @pytest.mark.parametrize("assemble_with", ["Line", "None"])
 def test_csv_prefix_gives_one_ordered_out_per_object(
     stack, bucket, csv_inputs, lightgbm_model, assemble_with
@@ -132,6 +131,7 @@ def test_csv_prefix_gives_one_ordered_out_per_object(
     assert progress["bytes_done"] == progress["bytes_total"]
 
 
+@pytest.mark.timeout(ONE_JOB)
 def test_csv_join_source_input_appends_the_prediction_to_each_row(
     stack, bucket, csv_inputs, lightgbm_model
 ):
@@ -154,10 +154,11 @@ def test_csv_join_source_input_appends_the_prediction_to_each_row(
         assert got[f"{path}.out"] == expected, path
 
 
+@pytest.mark.timeout(ONE_JOB + 360)  # two jobs
 def test_jsonlines_with_and_without_join(stack, bucket, lightgbm_model):
     records = [
         json.dumps({"id": n, "features": [float(v) for v in row.split(b",")]}).encode()
-        for n, row in enumerate(rows(300, seed=5))
+        for n, row in enumerate(feature_rows(300, FEATURES, seed=5))
     ]
     stack.store.write_bytes(f"s3://{bucket}/jsonl/a.jsonl", b"\n".join(records) + b"\n")
     stack.store.write_bytes(f"s3://{bucket}/jsonl/nested/b.jsonl", b"\n".join(records[:9]))
@@ -193,9 +194,10 @@ def test_jsonlines_with_and_without_join(stack, bucket, lightgbm_model):
         assert got == {"a.jsonl.out": expected, "nested/b.jsonl.out": expected[:9]}
 
 
+@pytest.mark.timeout(ONE_JOB)
 def test_a_bad_object_fails_alone(stack, bucket, lightgbm_model):
-    good = rows(100, seed=6)
-    bad = rows(100, seed=7)
+    good = feature_rows(100, FEATURES, seed=6)
+    bad = feature_rows(100, FEATURES, seed=7)
     bad[41] = b"1,2,not-a-number,4,5"
     for name, records in (("a.csv", good), ("b.csv", bad), ("c.csv", good)):
         stack.store.write_bytes(f"s3://{bucket}/mixed/{name}", b"\n".join(records) + b"\n")
@@ -227,12 +229,15 @@ def _progress(stack, name: str) -> dict:
 
 
 def _slow_objects(stack, bucket: str, prefix: str, count: int) -> dict[str, list[bytes]]:
-    objects = {f"part-{n:02d}.csv": rows(6000, seed=100 + n) for n in range(count)}
+    objects = {
+        f"part-{n:02d}.csv": feature_rows(6000, FEATURES, seed=100 + n) for n in range(count)
+    }
     for name, records in objects.items():
         stack.store.write_bytes(f"s3://{bucket}/{prefix}/{name}", b"\n".join(records) + b"\n")
     return objects
 
 
+@pytest.mark.timeout(ONE_JOB + 240)  # four minutes to see a worker, then the job
 def test_killing_a_dask_worker_mid_job_still_gives_complete_ordered_output(
     stack, bucket, lightgbm_model
 ):
@@ -265,6 +270,7 @@ def test_killing_a_dask_worker_mid_job_still_gives_complete_ordered_output(
     }
 
 
+@pytest.mark.timeout(ONE_JOB + 240)  # four minutes for an object to finish, then the job
 def test_stop_ends_stopped_and_publishes_nothing_more(stack, bucket):
     objects = _slow_objects(stack, bucket, "to-stop", 8)
     name = "e2e-stopped"
@@ -276,7 +282,7 @@ def test_stop_ends_stopped_and_publishes_nothing_more(stack, bucket):
     )
     deadline = time.monotonic() + 240
     while _progress(stack, name)["progress"].get("objects_completed", 0) < 1:
-        assert time.monotonic() < deadline
+        assert time.monotonic() < deadline, _progress(stack, name)
         time.sleep(0.2)
     stack.sagemaker.stop_transform_job(TransformJobName=name)
     assert stack.sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] in (

@@ -9,11 +9,10 @@ same suggestions. A second job is stopped while its trials run, and they all end
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
-from tests.e2e.test_training import channels, csv_rows
+from tests.e2e.conftest import STACK_START_S, channels
 
 pytestmark = pytest.mark.e2e
 
@@ -68,19 +67,8 @@ def tuning_request(bucket: str, name: str, *, jobs: int, parallel: int, rounds: 
     }
 
 
-@pytest.fixture(scope="module")
-def data(stack) -> str:
-    bucket = f"tune-{uuid.uuid4().hex[:8]}"
-    stack.store.create_bucket(bucket)
-    # Large enough that a slow learner's 5,000 rounds take about 20 s here: the median rule acts
-    # within a few seconds (metrics flush, the flow's poll, the trial's stop check), and a trial
-    # that ends before then cannot be stopped. With 1,500 rows and 4,000 rounds one ended in time.
-    stack.store.write_bytes(f"s3://{bucket}/train/train.csv", csv_rows(8000, seed=3))
-    stack.store.write_bytes(f"s3://{bucket}/validation/validation.csv", csv_rows(500, seed=4))
-    return bucket
-
-
-def wait_for(sm, name: str, statuses: tuple[str, ...], timeout: float = 900) -> dict:
+def wait_for(sm, name: str, statuses: tuple[str, ...], timeout: float = 300) -> dict:
+    """The tuning job once its status is one of ``statuses``; fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
@@ -97,14 +85,15 @@ def trials_of(sm, name: str) -> list[dict]:
     return [summary for page in pages for summary in page["TrainingJobSummaries"]]
 
 
-def test_bayesian_lightgbm_tuning_from_boto3(stack, data):
+@pytest.mark.timeout(STACK_START_S + 630)  # wait_for twice, five minutes each
+def test_bayesian_lightgbm_tuning_from_boto3(stack, tuning_bucket):
     sm = stack.sagemaker
     sm.create_hyper_parameter_tuning_job(
-        **tuning_request(data, "e2e-tune", jobs=6, parallel=3, rounds=5000)
+        **tuning_request(tuning_bucket, "e2e-tune", jobs=6, parallel=3, rounds=5000)
     )
     # A twin with the same seed, two trials: its first suggestions must be the same.
     sm.create_hyper_parameter_tuning_job(
-        **tuning_request(data, "e2e-twin", jobs=2, parallel=2, rounds=10)
+        **tuning_request(tuning_bucket, "e2e-twin", jobs=2, parallel=2, rounds=10)
     )
 
     described = wait_for(sm, "e2e-tune", ("Completed", "Failed", "Stopped"))
@@ -166,14 +155,15 @@ def test_bayesian_lightgbm_tuning_from_boto3(stack, data):
     assert first_two("e2e-twin") == first_two("e2e-tune")
 
 
-def test_stop_ends_every_running_trial(stack, data):
+@pytest.mark.timeout(STACK_START_S + 630)  # five minutes for three trials to run, five to stop
+def test_stop_ends_every_running_trial(stack, tuning_bucket):
     sm = stack.sagemaker
-    request = tuning_request(data, "e2e-stop", jobs=6, parallel=3, rounds=100_000)
+    request = tuning_request(tuning_bucket, "e2e-stop", jobs=6, parallel=3, rounds=100_000)
     request["HyperParameterTuningJobConfig"]["TrainingJobEarlyStoppingType"] = "Off"
     sm.create_hyper_parameter_tuning_job(**request)
     deadline = time.monotonic() + 300
     while sum(t["TrainingJobStatus"] == "InProgress" for t in trials_of(sm, "e2e-stop")) < 3:
-        assert time.monotonic() < deadline
+        assert time.monotonic() < deadline, trials_of(sm, "e2e-stop")
         time.sleep(1)
 
     sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="e2e-stop")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, PASSWORD
-from tests.e2e.test_tuning import data, tuning_request, wait_for  # noqa: F401  (fixture)
+from tests.e2e.conftest import ADMIN, PASSWORD, STACK_START_S
+from tests.e2e.test_tuning import tuning_request, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
-def test_the_job_page_shows_trials_and_plots(stack, browser, data):  # noqa: F811
+# wait_for's five minutes, then the page's steps (Playwright gives each 30 s at the most).
+@pytest.mark.timeout(STACK_START_S + 420)
+def test_the_job_page_shows_trials_and_plots(stack, browser, tuning_bucket):
     sm = stack.sagemaker
-    request = tuning_request(data, "e2e-plots", jobs=4, parallel=2, rounds=20)
+    request = tuning_request(tuning_bucket, "e2e-plots", jobs=4, parallel=2, rounds=20)
     sm.create_hyper_parameter_tuning_job(**request)
     described = wait_for(sm, "e2e-plots", ("Completed", "Failed", "Stopped"))
     assert described["HyperParameterTuningJobStatus"] == "Completed"

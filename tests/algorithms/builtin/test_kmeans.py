@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from algorithms import DataError, HyperparameterError
+from tests.fakes import RecordingReporter
 
-from ..conftest import RecordingReporter, channel, invoke_every_type, train, write_csv
+from ..conftest import channel, invoke_every_type, train, write_csv
 
 
 def _blobs(tmp_path, multiclass_problem):
@@ -56,7 +57,7 @@ def test_stop_request_ends_after_the_current_epoch(tmp_path, multiclass_problem)
         {"k": "3", "feature_dim": "3", "epochs": "10"},
         channels,
         tmp_path / "model",
-        RecordingReporter(stop_after=1),
+        RecordingReporter(stop_after_checks=1),
     )
     assert result.stopped_early and reporter.steps("train:msd") == [1]
 

@@ -7,8 +7,9 @@ import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
 from algorithms import DataError, HyperparameterError
+from tests.fakes import RecordingReporter
 
-from ..conftest import RecordingReporter, channel, invoke_every_type, train, write_csv, write_libsvm
+from ..conftest import channel, invoke_every_type, train, write_csv, write_libsvm
 
 FAST = {"num_threads": "1", "num_boost_round": "30"}
 
@@ -70,7 +71,7 @@ def test_multiclass_gives_class_probabilities(tmp_path, multiclass_problem) -> N
 
 def test_stop_request_ends_training_with_a_usable_model(tmp_path, binary_problem) -> None:
     features, labels = binary_problem
-    reporter = RecordingReporter(stop_after=3)
+    reporter = RecordingReporter(stop_after_checks=3)
     result, model, _ = train(
         "lightgbm",
         {**FAST, "objective": "binary"},

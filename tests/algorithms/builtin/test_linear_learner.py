@@ -7,8 +7,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from algorithms import DataError, HyperparameterError
+from tests.fakes import RecordingReporter
 
-from ..conftest import RecordingReporter, channel, invoke_every_type, train, write_csv
+from ..conftest import channel, invoke_every_type, train, write_csv
 
 FAST = {"epochs": "6", "mini_batch_size": "50"}
 
@@ -72,7 +73,7 @@ def test_stop_request_ends_after_the_current_epoch(tmp_path, binary_problem) -> 
         {**FAST, "predictor_type": "binary_classifier"},
         _channels(tmp_path, features, labels),
         tmp_path / "model",
-        RecordingReporter(stop_after=2),
+        RecordingReporter(stop_after_checks=2),
     )
     assert result.stopped_early and reporter.steps("train:objective_loss") == [1, 2]
     assert len(invoke_every_type(model, features[:4])["records"]) == 4

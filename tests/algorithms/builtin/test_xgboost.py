@@ -7,9 +7,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from algorithms import HyperparameterError
+from tests.fakes import RecordingReporter
 
 from ..conftest import (
-    RecordingReporter,
     channel,
     invoke_every_type,
     train,
@@ -99,7 +99,7 @@ def test_stop_request_keeps_the_trees_so_far(tmp_path, binary_problem) -> None:
         {**FAST, "objective": "binary:logistic"},
         _channels(tmp_path, features, labels),
         tmp_path / "model",
-        RecordingReporter(stop_after=2),
+        RecordingReporter(stop_after_checks=2),
     )
     assert result.stopped_early and model.booster.num_trees() == 2
     assert reporter.steps("validation:logloss") == [1, 2]

@@ -12,25 +12,9 @@ from sklearn.datasets import dump_svmlight_file
 import algorithms
 from algorithms.base import Channel, HyperparameterError
 from algorithms.builtin.factorization_machines import FactorizationMachines
+from tests.fakes import RecordingReporter
 
-
-class RecordingReporter:
-    def __init__(self, *, stop_after_metrics: int | None = None) -> None:
-        self.metrics: list[tuple[str, float, int | None]] = []
-        self.lines: list[str] = []
-        self._stop_after = stop_after_metrics
-
-    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
-        self.metrics.append((name, value, step))
-
-    def log(self, message: str) -> None:
-        self.lines.append(message)
-
-    def should_stop(self) -> bool:
-        return self._stop_after is not None and len(self.metrics) >= self._stop_after
-
-    def series(self, name: str) -> list[tuple[int | None, float]]:
-        return [(step, value) for metric, value, step in self.metrics if metric == name]
+from ..conftest import csv_channel
 
 
 def interaction_data(rows: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,12 +23,6 @@ def interaction_data(rows: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
     features = rng.choice([0.0, 1.0], size=(rows, 6))
     values = 2.0 * features[:, 0] * features[:, 1] - 1.5 * features[:, 2] * features[:, 3]
     return features, values
-
-
-def write_csv(folder: Path, labels: np.ndarray, features: np.ndarray) -> Channel:
-    folder.mkdir()
-    np.savetxt(folder / "data.csv", np.column_stack([labels, features]), delimiter=",")
-    return Channel(name=folder.name, path=folder)
 
 
 def train(channels: dict[str, Channel], model_dir: Path, reporter=None, **overrides) -> object:
@@ -79,8 +57,8 @@ def test_regressor_learns_interactions_and_reports_each_epoch(tmp_path: Path) ->
     features, values = interaction_data(400, seed=1)
     test_features, test_values = interaction_data(100, seed=2)
     channels = {
-        "train": write_csv(tmp_path / "train", values, features),
-        "test": write_csv(tmp_path / "test", test_values, test_features),
+        "train": csv_channel(tmp_path / "train", values, features),
+        "test": csv_channel(tmp_path / "test", test_values, test_features),
     }
     reporter = RecordingReporter()
 
@@ -99,7 +77,7 @@ def test_binary_classifier_serves_score_and_label_per_record(tmp_path: Path) -> 
     model_dir = tmp_path / "model"
     reporter = RecordingReporter()
     train(
-        {"train": write_csv(tmp_path / "train", labels, features)},
+        {"train": csv_channel(tmp_path / "train", labels, features)},
         model_dir,
         reporter,
         predictor_type="binary_classifier",
@@ -144,7 +122,7 @@ def test_should_stop_ends_training_after_the_current_epoch(tmp_path: Path) -> No
     reporter = RecordingReporter(stop_after_metrics=2)  # train:rmse of epochs 1 and 2
 
     result = train(
-        {"train": write_csv(tmp_path / "train", values, features)}, tmp_path / "model", reporter
+        {"train": csv_channel(tmp_path / "train", values, features)}, tmp_path / "model", reporter
     )
 
     assert result.stopped_early
@@ -154,7 +132,7 @@ def test_should_stop_ends_training_after_the_current_epoch(tmp_path: Path) -> No
 
 def test_same_seed_same_model(tmp_path: Path) -> None:
     features, values = interaction_data(200, seed=7)
-    channels = {"train": write_csv(tmp_path / "train", values, features)}
+    channels = {"train": csv_channel(tmp_path / "train", values, features)}
     runs = []
     for name in ("a", "b"):
         reporter = RecordingReporter()
@@ -168,7 +146,7 @@ def test_feature_dim_must_match_the_data(tmp_path: Path) -> None:
     features, values = interaction_data(50, seed=8)
     with pytest.raises(HyperparameterError, match="feature_dim"):
         train(
-            {"train": write_csv(tmp_path / "train", values, features)},
+            {"train": csv_channel(tmp_path / "train", values, features)},
             tmp_path / "model",
             feature_dim="10",
         )

@@ -11,26 +11,9 @@ import pytest
 import algorithms
 from algorithms.base import Channel, HyperparameterError
 from algorithms.builtin.mlp import MLP
+from tests.fakes import RecordingReporter
 
-
-class RecordingReporter:
-    def __init__(self, *, stop_after_epoch: int | None = None) -> None:
-        self.metrics: list[tuple[str, float, int | None]] = []
-        self.lines: list[str] = []
-        self._stop_after_epoch = stop_after_epoch
-
-    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
-        self.metrics.append((name, value, step))
-
-    def log(self, message: str) -> None:
-        self.lines.append(message)
-
-    def should_stop(self) -> bool:
-        epochs = {step for name, _, step in self.metrics if name == "train:loss"}
-        return self._stop_after_epoch is not None and len(epochs) >= self._stop_after_epoch
-
-    def series(self, name: str) -> list[tuple[int | None, float]]:
-        return [(step, value) for metric, value, step in self.metrics if metric == name]
+from ..conftest import csv_channel
 
 
 def rings(rows: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,12 +23,6 @@ def rings(rows: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
     angle = rng.uniform(0, 2 * np.pi, size=rows)
     radius = 1.0 + 1.5 * labels + rng.normal(0, 0.15, size=rows)
     return np.column_stack([radius * np.cos(angle), radius * np.sin(angle)]), labels
-
-
-def write_csv(folder: Path, labels: np.ndarray, features: np.ndarray) -> Channel:
-    folder.mkdir()
-    np.savetxt(folder / "data.csv", np.column_stack([labels, features]), delimiter=",")
-    return Channel(name=folder.name, path=folder)
 
 
 def train(channels, model_dir: Path, reporter: RecordingReporter, **overrides: str):
@@ -73,8 +50,8 @@ def ring_channels(tmp_path: Path) -> dict[str, Channel]:
     features, labels = rings(450, seed=1)
     validation_features, validation_labels = rings(150, seed=2)
     return {
-        "train": write_csv(tmp_path / "train", labels, features),
-        "validation": write_csv(tmp_path / "validation", validation_labels, validation_features),
+        "train": csv_channel(tmp_path / "train", labels, features),
+        "validation": csv_channel(tmp_path / "validation", validation_labels, validation_features),
     }
 
 
@@ -113,8 +90,8 @@ def test_regressor_reports_rmse_in_label_units_and_predicts_values(tmp_path: Pat
     features = rng.uniform(-2, 2, size=(400, 2))
     values = 100 + 10 * np.sin(features[:, 0]) + 5 * features[:, 1] ** 2
     channels = {
-        "train": write_csv(tmp_path / "train", values[:300], features[:300]),
-        "validation": write_csv(tmp_path / "validation", values[300:], features[300:]),
+        "train": csv_channel(tmp_path / "train", values[:300], features[:300]),
+        "validation": csv_channel(tmp_path / "validation", values[300:], features[300:]),
     }
     reporter = RecordingReporter()
 
@@ -141,7 +118,7 @@ def test_binary_classifier_scores_probabilities(tmp_path: Path) -> None:
     reporter = RecordingReporter()
 
     train(
-        {"train": write_csv(tmp_path / "train", labels, features)},
+        {"train": csv_channel(tmp_path / "train", labels, features)},
         tmp_path / "model",
         reporter,
         predictor_type="binary_classifier",
@@ -157,7 +134,7 @@ def test_binary_classifier_scores_probabilities(tmp_path: Path) -> None:
 
 
 def test_should_stop_ends_after_the_current_epoch_with_a_usable_model(tmp_path, ring_channels):
-    reporter = RecordingReporter(stop_after_epoch=2)
+    reporter = RecordingReporter(stop_after_epochs=2)
 
     result = train(ring_channels, tmp_path / "model", reporter)
 
@@ -171,8 +148,8 @@ def test_early_stopping_keeps_the_best_epoch(tmp_path: Path) -> None:
     noise_features, _ = rings(100, seed=6)
     noise_labels = np.random.default_rng(7).integers(0, 3, size=100).astype(float)
     channels = {
-        "train": write_csv(tmp_path / "train", labels, features),
-        "validation": write_csv(tmp_path / "validation", noise_labels, noise_features),
+        "train": csv_channel(tmp_path / "train", labels, features),
+        "validation": csv_channel(tmp_path / "validation", noise_labels, noise_features),
     }
     reporter = RecordingReporter()
 
