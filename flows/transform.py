@@ -1,25 +1,42 @@
 """The batch-transform flow: run ``batch.engine.run_transform`` on Dask and report as it goes.
 
 ``run_transform_job(job_id)`` does the work and is what tests call; the ``transform`` flow wraps
-it for Prefect. Progress (records and bytes, in total and per object) reaches the row through
-``console.transform.services`` about once a second; a StopTransformJob written there is seen
-within a second, after which nothing more is published.
+it for Prefect. The job runner (``flows.jobs``) gates, fails and reads the job. Progress (records
+and bytes, in total and per object) reaches the row through ``console.transform.services`` about
+once a second; a StopTransformJob written there is seen within a second, after which nothing
+more is published.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow
 
-from flows.django_setup import setup
+from batch.engine import Progress, TransformResult, run_transform
+from batch.spec import TransformSpec
+from batch.spec import ValidationError as SpecError
+from console.transform import selectors, services
+from flows.jobs import JobKind, StopPoll, run_job
+from infra.dask import dashboard_link, dask_client
+from infra.storage import StorageError, get_store
+from infra.storage.inputs import InputError
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from console.transform.models import TransformJob
 
+TRANSFORM = JobKind(
+    noun="Transform job",
+    get=selectors.transform_job_by_id,
+    stop_requested=selectors.transform_job_stop_requested,
+    end_stopped=partial(services.transform_job_finish, status="Stopped"),
+    fail=services.transform_job_fail,
+    client_errors=(InputError, SpecError, StorageError),
+    fault="InternalServerError",
+)
 REPORT_SECONDS = 1.0
-STOP_CHECK_SECONDS = 1.0
 # Per-object rows kept in the job's progress; counters in total always cover every object.
 MAX_OBJECTS_SHOWN = 1000
 
@@ -27,50 +44,22 @@ MAX_OBJECTS_SHOWN = 1000
 @flow(name="transform", log_prints=True)
 def transform(job_id: int) -> str:
     """Run one transform job to its end; returns the job's final status."""
-    setup()
     return run_transform_job(job_id)
 
 
 def run_transform_job(job_id: int, *, client=None, range_bytes: int | None = None) -> str:
     """Run the job on ``client`` (tests pass one), else on a cluster of InstanceCount workers
     (or the configured ``DASK_SCHEDULER_ADDRESS``)."""
-    setup()
-    from console.transform import services
-    from console.transform.models import TransformJob
-
-    job = TransformJob.objects.get(pk=job_id)
-    if job.status != "InProgress":
-        if job.status == "Stopping":  # stopped before it started: nothing was published
-            services.transform_job_finish(job_id=job_id, status="Stopped")
-        return TransformJob.objects.get(pk=job_id).status
-    try:
-        result = _run(job, client=client, range_bytes=range_bytes)
-    except Exception as exc:  # every failure becomes the job's FailureReason
-        log.exception("Transform job %s failed", job.name)
-        services.transform_job_finish(job_id=job_id, status="Failed", failure_reason=reason(exc))
-    else:
-        services.transform_job_finish(
-            job_id=job_id,
-            status=result.status,
-            failure_reason=result.failure_reason,
-            progress=progress_json(result.progress),
-        )
-    return TransformJob.objects.get(pk=job_id).status
+    work = partial(_run, client=client, range_bytes=range_bytes)
+    return run_job(TRANSFORM, job_id, work=work, finish=_finish)
 
 
-def _run(job, *, client, range_bytes: int | None):
-    from batch.engine import run_transform
-    from batch.spec import TransformSpec
-    from infra.dask import dashboard_link, dask_client
-    from infra.storage import get_store
-
+def _run(job: TransformJob, *, client, range_bytes: int | None) -> TransformResult:
     spec = TransformSpec.from_request(job.spec)
     monitor = JobMonitor(job.pk)
 
-    def run(dask) -> Any:
-        from console.transform.services import transform_job_begin
-
-        transform_job_begin(job_id=job.pk, dashboard_url=dashboard_link(dask))
+    def run(dask) -> TransformResult:
+        services.transform_job_begin(job_id=job.pk, dashboard_url=dashboard_link(dask))
         return run_transform(
             spec,
             job_name=job.name,
@@ -88,36 +77,33 @@ def _run(job, *, client, range_bytes: int | None):
         return run(dask)
 
 
+def _finish(job_id: int, result: TransformResult) -> None:
+    services.transform_job_finish(
+        job_id=job_id,
+        status=result.status,
+        failure_reason=result.failure_reason,
+        progress=progress_json(result.progress),
+    )
+
+
 class JobMonitor:
     """The engine's callbacks for one job: progress written at most every second, and the stop
     request read from the row at most every second."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
+        self.should_stop = StopPoll(TRANSFORM, job_id)
         self._reported_at = 0.0
-        self._checked_at = 0.0
-        self._stopping = False
 
-    def progress(self, progress) -> None:
-        from console.transform.services import transform_job_report
-
+    def progress(self, progress: Progress) -> None:
         now = time.monotonic()
         if now - self._reported_at < REPORT_SECONDS:
             return
         self._reported_at = now
-        transform_job_report(job_id=self.job_id, progress=progress_json(progress))
-
-    def should_stop(self) -> bool:
-        from console.transform.selectors import transform_job_stop_requested
-
-        now = time.monotonic()
-        if not self._stopping and now - self._checked_at >= STOP_CHECK_SECONDS:
-            self._checked_at = now
-            self._stopping = transform_job_stop_requested(job_id=self.job_id)
-        return self._stopping
+        services.transform_job_report(job_id=self.job_id, progress=progress_json(progress))
 
 
-def progress_json(progress) -> dict[str, Any]:
+def progress_json(progress: Progress) -> dict[str, Any]:
     """The engine's :class:`batch.engine.Progress` as the job's ``progress`` JSON."""
     return {
         "objects_total": progress.objects_total,
@@ -140,14 +126,3 @@ def progress_json(progress) -> dict[str, Any]:
             for item in progress.objects[:MAX_OBJECTS_SHOWN]
         ],
     }
-
-
-def reason(exc: Exception) -> str:
-    """A FailureReason for a job that could not run at all (its input vanished, say)."""
-    from batch.spec import ValidationError as SpecError
-    from infra.storage import StorageError
-    from infra.storage.inputs import InputError
-
-    if isinstance(exc, InputError | SpecError | StorageError):
-        return f"ClientError: {exc}"
-    return f"InternalServerError: {type(exc).__name__}: {exc}"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db.models import Model, QuerySet
 
 from console.core.errors import NotFound
+from console.core.models import Job
 from console.core.names import account_id_for, arn
+
+J = TypeVar("J", bound=Job)
 
 
 def visible_to(queryset: QuerySet, user) -> QuerySet:
@@ -38,3 +43,21 @@ def get_owned(
     if row is None:
         raise NotFound(resource, name, arn=arn(arn_type, name, account_id=account_id_for(user.pk)))
     return row
+
+
+# What a job's flow run reads: the run knows its job by the row's id (``job_id``), and reads the
+# row afresh each time, so a stop request written meanwhile is seen.
+
+
+def job_by_id(model: type[J], *, job_id: int) -> J:
+    return model.objects.get(pk=job_id)
+
+
+def job_stop_requested(model: type[Job], *, job_id: int) -> bool:
+    """True once the job's Stop* call has been made: what a running flow polls."""
+    return model.objects.filter(pk=job_id, status="Stopping").exists()
+
+
+def job_active_ids(model: type[Job]) -> set[int]:
+    """The ids of the jobs of ``model`` that have not ended."""
+    return set(model.objects.filter(status__in=model.ACTIVE_STATUSES).values_list("pk", flat=True))

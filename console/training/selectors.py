@@ -7,7 +7,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from console.core.selectors import get_owned, visible_to
+from console.core.selectors import (
+    get_owned,
+    job_active_ids,
+    job_by_id,
+    job_stop_requested,
+    visible_to,
+)
 from console.training.models import TrainingJob
 
 
@@ -24,6 +30,21 @@ def training_job_get(*, user, name: str, for_update: bool = False) -> TrainingJo
         arn_type="training-job",
         for_update=for_update,
     )
+
+
+def training_job_by_id(*, job_id: int) -> TrainingJob:
+    """The job a training flow run was started for."""
+    return job_by_id(TrainingJob, job_id=job_id)
+
+
+def training_job_stop_requested(*, job_id: int) -> bool:
+    """True once StopTrainingJob has been called: what the flow polls while it trains."""
+    return job_stop_requested(TrainingJob, job_id=job_id)
+
+
+def training_job_active_ids() -> set[int]:
+    """The ids of the training jobs that have not ended (whose scratch folders are in use)."""
+    return job_active_ids(TrainingJob)
 
 
 def training_job_log(job: TrainingJob) -> str:

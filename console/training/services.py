@@ -12,7 +12,7 @@ from django.utils import timezone
 from algorithms import HyperparameterError, UnknownAlgorithm, parse_hyperparameters, resolve_image
 from algorithms.base import Algorithm
 from algorithms.metrics import MetricDefinitionError, parse_metric_definitions
-from algorithms.script import SUBMIT_DIRECTORY
+from algorithms.script_toolkit import SUBMIT_DIRECTORY
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create

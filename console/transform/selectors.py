@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from batch.spec import TransformSpec
-from console.core.selectors import get_owned, visible_to
+from console.core.selectors import get_owned, job_by_id, job_stop_requested, visible_to
 from console.transform.models import TransformJob
 
 
@@ -26,9 +26,14 @@ def transform_job_get(*, user, name: str, for_update: bool = False) -> Transform
     )
 
 
+def transform_job_by_id(*, job_id: int) -> TransformJob:
+    """The job a transform flow run was started for."""
+    return job_by_id(TransformJob, job_id=job_id)
+
+
 def transform_job_stop_requested(*, job_id: int) -> bool:
     """True once StopTransformJob has been called: what the flow polls while it runs."""
-    return TransformJob.objects.filter(pk=job_id, status="Stopping").exists()
+    return job_stop_requested(TransformJob, job_id=job_id)
 
 
 # Request members DescribeTransformJob repeats back as given (the optional ones, when given).

@@ -120,6 +120,11 @@ def transform_job_finish(
         job.save(update_fields=["status", "failure_reason", "progress", "ended_at", "updated_at"])
 
 
+def transform_job_fail(*, job_id: int, reason: str) -> None:
+    """Failed before the engine could say how each object went (its input vanished, say)."""
+    transform_job_finish(job_id=job_id, status="Failed", failure_reason=reason)
+
+
 def _check_input(spec: batch_spec.TransformSpec) -> None:
     try:
         list_inputs(get_store(), data_type=spec.s3_data_type, uri=spec.input_uri)

@@ -12,8 +12,11 @@ import pytest
 
 import algorithms
 from algorithms.base import Channel, HyperparameterError
+from algorithms.inference import MODEL_CODE_DIR
 from algorithms.metrics import MetricExtractingReporter, parse_metric_definitions
-from algorithms.script import MODEL_CODE_DIR, ScriptError, ScriptMode, ScriptSettings, run_script
+from algorithms.script import ScriptMode
+from algorithms.script_run import ScriptError, run_script
+from algorithms.script_toolkit import ScriptSettings
 from tests.fakes import RecordingReporter
 
 TRAIN_SCRIPT = """

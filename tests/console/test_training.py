@@ -1,4 +1,5 @@
-"""Training jobs through the REST API and the console pages (the flow's work run in-process)."""
+"""Training jobs through the services, the REST API and the console pages (the flow's work run
+in-process)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
+from console.core.errors import AlreadyExists, ValidationError
+from console.core.shapes import response_violations
 from console.training.models import TrainingJob
 from console.training.selectors import training_job_describe
 from console.training.services import training_job_create
 from flows.training import run_training_job
-from tests.flows.test_training import request
+from tests.flows.test_training import channel, request
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +85,47 @@ def test_rest_refuses_bad_requests_naming_the_field(api, data_bucket):
     assert api.get("/api/v1/training-jobs/").json()["count"] == 0
 
 
-def test_console_shows_a_finished_job_with_charts_log_and_model_link(client, user, data_bucket):
-    from console.training.services import training_job_create
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"HyperParameters": {"num_round": "ten"}}, "HyperParameters.num_round", "integer"),
+        ({"HyperParameters": {"bogus": "1"}}, "HyperParameters.bogus", "not a hyperparameter"),
+        (
+            {"AlgorithmSpecification": {"TrainingImage": "nope", "TrainingInputMode": "File"}},
+            "AlgorithmSpecification.TrainingImage",
+            "names no built-in algorithm",
+        ),
+    ],
+)
+def test_bad_requests_are_refused_naming_the_field(user, data_bucket, changes, field, rule):
+    with pytest.raises(ValidationError) as raised:
+        training_job_create(user=user, spec=request(data_bucket, **changes))
+    assert raised.value.field == field
+    assert rule in raised.value.rule
+    assert not TrainingJob.objects.exists()
 
+
+def test_a_train_channel_is_required(user, data_bucket):
+    only_validation = [channel("validation", f"s3://{data_bucket}/validation/")]
+    with pytest.raises(ValidationError, match="needs a channel named 'train'"):
+        training_job_create(user=user, spec=request(data_bucket, InputDataConfig=only_validation))
+
+
+def test_a_prefix_matching_nothing_is_refused(user, data_bucket):
+    spec = request(data_bucket, InputDataConfig=[channel("train", f"s3://{data_bucket}/nothing/")])
+    with pytest.raises(ValidationError) as raised:
+        training_job_create(user=user, spec=spec)
+    assert raised.value.field == "InputDataConfig.1.DataSource.S3DataSource.S3Uri"
+    assert "matches no objects" in raised.value.rule
+
+
+def test_duplicate_names_are_refused(user, data_bucket):
+    training_job_create(user=user, spec=request(data_bucket))
+    with pytest.raises(AlreadyExists, match="must be unique"):
+        training_job_create(user=user, spec=request(data_bucket))
+
+
+def test_console_shows_a_finished_job_with_charts_log_and_model_link(client, user, data_bucket):
     job = training_job_create(user=user, spec=request(data_bucket, name="page-job"))
     run_training_job(job.pk)
     client.force_login(user)
@@ -131,10 +172,6 @@ def test_console_form_refuses_what_the_api_refuses(client, user, data_bucket):
 
 
 def test_describe_fits_botocores_response_shape(user, data_bucket):
-    from console.core.shapes import response_violations
-    from console.training.selectors import training_job_describe
-    from console.training.services import training_job_create
-
     job = training_job_create(user=user, spec=request(data_bucket, name="shape-job"))
     run_training_job(job.pk)
     job.refresh_from_db()

@@ -1,18 +1,19 @@
-"""The training flow's work, run in-process against the test database and the local store."""
+"""The training flow's work, run in-process against the test database and the local store; the
+request builder the other training tests use."""
 
 from __future__ import annotations
 
 import io
-import shutil
 import tarfile
 
 import pytest
 
-from console.core.errors import AlreadyExists, InvalidState, ValidationError
+from console.core.errors import InvalidState
 from console.training.models import TrainingJob
 from console.training.selectors import training_job_describe, training_job_log
 from console.training.services import training_job_create, training_job_stop
-from flows.training import remove_abandoned_scratch, run_training_job, scratch_root
+from flows.staging import scratch_root
+from flows.training import run_training_job
 from infra.storage import get_store
 from tests.conftest import SKLEARN_SCRIPT, csv_rows, sklearn_script_tarball
 
@@ -77,19 +78,6 @@ def test_xgboost_job_trains_uploads_the_model_and_reports_metrics(user, data_buc
     assert not (scratch_root() / str(job.pk)).exists()  # its scratch folder went with it
 
 
-def test_scratch_of_a_killed_run_is_removed_at_start_up_and_a_running_jobs_kept(user, data_bucket):
-    shutil.rmtree(scratch_root(), ignore_errors=True)
-    running = training_job_create(user=user, spec=request(data_bucket, "running"))
-    killed = training_job_create(user=user, spec=request(data_bucket, "killed"))
-    for job in (running, killed):
-        (scratch_root() / str(job.pk) / "input").mkdir(parents=True)
-    # What the start-up reconcile does first for a job whose flow run is gone.
-    TrainingJob.objects.filter(pk=killed.pk).update(status="Failed")
-
-    assert remove_abandoned_scratch() == 1
-    assert [folder.name for folder in scratch_root().iterdir()] == [str(running.pk)]
-
-
 def test_bad_row_fails_the_job_naming_object_line_and_column(user, data_bucket):
     store = get_store()
     good = csv_rows(50).decode().splitlines()
@@ -131,46 +119,6 @@ def test_max_runtime_ends_the_job_stopped_with_max_runtime_exceeded(user, data_b
     job.refresh_from_db()
     assert job.secondary_status == "MaxRuntimeExceeded"
     assert get_store().exists(job.model_artifacts)
-
-
-@pytest.mark.parametrize(
-    ("changes", "field", "rule"),
-    [
-        ({"HyperParameters": {"num_round": "ten"}}, "HyperParameters.num_round", "integer"),
-        ({"HyperParameters": {"bogus": "1"}}, "HyperParameters.bogus", "not a hyperparameter"),
-        (
-            {"AlgorithmSpecification": {"TrainingImage": "nope", "TrainingInputMode": "File"}},
-            "AlgorithmSpecification.TrainingImage",
-            "names no built-in algorithm",
-        ),
-    ],
-)
-def test_bad_requests_are_refused_naming_the_field(user, data_bucket, changes, field, rule):
-    with pytest.raises(ValidationError) as raised:
-        training_job_create(user=user, spec=request(data_bucket, **changes))
-    assert raised.value.field == field
-    assert rule in raised.value.rule
-    assert not TrainingJob.objects.exists()
-
-
-def test_a_train_channel_is_required(user, data_bucket):
-    only_validation = [channel("validation", f"s3://{data_bucket}/validation/")]
-    with pytest.raises(ValidationError, match="needs a channel named 'train'"):
-        training_job_create(user=user, spec=request(data_bucket, InputDataConfig=only_validation))
-
-
-def test_a_prefix_matching_nothing_is_refused(user, data_bucket):
-    spec = request(data_bucket, InputDataConfig=[channel("train", f"s3://{data_bucket}/nothing/")])
-    with pytest.raises(ValidationError) as raised:
-        training_job_create(user=user, spec=spec)
-    assert raised.value.field == "InputDataConfig.1.DataSource.S3DataSource.S3Uri"
-    assert "matches no objects" in raised.value.rule
-
-
-def test_duplicate_names_are_refused(user, data_bucket):
-    training_job_create(user=user, spec=request(data_bucket))
-    with pytest.raises(AlreadyExists, match="must be unique"):
-        training_job_create(user=user, spec=request(data_bucket))
 
 
 def test_script_mode_runs_the_users_script_with_its_hyperparameters(user, data_bucket):

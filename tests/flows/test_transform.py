@@ -130,7 +130,7 @@ def test_the_monitor_sees_a_stop_request_and_writes_progress_at_most_every_secon
     monitor = JobMonitor(job.pk)
     assert not monitor.should_stop()
     transform_job_stop(user=user, name=job.name)
-    monitor._checked_at = 0.0  # as if a second had passed
+    monitor.should_stop._checked_at = 0.0  # as if a second had passed
     assert monitor.should_stop()
 
     def report(records: int) -> Progress:

@@ -1,0 +1,152 @@
+"""Running the user's training script: its command, its process, and what it says when it fails.
+
+The script runs as a subprocess **with the platform's own rights**: the same operating-system
+user, filesystem, network and environment variables (credentials included). There is no sandbox;
+offer script mode only to users you would give a shell on the training machines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from algorithms.base import AlgorithmError, Channel, HyperparameterError, Reporter, TrainingResult
+from algorithms.inference import MODEL_CODE_DIR
+from algorithms.manifest import write_manifest
+from algorithms.process import STOP_GRACE_SECONDS, supervise
+from algorithms.script_code import copy_missing, stage_code
+from algorithms.script_toolkit import (
+    PROGRAM,
+    SUBMIT_DIRECTORY,
+    ScriptSettings,
+    sm_environment,
+    training_environment,
+    user_args,
+    write_input_config,
+)
+
+SCRIPT_MODE = "script"  # the algorithm that loads a script-mode model
+FAILURE_REASON_LIMIT = 1024
+
+
+class ScriptError(AlgorithmError):
+    """The user's training script exited non-zero; carries the exit code and why it failed."""
+
+    def __init__(
+        self, program: str, *, exit_code: int, failure_reason: str | None, stderr_tail: list[str]
+    ) -> None:
+        if exit_code < 0:
+            how = f"was killed by signal {signal.Signals(-exit_code).name}"
+        else:
+            how = f"exited with code {exit_code}"
+        reason = failure_reason or "\n".join(stderr_tail) or "(no output on stderr)"
+        super().__init__(f"training script {program} {how}: {reason}")
+        self.program = program
+        self.exit_code = exit_code
+        self.failure_reason = failure_reason
+        self.stderr_tail = stderr_tail
+
+
+def run_script(
+    *,
+    code: Path,
+    settings: ScriptSettings,
+    channels: Mapping[str, Channel],
+    model_dir: Path,
+    work_dir: Path,
+    reporter: Reporter,
+    environment: Mapping[str, str] | None = None,
+    job_name: str = "",
+    stop_grace_seconds: float = STOP_GRACE_SECONDS,
+) -> TrainingResult:
+    """Run the user's script to completion or until ``reporter.should_stop()``.
+
+    ``work_dir`` (empty) receives the toolkit's ``input/config`` files, the run's code and
+    ``output/`` (``output/data`` is what SageMaker uploads as ``output.tar.gz``). ``environment``
+    is the job's ``Environment`` map. Raises :class:`ScriptError` when the script fails.
+    """
+    source = stage_code(code, work_dir / "source")
+    run_dir = work_dir / "code"
+    # The script runs in a copy, so whatever it writes into its working directory never ends
+    # up in the model's servable code.
+    shutil.copytree(source, run_dir)
+    command = _command(run_dir, settings.program) + user_args(settings.user_hyperparameters)
+    job_name = job_name or str(settings.framework_parameters.get("sagemaker_job_name", ""))
+    if (run_dir / "requirements.txt").exists():
+        reporter.log(
+            "requirements.txt is not installed: scripts run in the platform's Python environment"
+        )
+    model_dir.mkdir(parents=True, exist_ok=True)
+    training_env = training_environment(
+        settings=settings,
+        channels=channels,
+        model_dir=model_dir,
+        run_dir=run_dir,
+        work_dir=work_dir,
+        job_name=job_name,
+    )
+    write_input_config(training_env, settings)
+    env = _process_environment(training_env, environment, run_dir=run_dir, job_name=job_name)
+    reporter.log(f"Invoking script with: {' '.join(command[1:])}")
+    outcome = supervise(
+        command, cwd=run_dir, env=env, reporter=reporter, stop_grace_seconds=stop_grace_seconds
+    )
+    if outcome.exit_code != 0 and not outcome.stopped:
+        raise ScriptError(
+            settings.program,
+            exit_code=outcome.exit_code,
+            failure_reason=_failure_reason(Path(training_env["output_dir"])),
+            stderr_tail=outcome.stderr_tail,
+        )
+    # The code travels inside the model so that it is servable on its own, as in SageMaker's
+    # framework images (``code/inference.py`` in model.tar.gz).
+    copy_missing(source, model_dir / MODEL_CODE_DIR)
+    write_manifest(
+        model_dir,
+        algorithm=SCRIPT_MODE,
+        hyperparameters={
+            **settings.user_hyperparameters,
+            **{k: v for k, v in settings.framework_parameters.items() if k != SUBMIT_DIRECTORY},
+        },
+        feature_count=0,  # unknown: the script decides what its records look like
+        libraries=("scikit-learn", "torch"),
+        details={"program": settings.program},
+    )
+    return TrainingResult(stopped_early=outcome.stopped)
+
+
+def _process_environment(
+    training_env: dict, environment: Mapping[str, str] | None, *, run_dir: Path, job_name: str
+) -> dict[str, str]:
+    """The script's environment: the platform's, the job's ``Environment``, the ``SM_*`` ones."""
+    env = {**os.environ, **(environment or {}), **sm_environment(training_env)}
+    env["PYTHONUNBUFFERED"] = "1"  # so the log streams line by line, as the framework images set
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(run_dir), env.get("PYTHONPATH")]))
+    if job_name:
+        env["TRAINING_JOB_NAME"] = job_name
+    return env
+
+
+def _command(run_dir: Path, program: str) -> list[str]:
+    entry = (run_dir / program).resolve()
+    if not entry.is_relative_to(run_dir.resolve()) or not entry.is_file():
+        found = ", ".join(sorted(p.name for p in run_dir.iterdir())) or "nothing"
+        raise HyperparameterError(
+            PROGRAM, f"names {program!r}, which is not in the submitted code (found: {found})"
+        )
+    if program.endswith(".py"):
+        return [sys.executable, program]
+    if program.endswith(".sh"):
+        return ["/bin/sh", program]
+    raise HyperparameterError(PROGRAM, f"must name a .py or .sh file (got {program!r})")
+
+
+def _failure_reason(output_dir: Path) -> str | None:
+    failure = output_dir / "failure"
+    if not failure.is_file():
+        return None
+    return failure.read_text(errors="replace")[:FAILURE_REASON_LIMIT].strip() or None

@@ -1,0 +1,118 @@
+"""A training job's local disk: its scratch folder, and the channels and code staged into it.
+
+Scratch lives under DATA_DIR/work, on the object store's file system, so that input can be linked
+rather than copied; a run killed mid-way leaves its folder, which the start-up reconcile removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from algorithms import Channel
+from algorithms.script_toolkit import SUBMIT_DIRECTORY
+from algorithms.shards import ChannelShard
+from console.training.selectors import training_job_active_ids
+from infra.config import settings
+from infra.storage.inputs import list_inputs
+
+
+def scratch_root() -> Path:
+    """Where training jobs keep their scratch folders (one per job, named by its id)."""
+    return settings().work_dir / "training"
+
+
+@contextlib.contextmanager
+def job_scratch(job_id: int) -> Iterator[Path]:
+    """The job's empty scratch folder (its input, the model being packed), removed when done."""
+    work = scratch_root() / str(job_id)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def remove_abandoned_scratch() -> int:
+    """Remove the scratch folders of training jobs that no longer run, and say how many: a flow
+    run killed mid-way (the machine stopped, a kill -9) leaves its folder behind. Run at start-up,
+    after the interrupted jobs were ended."""
+    root = scratch_root()
+    # The folders first, then the running jobs: a folder listed here belongs to a job that was
+    # running when it was made, so a job absent from the second read has ended.
+    folders = list(root.iterdir()) if root.is_dir() else []
+    running = {str(pk) for pk in training_job_active_ids()}
+    abandoned = [folder for folder in folders if folder.name not in running]
+    for folder in abandoned:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(abandoned)
+
+
+def download_channels(
+    channels: list[dict[str, Any]], input_dir: Path, store, reporter, *, link: bool = False
+) -> dict:
+    """Copy each channel's objects to ``input_dir/data/<channel>/`` keeping their subpaths;
+    ``link`` where the algorithm only reads them (see ``ObjectStore.download_file``)."""
+
+    local = {}
+    for channel in channels:
+        source = channel["DataSource"]["S3DataSource"]
+        directory = input_dir / "data" / channel["ChannelName"]
+        directory.mkdir(parents=True)
+        objects = list_inputs(store, data_type=source["S3DataType"], uri=source["S3Uri"])
+        for item in objects:
+            target = directory / item.relative_path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            store.download_file(item.uri, str(target), link=link)
+        total = sum(item.size for item in objects)
+        reporter.log(
+            f"Channel {channel['ChannelName']}: {len(objects)} objects, {total} bytes from "
+            f"{source['S3Uri']}"
+        )
+        local[channel["ChannelName"]] = Channel(
+            name=channel["ChannelName"],
+            path=directory,
+            content_type=channel.get("ContentType", "text/csv"),
+        )
+    return local
+
+
+def channel_shards(channels: list[dict[str, Any]], store, *, instances: int) -> list[dict]:
+    """Each instance's objects per channel: all of them (FullyReplicated) or every n-th object
+    (ShardedByS3Key), as SageMaker hands them out."""
+
+    shards: list[dict] = [{} for _ in range(instances)]
+    for channel in channels:
+        source = channel["DataSource"]["S3DataSource"]
+        uris = [
+            o.uri for o in list_inputs(store, data_type=source["S3DataType"], uri=source["S3Uri"])
+        ]
+        sharded = source.get("S3DataDistributionType") == "ShardedByS3Key"
+        for index, shard in enumerate(shards):
+            shard[channel["ChannelName"]] = ChannelShard(
+                name=channel["ChannelName"],
+                uris=tuple(uris[index::instances] if sharded else uris),
+                content_type=channel.get("ContentType", "text/csv"),
+            )
+    return shards
+
+
+def download_code(hyperparameters: dict[str, str], work: Path, store) -> dict[str, str]:
+    """Script mode: the ``sagemaker_submit_directory`` tarball, fetched to local disk; returns
+    the hyperparameter that names the local copy (none where the code is not in the store)."""
+
+    raw = hyperparameters.get(SUBMIT_DIRECTORY)
+    if raw is None:
+        return {}
+    uri = json.loads(raw) if raw.startswith('"') else raw
+    if not uri.startswith("s3://"):
+        return {}
+    target = work / "code" / "sourcedir.tar.gz"
+    target.parent.mkdir(parents=True)
+    store.download_file(uri, str(target))
+    return {SUBMIT_DIRECTORY: str(target)}
