@@ -114,3 +114,73 @@ def test_openapi_schema_describes_every_view_without_warnings(tmp_path):
     schema = (tmp_path / "schema.yml").read_text()
     for path in ("/api/v1/training-jobs/{name}/stop/", "/api/v1/endpoints/{name}/update/"):
         assert path in schema
+
+
+def _is_error_shape(response, *, field: str | None = None) -> dict:
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert set(body) <= {"detail", "field", "errors"}
+    assert body.get("field") == field
+    return body
+
+
+def test_access_key_refusals_use_the_one_error_shape(user, access_key):
+    client = APIClient()
+    client.force_authenticate(user)
+    too_long = client.post("/api/v1/access-keys/", {"description": "x" * 201}, format="json")
+    assert too_long.status_code == 400
+    body = _is_error_shape(too_long, field="description")
+    assert "description" in body["errors"]
+    not_an_object = client.post("/api/v1/access-keys/", [1, 2], format="json")
+    assert not_an_object.status_code == 400
+    _is_error_shape(not_an_object)
+    missing = client.delete("/api/v1/access-keys/SBAKNOSUCHKEY/")
+    assert missing.status_code == 404
+    _is_error_shape(missing)
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION=f"Bearer {access_key.access_key_id}:wrong")
+    refused = wrong.get("/api/v1/access-keys/")
+    assert refused.status_code == 401
+    _is_error_shape(refused)
+    _is_error_shape(APIClient().get("/api/v1/models/"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"description": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"description": "\\ud800"}',
+        b'{"description": NaN}',
+        "{}".encode("utf-16"),
+        b'{"description": ' + b"1" * 5000 + b"}",
+    ],
+    ids=["deep", "lone-surrogate", "nan", "utf-16", "huge-integer"],
+)
+def test_unreadable_json_is_a_400_in_the_error_shape(user, body):
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.generic("POST", "/api/v1/access-keys/", body, content_type="application/json")
+    assert response.status_code == 400
+    _is_error_shape(response)
+
+
+@pytest.mark.parametrize("resource", ["models", "access-keys", "training-jobs"])
+def test_a_huge_limit_is_capped_and_a_huge_offset_refused(access_key, resource):
+    client = bearer(access_key)
+    assert client.get(f"/api/v1/{resource}/?limit={10**30}").status_code == 200
+    assert client.get(f"/api/v1/{resource}/?limit={'9' * 5000}").status_code == 200
+    response = client.get(f"/api/v1/{resource}/?offset={10**30}")
+    assert response.status_code == 400
+    _is_error_shape(response, field="offset")
+
+
+def test_an_unexpected_exception_is_a_json_500(access_key, monkeypatch, caplog):
+    def broken(**_):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("console.accounts.api.access_key_list", broken)
+    response = bearer(access_key).get("/api/v1/access-keys/")
+    assert response.status_code == 500
+    body = _is_error_shape(response)
+    assert "a bug" not in body["detail"]
+    assert any(record.exc_info for record in caplog.records)
