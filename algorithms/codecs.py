@@ -20,6 +20,8 @@ CSV = "text/csv"
 JSONLINES = "application/jsonlines"
 JSON = "application/json"
 LIBSVM = "text/libsvm"
+# One record a line, one output line a record: bodies of these types can be joined and cut.
+LINE_TYPES = (CSV, JSONLINES)
 
 _ALIASES = {
     "application/x-jsonlines": JSONLINES,

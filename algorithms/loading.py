@@ -7,7 +7,7 @@ pipeline: each stage's response is the next stage's request, as SageMaker chains
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ def load_model_uri(
     """Download and unpack a ``model.tar.gz`` (or read a local model directory) and load it."""
     if not model_data_url.startswith("s3://"):
         return load_model(Path(model_data_url.removeprefix("file://")))
+    if work_dir is not None:
+        work_dir.mkdir(parents=True, exist_ok=True)
     model_dir = Path(tempfile.mkdtemp(prefix="sagebrush-model-", dir=work_dir))
     tarball = model_dir / "model.tar.gz"
     store.download_file(model_data_url, str(tarball))
@@ -33,9 +35,10 @@ def load_model_uri(
 
 
 def load_containers(
-    containers: Sequence[dict[str, Any]], store: ObjectStore, *, work_dir: Path | None = None
+    containers: Sequence[Mapping[str, Any]], store: ObjectStore, *, work_dir: Path | None = None
 ) -> Model:
-    """One model for a registered model's containers (``{"Image", "ModelDataUrl", ...}``)."""
+    """One model for a registered model's containers (``{"Image", "ModelDataUrl", ...}``),
+    unpacked under ``work_dir`` (the system's temporary directory when None)."""
     stages = [load_model_uri(c["ModelDataUrl"], store, work_dir=work_dir) for c in containers]
     return stages[0] if len(stages) == 1 else PipelineModel(stages)
 

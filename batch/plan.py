@@ -12,9 +12,8 @@ import itertools
 from dataclasses import dataclass
 
 from batch.spec import TransformSpec
-from infra.storage import inputs as storage_inputs
 from infra.storage.base import ObjectStore
-from infra.storage.inputs import InputError, InputObject
+from infra.storage.inputs import InputError, InputObject, list_inputs
 
 # Ranges are sized so every worker gets several (load balance) but each stays large enough that
 # per-task overhead (scheduling, model lookup, one part object) is noise.
@@ -58,7 +57,7 @@ def plan_transform(
     ``range_bytes`` is the nominal range size; None chooses one from the input size and
     ``workers`` (see :func:`choose_range_bytes`).
     """
-    inputs = list_inputs(spec, store, job_name=job_name)
+    inputs = transform_inputs(spec, store, job_name=job_name)
     if range_bytes is None:
         range_bytes = choose_range_bytes(sum(item.size for item in inputs), workers=workers)
     plans = []
@@ -88,9 +87,12 @@ def choose_range_bytes(total_bytes: int, *, workers: int) -> int:
     return min(MAX_RANGE_BYTES, max(MIN_RANGE_BYTES, share))
 
 
-def list_inputs(spec: TransformSpec, store: ObjectStore, *, job_name: str) -> list[InputObject]:
-    """The job's input objects in key (or manifest) order; InputError when there are none."""
-    inputs = storage_inputs.list_inputs(store, data_type=spec.s3_data_type, uri=spec.input_uri)
+def transform_inputs(
+    spec: TransformSpec, store: ObjectStore, *, job_name: str
+) -> list[InputObject]:
+    """The job's input objects in key (or manifest) order, less its own scratch; InputError when
+    there are none."""
+    inputs = list_inputs(store, data_type=spec.s3_data_type, uri=spec.input_uri)
     # When S3OutputPath lies under the input prefix, this job's own scratch is not input.
     scratch = temp_prefix(spec.output_path, job_name)
     inputs = [item for item in inputs if not item.uri.startswith(scratch)]

@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from distributed import Event, get_worker
+
 from algorithms.base import AlgorithmError, DataError, Model
+from algorithms.codecs import LINE_TYPES
+from algorithms.loading import load_containers
 from batch.invoke import InvocationFailed, invoke
 from batch.plan import ByteRange
 from batch.processing import RecordError, RecordProcessor
@@ -99,8 +103,6 @@ class _StopCheck:
     def __init__(self, event_name: str | None, *, interval: float = 0.5) -> None:
         self._event = None
         if event_name is not None:
-            from distributed import Event
-
             self._event = Event(event_name)
         self._interval = interval
         self._next = 0.0
@@ -281,8 +283,6 @@ def _result(
     )
 
 
-LINE_TYPES = ("text/csv", "application/jsonlines")
-
 # One model per worker process, keyed by its containers' artifacts (model.tar.gz URIs or local
 # model directories).
 _MODELS: dict[tuple[str, ...], Model] = {}
@@ -293,26 +293,13 @@ def load_model_cached(containers: Sequence[Mapping[str, Any]], store: ObjectStor
     key = tuple(container["ModelDataUrl"] for container in containers)
     with _MODELS_LOCK:
         if key not in _MODELS:
-            _MODELS[key] = _load_model(containers, store)
+            _MODELS[key] = load_containers(containers, store, work_dir=_worker_dir())
         return _MODELS[key]
 
 
-def _load_model(containers: Sequence[Mapping[str, Any]], store: ObjectStore) -> Model:
-    from algorithms.loading import load_containers
-
-    work_dir = _worker_dir()
-    return load_containers(
-        [dict(container) for container in containers],
-        store,
-        work_dir=Path(work_dir) if work_dir else None,
-    )
-
-
-def _worker_dir() -> str | None:
+def _worker_dir() -> Path | None:
     """The Dask worker's local directory (cleaned with the worker), else the system temp dir."""
     try:
-        from distributed import get_worker
-
-        return get_worker().local_directory
-    except (ImportError, ValueError):
+        return Path(get_worker().local_directory)
+    except ValueError:  # not on a Dask worker
         return None

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from algorithms.codecs import CONTENT_TYPES, negotiate, split_content_type
-
-LINE_TYPES = ("text/csv", "application/jsonlines")
+from algorithms.codecs import CONTENT_TYPES, LINE_TYPES, negotiate, split_content_type
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ import orjson
 import redis
 from celery import bootsteps
 
+from algorithms.loading import load_containers
 from infra.celery import app
 from infra.config import settings
 from infra.serving import protocol
 from infra.serving.batching import Call, invoke_one
 from infra.serving.instance import Instance
-from infra.serving.models import load_variant_model
 from infra.serving.protocol import INSTANCE_ENV, VARIANT_ENV
+from infra.storage import get_store
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,10 @@ class ServingStep(bootsteps.StartStopStep):
             self.instance.state, self.instance.error = "Failed", "the variant is not deployed"
             self.instance.beat()
             return
-        if self.instance.load(lambda: load_variant_model(spec["containers"])):
+        models_dir = settings().data_dir / "serving" / "models"
+        if self.instance.load(
+            lambda: load_containers(spec["containers"], get_store(), work_dir=models_dir)
+        ):
             self.thread = threading.Thread(
                 target=self.instance.serve_forever, name="serving", daemon=True
             )
