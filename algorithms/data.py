@@ -143,6 +143,8 @@ def _read_bytes(path: Path, *, source: str) -> bytes:
 
 
 def _read_libsvm(raw: bytes, *, source: str) -> Dataset:
+    # Here, not at the top: scikit-learn takes about a second to import, and only libsvm input
+    # needs it (the torch built-ins otherwise never load it).
     from sklearn.datasets import load_svmlight_file
 
     if not raw.strip():

@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import lightgbm as lgb
 import numpy as np
+from distributed import Client, Queue, get_client, get_worker
+from lightgbm.dask import DaskLGBMRegressor
 
 from algorithms.base import Algorithm, Reporter, TrainingResult
 from algorithms.builtin.boosting import BoostingAlgorithm, BoostingSetup, MetricRecorder
 from algorithms.shards import TRAIN, VALIDATION, ChannelShard, ShardData, load_shards
 
 if TYPE_CHECKING:
-    import distributed
-    import lightgbm as lgb
-
     from infra.storage import ObjectStore
 
 # How long a worker waits for this process's word after an iteration before giving up; far
@@ -48,7 +48,7 @@ def train_distributed(
     hyperparameters: dict[str, Any],
     model_dir: Path,
     reporter: Reporter,
-    client: distributed.Client,
+    client: Client,
     store: ObjectStore,
 ) -> TrainingResult:
     """Train ``algorithm`` on ``shards`` (one dict of channels per instance) across ``client``'s
@@ -69,10 +69,8 @@ def train_distributed(
 
 
 def _train(
-    setup: BoostingSetup, data: ShardData, *, client: distributed.Client, reporter: Reporter
+    setup: BoostingSetup, data: ShardData, *, client: Client, reporter: Reporter
 ) -> tuple[lgb.Booster, TrainingResult]:
-    from distributed import Queue
-
     token = f"sagebrush-boosting-{uuid.uuid4().hex}"
     names = list(data.arrays)
     outcome: dict[str, Any] = {}
@@ -125,11 +123,9 @@ def _fit(
     data: ShardData,
     names: list[str],
     *,
-    client: distributed.Client,
+    client: Client,
     token: str,
 ) -> lgb.Booster:
-    from lightgbm.dask import DaskLGBMRegressor
-
     # The Dask estimator sets each machine's threads from its worker; LightGBM's regressor
     # wrapper passes any objective through (the classifier's would re-encode labels per worker).
     params = {
@@ -173,9 +169,6 @@ class _WaitForCoordinator:
         self._queues: tuple[Any, Any] | None = None
 
     def __call__(self, env: lgb.callback.CallbackEnv) -> None:
-        import lightgbm as lgb
-        from distributed import Queue, get_client, get_worker
-
         if self._queues is None:
             client = get_client()
             reply_to = f"{self.token}-{get_worker().address}"
@@ -220,7 +213,7 @@ class _Coordinator:
         setup: BoostingSetup,
         reporter: Reporter,
         *,
-        client: distributed.Client,
+        client: Client,
         validation: bool,
     ) -> None:
         self.reporter = reporter
@@ -278,8 +271,6 @@ class _Coordinator:
         self._reply(report, _ABORT)
 
     def _reply(self, report: _Report, decision: Any) -> None:
-        from distributed import Queue
-
         if report.reply_to not in self.replies:
             self.replies[report.reply_to] = Queue(report.reply_to, client=self.client)
         self.replies[report.reply_to].put(decision)

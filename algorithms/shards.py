@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import dask.array as da
 import numpy as np
 from scipy import sparse
 
@@ -49,8 +50,6 @@ def load_shards(
     store: ObjectStore,
     reporter: Reporter,
 ) -> ShardData:
-    import dask.array as da
-
     if not shards:
         raise ValueError("no instances to train on")
     names = [name for name, _ in _channel_names(shards[0])]

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis
+
+from infra.celery import app as celery_app
 from infra.config import Settings
+from infra.prefect import api_healthy, deployment_statuses
+from infra.storage import get_store
 
 
 @dataclass(frozen=True)
@@ -24,8 +29,6 @@ def _check(name: str, probe: Callable[[], str]) -> Health:
 
 def redis_health(settings: Settings) -> Health:
     def probe() -> str:
-        import redis
-
         redis.Redis.from_url(settings.redis_url, socket_timeout=1).ping()
         return settings.redis_url
 
@@ -34,8 +37,6 @@ def redis_health(settings: Settings) -> Health:
 
 def prefect_health(settings: Settings) -> Health:
     def probe() -> str:
-        from infra.prefect import api_healthy
-
         if not api_healthy():
             raise ConnectionError(f"no answer from {settings.prefect_api_url}/health")
         return settings.prefect_api_url
@@ -45,8 +46,6 @@ def prefect_health(settings: Settings) -> Health:
 
 def flows_health(settings: Settings) -> Health:
     def probe() -> str:
-        from infra.prefect import deployment_statuses
-
         statuses = deployment_statuses()
         ready = sorted(name for name, status in statuses.items() if status == "READY")
         if not ready:
@@ -58,9 +57,7 @@ def flows_health(settings: Settings) -> Health:
 
 def workers_health(settings: Settings) -> Health:
     def probe() -> str:
-        from infra.celery import app
-
-        replies = app.control.ping(timeout=1.0)
+        replies = celery_app.control.ping(timeout=1.0)
         if not replies:
             raise ConnectionError("no Celery worker answered a ping")
         return ", ".join(sorted(name for reply in replies for name in reply))
@@ -70,8 +67,6 @@ def workers_health(settings: Settings) -> Health:
 
 def storage_health(settings: Settings) -> Health:
     def probe() -> str:
-        from infra.storage import get_store
-
         buckets = get_store().list_buckets()
         where = settings.s3_endpoint_url or str(settings.objects_dir)
         return f"{where} ({len(buckets)} buckets)"
@@ -83,6 +78,8 @@ def dask_health(settings: Settings) -> Health:
     def probe() -> str:
         if not settings.dask_scheduler_address:
             return "a LocalCluster is started for each job"
+        # Here, not at the top: distributed takes a second to import, and the web process that
+        # asks needs it only when a long-lived scheduler is configured.
         from distributed import Client
 
         with Client(settings.dask_scheduler_address, timeout=2) as client:

@@ -1,4 +1,8 @@
-"""Prefect client helpers: start deployment runs, read their state, link to the Prefect UI."""
+"""Prefect client helpers: start deployment runs, read their state, link to the Prefect UI.
+
+Prefect reads its settings (API URL, home) once, when it is first imported; so every Prefect
+import here sits in its function, after :func:`configure_environment`, never at the top.
+"""
 
 from __future__ import annotations
 

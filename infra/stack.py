@@ -13,7 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from honcho.manager import Manager
+
 from infra.config import REPO_ROOT, Settings
+from infra.stack_log import TeePrinter
 
 
 @dataclass(frozen=True)
@@ -116,10 +119,6 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def run(settings: Settings) -> int:
     """Start the stack in the foreground; returns when every process has stopped."""
-    from honcho.manager import Manager
-
-    from infra.stack_log import TeePrinter
-
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     manager = Manager(TeePrinter(sys.stdout, settings.logs_dir))
     env = environment(settings)

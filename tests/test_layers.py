@@ -1,4 +1,4 @@
-"""The import contracts of pyproject.toml (``[tool.importlinter]``) hold, as ``make lint`` checks."""
+"""The import contracts of pyproject.toml (`[tool.importlinter]`) hold, as `make lint` checks."""
 
 import subprocess
 import sys

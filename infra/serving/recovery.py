@@ -15,6 +15,7 @@ import redis
 
 from infra.serving import protocol
 from infra.serving.protocol import GROUP, Reply, Request
+from infra.serving.state import STALE_AFTER_S, ServingState
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,6 @@ def answer_leftovers(client: redis.Redis, variant_id: str) -> int:
 
 def silent_consumers(client: redis.Redis, variant_id: str, live: set[str]) -> list[str]:
     """Consumers holding requests whose instance is neither ``live`` nor beating."""
-    from infra.serving.state import STALE_AFTER_S, ServingState
-
     queue = protocol.queue_key(variant_id)
     try:
         consumers = client.xinfo_consumers(queue, GROUP)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import orjson
 import redis
 
+from infra.config import settings
 from infra.serving import protocol
 
 STALE_AFTER_S = 5.0  # an instance silent this long is not counted as serving
@@ -160,8 +161,6 @@ _states: dict[str, ServingState] = {}
 
 def serving_state() -> ServingState:
     """The platform's serving state, on the configured Redis (one client per URL)."""
-    from infra.config import settings
-
     url = settings().redis_url
     if url not in _states:
         _states[url] = ServingState.from_url(url)

@@ -22,6 +22,7 @@ from infra.storage.base import (
     parse_object_uri,
     parse_uri,
 )
+from infra.storage.local import LocalObjectStore
 
 __all__ = [
     "BucketNotEmpty",
@@ -43,6 +44,8 @@ __all__ = [
 def open_store(settings: Settings) -> ObjectStore:
     """The store the settings describe (a new one each call)."""
     if settings.s3_endpoint_url:
+        # Here, not at the top: the S3 backend's client (minio) takes a good half second to
+        # import, and a platform on the local directory never needs it.
         from infra.storage.s3 import S3ObjectStore
 
         return S3ObjectStore(
@@ -51,8 +54,6 @@ def open_store(settings: Settings) -> ObjectStore:
             secret_key=settings.s3_secret_key or "",
             region=settings.s3_region,
         )
-    from infra.storage.local import LocalObjectStore
-
     return LocalObjectStore(settings.objects_dir)
 
 
