@@ -18,10 +18,13 @@ Vizier: a noisy epoch alone does not stop a good trial.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from typing import TypeVar
 
 Curve = Mapping[int, float]
 """Objective values by epoch."""
+
+T = TypeVar("T", bound=Hashable)
 
 
 def median_rule_should_stop(
@@ -51,3 +54,23 @@ def median_rule_should_stop(
     if objective_type == "Minimize":
         return min(curve.values()) > median
     return max(curve.values()) < median
+
+
+def trials_to_stop_early(
+    curves: Mapping[T, Curve], *, running: Collection[T], objective_type: str
+) -> list[T]:
+    """The running trials that the median rule stops now. ``curves`` holds every trial's learning
+    curve (empty when it has none yet), in the order the trials were launched: each running trial
+    is compared with the trials launched before it, at its own latest epoch."""
+    trials = list(curves)
+    return [
+        trial
+        for position, trial in enumerate(trials)
+        if trial in running
+        and curves[trial]
+        and median_rule_should_stop(
+            curves[trial],
+            [curves[earlier] for earlier in trials[:position]],
+            objective_type=objective_type,
+        )
+    ]

@@ -1,10 +1,10 @@
-"""The median stopping rule on hand-built learning curves."""
+"""The median stopping rule on hand-built learning curves, and which running trials it stops."""
 
 from __future__ import annotations
 
 import pytest
 
-from algorithms.tuning.early_stopping import median_rule_should_stop
+from algorithms.tuning.early_stopping import median_rule_should_stop, trials_to_stop_early
 
 
 def curve(*values: float) -> dict[int, float]:
@@ -70,3 +70,24 @@ def test_no_stop_before_the_grace_period():
 def test_unknown_objective_type_is_refused():
     with pytest.raises(ValueError, match="Maximize or Minimize"):
         median_rule_should_stop(curve(1.0), EARLIER_LOSSES, objective_type="Lower")
+
+
+def test_each_running_trial_is_compared_with_the_trials_launched_before_it():
+    curves = {
+        "a": curve(0.9, 0.8, 0.7),
+        "b": curve(0.8, 0.7, 0.6),
+        "slow": curve(0.95, 0.8),  # worse than a, b and c, but only a and b came before it
+        "c": curve(0.7, 0.6, 0.5),
+        "late": curve(0.95, 0.85),  # worse than the median (0.8) of a, b, slow and c at epoch 2
+        "fresh": {},  # no values yet
+    }
+    stopped = trials_to_stop_early(
+        curves, running={"slow", "late", "fresh"}, objective_type="Minimize"
+    )
+    assert stopped == ["late"]
+
+
+def test_trials_that_ended_are_not_chosen():
+    curves = {**dict(zip("abc", EARLIER_LOSSES, strict=True)), "ended": curve(0.95, 0.8)}
+    assert trials_to_stop_early(curves, running=set(), objective_type="Minimize") == []
+    assert trials_to_stop_early(curves, running={"ended"}, objective_type="Minimize") == ["ended"]
