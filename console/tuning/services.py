@@ -37,7 +37,6 @@ DEPLOYMENT = "tuning/sagebrush"
 MAX_CONCURRENT_TUNING_JOBS = 100
 MAX_PARENT_JOBS = 5
 MAX_WARM_START_CHANGES = 10
-TERMINAL = ("Completed", "Stopped", "Failed")
 DUPLICATE_MESSAGE = (
     "Hyperparameter tuning job names must be unique within an AWS account and region, and a "
     "hyperparameter tuning job with this name already exists ({arn})"
@@ -148,7 +147,7 @@ def tuning_job_finish(
     *, job_id: int, status: str, completion_reason: str = "", failure_reason: str = ""
 ) -> None:
     """End the job: Completed, Stopped (a stop request or MaxRuntimeInSeconds) or Failed."""
-    if status not in TERMINAL:
+    if status not in HyperParameterTuningJob.TERMINAL_STATUSES:
         raise ValueError(f"a tuning job ends Completed, Stopped or Failed, not {status}")
     with transaction.atomic():
         job = HyperParameterTuningJob.objects.select_for_update().get(pk=job_id)
@@ -200,7 +199,7 @@ def _check_warm_start(user, spec: dict[str, Any], plan: TuningPlan) -> None:
             raise ValidationError(
                 field, "The parent tuning job does not exist", value=parent_name
             ) from None
-        if parent.status not in TERMINAL:
+        if parent.status not in parent.TERMINAL_STATUSES:
             raise ValidationError(
                 field,
                 f"A parent tuning job must be Completed, Stopped or Failed, not {parent.status}",
