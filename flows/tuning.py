@@ -21,21 +21,34 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import timezone
 from prefect import flow
 
-from flows.django_setup import setup
+from algorithms.tuning import Hyperband, TuningError
+from algorithms.tuning.completion import jobs_not_improving
+from console.core.errors import ServiceError
+from console.training.models import TrainingJob
+from console.training.selectors import training_job_by_ids, training_job_first_failure_reason
+from console.tuning import services
+from console.tuning.analysis import tuning_job_trials_to_stop_early
+from console.tuning.plan import TuningPlan
+from console.tuning.selectors import (
+    tuning_job_by_id,
+    tuning_job_parents,
+    tuning_job_stop_requested,
+    tuning_job_trial_objective,
+    tuning_job_trials,
+)
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 STOP_WAIT_SECONDS = 300.0  # how long a stopped job waits for its trials' flows to end them
-TERMINAL = ("Completed", "Failed", "Stopped")
 
 
 @flow(name="tuning", log_prints=True)
 def tuning(job_id: int) -> str:
     """Run one tuning job to its end; returns the job's final status."""
-    setup()
     return run_tuning_job(job_id)
 
 
@@ -47,15 +60,11 @@ def run_tuning_job(
 ) -> str:
     """Run the job to its end. Trials run in their own training flow runs, unless ``run_trial``
     is given: then it is called with each new trial's id and runs it in this process."""
-    setup()
-    from console.tuning import services
-    from console.tuning.models import HyperParameterTuningJob
-
-    job = HyperParameterTuningJob.objects.get(pk=job_id)
+    job = tuning_job_by_id(job_id=job_id)
     if job.status != "InProgress":
         if job.status == "Stopping":  # stopped before it started
             services.tuning_job_finish(job_id=job_id, status="Stopped")
-        return HyperParameterTuningJob.objects.get(pk=job_id).status
+        return tuning_job_by_id(job_id=job_id).status
     services.tuning_job_start(job_id=job_id)
     try:
         TuningRun(job, poll_seconds=poll_seconds, run_trial=run_trial).run()
@@ -64,7 +73,7 @@ def run_tuning_job(
         services.tuning_job_finish(
             job_id=job_id, status="Failed", failure_reason=f"InternalError: {exc}"
         )
-    return HyperParameterTuningJob.objects.get(pk=job_id).status
+    return tuning_job_by_id(job_id=job_id).status
 
 
 @dataclass
@@ -84,9 +93,6 @@ class TuningRun:
     def __init__(
         self, job, *, poll_seconds: float, run_trial: Callable[[int], object] | None = None
     ) -> None:
-        from algorithms.tuning import Hyperband
-        from console.tuning.plan import TuningPlan
-
         self.job = job
         self.poll_seconds = poll_seconds
         self.run_trial = run_trial
@@ -110,14 +116,8 @@ class TuningRun:
     # -- the loop ------------------------------------------------------------------------------
 
     def run(self) -> None:
-        from console.core.errors import ServiceError
-        from console.tuning.models import HyperParameterTuningJob
-
         while True:
-            status = HyperParameterTuningJob.objects.values_list("status", flat=True).get(
-                pk=self.job.pk
-            )
-            if status == "Stopping":
+            if tuning_job_stop_requested(job_id=self.job.pk):
                 return self._end("Stopped")
             self._collect()
             reason = self._completion_reason()
@@ -138,7 +138,7 @@ class TuningRun:
             time.sleep(self.poll_seconds)
 
     def _running(self) -> list[Trial]:
-        return [t for t in self.trials if t.status not in TERMINAL]
+        return [t for t in self.trials if t.status not in TrainingJob.TERMINAL_STATUSES]
 
     def _nothing_to_launch(self) -> bool:
         if len(self.trials) >= self.plan.max_jobs:
@@ -150,8 +150,6 @@ class TuningRun:
     # -- trials --------------------------------------------------------------------------------
 
     def _launch(self) -> None:
-        from console.tuning import services
-
         free = min(
             self.plan.max_parallel - len(self._running()), self.plan.max_jobs - len(self.trials)
         )
@@ -175,18 +173,15 @@ class TuningRun:
 
     def _collect(self) -> None:
         """Read the running trials' rows; tell the tuner (or Hyperband) about those that ended."""
-        from console.training.models import TrainingJob
-        from console.tuning.selectors import trial_objective
-
         running = {t.id: t for t in self._running()}
         if not running:
             return
-        for row in TrainingJob.objects.filter(pk__in=running):
+        for row in training_job_by_ids(job_ids=list(running)):
             trial = running[row.pk]
             trial.status = row.status
-            if row.status not in TERMINAL:
+            if row.status not in TrainingJob.TERMINAL_STATUSES:
                 continue
-            trial.value = trial_objective(self.job, row)
+            trial.value = tuning_job_trial_objective(self.job, row)
             tunable = {n: trial.tuned[n] for n in self.plan.tunable_names}
             if self.hyperband is not None:
                 self.hyperband.report(trial.hyperband_job, trial.value)
@@ -200,10 +195,7 @@ class TuningRun:
 
     def _early_stop(self) -> None:
         """The median rule over the trials' per-epoch objective values."""
-        from console.tuning import services
-        from console.tuning.selectors import trials_to_stop_early
-
-        for row in trials_to_stop_early(self.job):
+        for row in tuning_job_trials_to_stop_early(self.job):
             if services.tuning_job_stop_trial(job_id=self.job.pk, trial_name=row.name):
                 log.info("Early stopping %s: worse than the median at its epoch", row.name)
 
@@ -222,8 +214,6 @@ class TuningRun:
 
     def _end(self, status: str, *, completion_reason: str = "", failure_reason: str = "") -> None:
         """Stop what still runs, wait for the trials to end, then record the job's end."""
-        from console.tuning import services
-
         for trial in self._running():
             services.tuning_job_stop_trial(job_id=self.job.pk, trial_name=trial.name)
         deadline = time.monotonic() + STOP_WAIT_SECONDS
@@ -231,8 +221,6 @@ class TuningRun:
             time.sleep(self.poll_seconds)
             self._collect()
         if completion_reason == "ConvergenceDetected":
-            from django.utils import timezone
-
             self._report_progress(convergence_detected_at=timezone.now())
         services.tuning_job_finish(
             job_id=self.job.pk,
@@ -248,12 +236,7 @@ class TuningRun:
     def _failure_reason(self) -> str:
         if self.values:
             return ""
-        from console.training.models import TrainingJob
-
-        reasons = TrainingJob.objects.filter(pk__in=[t.id for t in self.trials]).exclude(
-            failure_reason=""
-        )
-        first = reasons.order_by("pk").values_list("failure_reason", flat=True).first()
+        first = training_job_first_failure_reason(job_ids=[t.id for t in self.trials])
         detail = f" The first failure: {first}" if first else ""
         return (
             f"No training job reported the objective metric {self.plan.metric_name}; "
@@ -261,9 +244,6 @@ class TuningRun:
         )[:1024]
 
     def _report_progress(self, *, convergence_detected_at=None) -> None:
-        from algorithms.tuning.completion import jobs_not_improving
-        from console.tuning import services
-
         scored = [t for t in self.trials if t.value is not None]
         if not scored:
             return
@@ -282,13 +262,10 @@ class TuningRun:
 
     def _warm_start(self) -> None:
         """Tell the tuner what the parents' trials found (those inside this job's ranges)."""
-        from algorithms.tuning import TuningError
-        from console.tuning.selectors import parent_jobs, trial_objective, tuning_job_trials
-
         names = self.plan.tunable_names
-        for parent in parent_jobs(self.job):
+        for parent in tuning_job_parents(self.job):
             for row in tuning_job_trials(parent):
-                value = trial_objective(parent, row)
+                value = tuning_job_trial_objective(parent, row)
                 hyperparameters = row.spec.get("HyperParameters", {})
                 if value is None or not all(n in hyperparameters for n in names):
                     continue

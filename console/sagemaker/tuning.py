@@ -2,13 +2,12 @@
 
 from console.sagemaker.listing import decode_token, encode_token, list_page, page_response
 from console.sagemaker.operations import operation
-from console.tuning.selectors import (
+from console.tuning.describe import (
     tuning_job_describe,
-    tuning_job_get,
-    tuning_job_list,
     tuning_job_summary,
     tuning_job_trial_summaries,
 )
+from console.tuning.selectors import tuning_job_get, tuning_job_list
 from console.tuning.services import tuning_job_create, tuning_job_stop
 
 

@@ -113,3 +113,22 @@ def training_job_describe(job: TrainingJob) -> dict[str, Any]:
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+# What the tuning flow reads of its trials.
+
+
+def training_job_by_ids(*, job_ids: list[int]) -> QuerySet[TrainingJob]:
+    """The training jobs with these ids, read afresh (a tuning flow polls its running trials)."""
+    return TrainingJob.objects.filter(pk__in=job_ids)
+
+
+def training_job_first_failure_reason(*, job_ids: list[int]) -> str | None:
+    """The failure reason of the earliest of these jobs that has one."""
+    return (
+        TrainingJob.objects.filter(pk__in=job_ids)
+        .exclude(failure_reason="")
+        .order_by("pk")
+        .values_list("failure_reason", flat=True)
+        .first()
+    )

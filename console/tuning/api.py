@@ -20,15 +20,14 @@ from console.core.api_views import (
 )
 from console.core.errors import ValidationError
 from console.core.shapes import to_snake
-from console.tuning.models import HyperParameterTuningJob
-from console.tuning.selectors import (
+from console.tuning.analysis import tuning_job_surrogate
+from console.tuning.describe import (
     TRIAL_SORT_KEYS,
     tuning_job_describe,
-    tuning_job_get,
-    tuning_job_list,
-    tuning_job_surrogate,
     tuning_job_trial_summaries,
 )
+from console.tuning.models import HyperParameterTuningJob
+from console.tuning.selectors import tuning_job_get, tuning_job_list
 from console.tuning.services import tuning_job_create, tuning_job_stop
 
 

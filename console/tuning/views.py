@@ -17,13 +17,9 @@ from django.views.decorators.http import require_POST
 from console.core import errors
 from console.core.charts import line_chart
 from console.core.views import ResourceListPage
-from console.tuning.selectors import (
-    tuning_job_describe,
-    tuning_job_get,
-    tuning_job_list,
-    tuning_job_surrogate,
-    tuning_job_trial_table,
-)
+from console.tuning.analysis import tuning_job_surrogate, tuning_job_trial_table
+from console.tuning.describe import tuning_job_describe
+from console.tuning.selectors import tuning_job_get, tuning_job_list
 from console.tuning.services import tuning_job_stop
 from infra.prefect import flow_run_url
 

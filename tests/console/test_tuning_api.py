@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from console.core.shapes import response_violations
 from console.training.models import TrainingJob
+from console.tuning.describe import tuning_job_describe, tuning_job_trial_summaries
 from console.tuning.models import HyperParameterTuningJob
-from console.tuning.selectors import tuning_job_describe, tuning_job_trial_summaries
 from console.tuning.services import tuning_job_create
 from flows.training import run_training_job
 from flows.tuning import run_tuning_job
