@@ -66,7 +66,10 @@ def operation_model(operation: str) -> OperationModel | None:
 
 
 def validate(operation: OperationModel, params: object) -> dict[str, Any]:
-    """Return ``params`` if they fit the operation's input shape, else raise ShapeError."""
+    """Return ``params`` if they fit the operation's input shape, else raise ShapeError.
+
+    A member sent as JSON ``null`` means absent (as AWS reads it): the returned request
+    leaves it out, so that callers see ``params.get(name, default)`` work."""
     violations: list[Violation] = []
     if operation.input_shape is None:
         return {}
@@ -75,7 +78,21 @@ def validate(operation: OperationModel, params: object) -> dict[str, Any]:
     _check(operation.input_shape, params, "", violations)
     if violations:
         raise ShapeError(violations[:10])
-    return params
+    return _without_nulls(operation.input_shape, params)
+
+
+def _without_nulls(shape: Shape, value: Any) -> Any:
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {
+            name: _without_nulls(shape.members[name], item)
+            for name, item in value.items()
+            if item is not None
+        }
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_without_nulls(shape.member, item) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _without_nulls(shape.value, item) for key, item in value.items()}
+    return value
 
 
 def validate_request(operation_name: str, spec: object) -> dict[str, Any]:
