@@ -99,3 +99,12 @@ def test_a_wrong_content_type_is_refused_in_the_aws_shape(client, access_key):
     response = aws_call(client, access_key, b"{}", content_type="application/json")
     assert_aws_error(response, "SerializationException")
     assert response["Content-Type"] == JSON_1_1
+
+
+@pytest.mark.parametrize(
+    "target", ["SageMaker.ListLabelingJobs", "SageMaker.ListTrainingJobs", "SageMaker.ListModels"]
+)
+def test_members_sent_as_null_are_absent(client, access_key, target):
+    body = b'{"SortBy": null, "MaxResults": null, "NextToken": null}'
+    response = aws_call(client, access_key, body, target=target)
+    assert response.status_code == 200, response.content
