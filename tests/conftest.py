@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: real servers, started once per session."""
+"""Fixtures shared by the whole suite: real servers and a Dask cluster, started once per session,
+and a small trained LightGBM model with the buckets that hold it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.datasets import labelled_csv
+from tests.fakes import QuietReporter
+
+FEATURES = 5  # what the suite's LightGBM model (``lightgbm_model_dir``) reads
 
 
 def free_port() -> int:
@@ -122,10 +127,6 @@ def access_key(user):
     return access_key_create(user=user, description="tests")
 
 
-# The old name of ``labelled_csv``: tests/flows/test_training.py imports it from here.
-csv_rows = labelled_csv
-
-
 @pytest.fixture
 def data_bucket() -> str:
     """A bucket in the platform's own store holding train/ (two objects) and validation/."""
@@ -139,6 +140,83 @@ def data_bucket() -> str:
     store.write_bytes(f"s3://{name}/train/part-1.csv", labelled_csv(300, seed=1))
     store.write_bytes(f"s3://{name}/train/nested/part-2.csv", labelled_csv(200, seed=2))
     store.write_bytes(f"s3://{name}/validation/data.csv", labelled_csv(200, seed=3))
+    return name
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator:
+    """Two single-threaded worker processes, as ``infra.dask`` starts them for a job."""
+    from infra.dask import dask_client as start
+
+    with start(n_workers=2) as client:
+        client.wait_for_workers(2, timeout=60)
+        yield client
+
+
+@pytest.fixture(scope="session")
+def lightgbm_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small LightGBM regression model on ``FEATURES`` features, trained by the built-in."""
+    from algorithms import Channel, parse_hyperparameters, resolve_image
+
+    root = tmp_path_factory.mktemp("lightgbm")
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(500, FEATURES))
+    labels = features @ np.arange(1, FEATURES + 1) + rng.normal(size=500)
+    (root / "train").mkdir()
+    np.savetxt(root / "train" / "train.csv", np.column_stack([labels, features]), delimiter=",")
+    algorithm = resolve_image("lightgbm")
+    hyperparameters = parse_hyperparameters(
+        algorithm, {"num_boost_round": "10", "num_threads": "1", "min_data_in_leaf": "5"}
+    )
+    algorithm().train(
+        channels={"train": Channel("train", root / "train")},
+        hyperparameters=hyperparameters,
+        model_dir=root / "model",
+        reporter=QuietReporter(),
+    )
+    return root / "model"
+
+
+@pytest.fixture(scope="session")
+def lightgbm_model(lightgbm_model_dir: Path):
+    """The same model loaded in the test process: the oracle a transform's outputs must match."""
+    from algorithms import load_model
+
+    return load_model(lightgbm_model_dir)
+
+
+@pytest.fixture(scope="session")
+def model_tarball(lightgbm_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model as a training job leaves it: ``model.tar.gz``."""
+    from algorithms.artifacts import pack_model
+
+    return pack_model(lightgbm_model_dir, tmp_path_factory.mktemp("tarball") / "model.tar.gz")
+
+
+TRANSFORM_ROWS = [b"0.1,0.2,0.3,0.4,0.5", b"1,2,3,4,5", b"-1,0,1,0,-1"]
+
+
+@pytest.fixture
+def transform_bucket(user, model_tarball: Path) -> str:
+    """A bucket in the platform's own store with ``TRANSFORM_ROWS`` in three CSV objects under
+    ``in/``, and the model registered as ``lgbm``."""
+    import uuid
+
+    from console.registry.services import model_create
+    from infra.storage import get_store
+
+    name = f"data-{uuid.uuid4().hex[:8]}"
+    store = get_store()
+    store.create_bucket(name)
+    body = b"\n".join(TRANSFORM_ROWS) + b"\n"
+    for key in ("in/a.csv", "in/b.csv", "in/sub/c.csv"):
+        store.write_bytes(f"s3://{name}/{key}", body)
+    uri = f"s3://{name}/models/lgbm/model.tar.gz"
+    store.upload_file(str(model_tarball), uri)
+    model_create(
+        user=user,
+        spec={"ModelName": "lgbm", "PrimaryContainer": {"Image": "lightgbm", "ModelDataUrl": uri}},
+    )
     return name
 
 

@@ -1,4 +1,5 @@
-"""Synthetic CSV the suites write to object storage: labelled files to train on, rows to score."""
+"""Synthetic CSV the suites write to object storage: labelled files to train on, rows to score,
+and what a model answers for those rows."""
 
 from __future__ import annotations
 
@@ -29,3 +30,9 @@ def feature_rows(rows: int, features: int, *, seed: int) -> list[bytes]:
     """Records to score: each ``x1,...,xn`` (normal, four decimals) without its line ending."""
     values = np.random.default_rng(seed).normal(size=(rows, features)).round(4)
     return [",".join(str(v) for v in row).encode() for row in values]
+
+
+def oracle(model, rows: list[bytes], content_type="text/csv", accept="text/csv") -> bytes:
+    """What ``model`` answers in-process for ``rows`` sent as one body: what a transform's output
+    must equal."""
+    return model.invoke(b"\n".join(rows) + b"\n", content_type, accept)

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 
+class QuietReporter:
+    """A real ``algorithms.base.Reporter`` that drops every call and never asks the run to stop."""
+
+    def metric(self, name: str, value: float, *, step: int | None = None) -> None:
+        pass
+
+    def log(self, message: str) -> None:
+        pass
+
+    def should_stop(self) -> bool:
+        return False
+
+
 class RecordingReporter:
     """A real ``algorithms.base.Reporter`` that keeps every call.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import lightgbm as lgb
@@ -18,16 +17,6 @@ from algorithms.shards import ChannelShard
 from tests.fakes import RecordingReporter
 
 from .conftest import channel, invoke_every_type, train, write_csv
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator:
-    """Two single-threaded worker processes, as ``infra.dask`` starts them for a job."""
-    from infra.dask import dask_client
-
-    with dask_client(n_workers=2) as client:
-        client.wait_for_workers(2, timeout=60)
-        yield client
 
 
 def _csv(features: np.ndarray, labels: np.ndarray) -> bytes:
@@ -98,14 +87,14 @@ def test_only_the_boosting_algorithms_train_distributed() -> None:
     assert not supports_distributed(resolve_image("linear-learner"))
 
 
-def test_lightgbm_trains_on_two_shards(tmp_path, client, local_store, binary_problem) -> None:
+def test_lightgbm_trains_on_two_shards(tmp_path, dask_client, local_store, binary_problem) -> None:
     features, labels = binary_problem
     result, model, reporter = _train(
         "lightgbm",
         {"objective": "binary", "metric": "binary_logloss,auc", "num_boost_round": "20"},
         _shards(local_store, features, labels, zipped=True),
         tmp_path / "model",
-        client,
+        dask_client,
         local_store,
     )
     names = {"train:binary_logloss", "train:auc", "validation:binary_logloss", "validation:auc"}
@@ -122,14 +111,14 @@ def test_lightgbm_trains_on_two_shards(tmp_path, client, local_store, binary_pro
     assert result.final_metrics["validation:binary_logloss"] == pytest.approx(logloss, rel=1e-6)
 
 
-def test_xgboost_binary_logistic_from_s3(tmp_path, client, s3_store, binary_problem) -> None:
+def test_xgboost_binary_logistic_from_s3(tmp_path, dask_client, s3_store, binary_problem) -> None:
     features, labels = binary_problem
     result, model, reporter = _train(
         "xgboost",
         {"objective": "binary:logistic", "num_round": "15", "eval_metric": "error,logloss"},
         _shards(s3_store, features, labels, encode=_libsvm, content_type="text/libsvm"),
         tmp_path / "model",
-        client,
+        dask_client,
         s3_store,
     )
     assert reporter.names() == {
@@ -148,7 +137,7 @@ def test_xgboost_binary_logistic_from_s3(tmp_path, client, s3_store, binary_prob
 
 
 def test_one_shard_gives_the_single_machine_model(
-    tmp_path, client, local_store, regression_problem
+    tmp_path, dask_client, local_store, regression_problem
 ) -> None:
     """The same hyperparameters reach LightGBM whichever path trains."""
     features, target = regression_problem
@@ -158,7 +147,7 @@ def test_one_shard_gives_the_single_machine_model(
         "train": ChannelShard("train", tuple(_upload(local_store, "t", pieces)), "text/csv")
     }
     result, _, _ = _train(
-        "xgboost", hyperparameters, [everything], tmp_path / "distributed", client, local_store
+        "xgboost", hyperparameters, [everything], tmp_path / "distributed", dask_client, local_store
     )
     for number, uri in enumerate(everything["train"].uris):
         local_store.download_file(uri, str(tmp_path / "train" / f"{number}"))
@@ -177,7 +166,7 @@ def test_one_shard_gives_the_single_machine_model(
 
 
 def test_stop_request_ends_every_worker_at_the_same_iteration(
-    tmp_path, client, local_store, binary_problem
+    tmp_path, dask_client, local_store, binary_problem
 ) -> None:
     features, labels = binary_problem
     result, _, reporter = _train(
@@ -185,7 +174,7 @@ def test_stop_request_ends_every_worker_at_the_same_iteration(
         {"objective": "binary", "num_boost_round": "50"},
         _shards(local_store, features, labels),
         tmp_path / "model",
-        client,
+        dask_client,
         local_store,
         RecordingReporter(stop_after_checks=4),
     )
@@ -195,7 +184,7 @@ def test_stop_request_ends_every_worker_at_the_same_iteration(
 
 
 def test_early_stopping_keeps_the_best_iteration(
-    tmp_path, client, local_store, binary_problem
+    tmp_path, dask_client, local_store, binary_problem
 ) -> None:
     features, labels = binary_problem
     noisy = labels.copy()
@@ -205,7 +194,7 @@ def test_early_stopping_keeps_the_best_iteration(
         {"objective": "binary", "num_boost_round": "200", "early_stopping_rounds": "3"},
         _shards(local_store, features, noisy),
         tmp_path / "model",
-        client,
+        dask_client,
         local_store,
     )
     steps = reporter.steps("validation:binary_logloss")
@@ -216,7 +205,9 @@ def test_early_stopping_keeps_the_best_iteration(
     assert result.final_metrics["validation:binary_logloss"] == min(values)
 
 
-def test_bad_row_names_the_object_and_line(tmp_path, client, local_store, binary_problem) -> None:
+def test_bad_row_names_the_object_and_line(
+    tmp_path, dask_client, local_store, binary_problem
+) -> None:
     features, labels = binary_problem
     shards = _shards(local_store, features, labels)
     bad = shards[1]["train"].uris[-1]
@@ -224,7 +215,7 @@ def test_bad_row_names_the_object_and_line(tmp_path, client, local_store, binary
     lines[6] = "1,2,oops,4,5,6\n"
     local_store.write_bytes(bad, "".join(lines).encode())
     with pytest.raises(DataError) as caught:
-        _train("lightgbm", {}, shards, tmp_path / "model", client, local_store)
+        _train("lightgbm", {}, shards, tmp_path / "model", dask_client, local_store)
     assert caught.value.source == bad
     assert caught.value.line == 7
     assert bad in str(caught.value) and "line 7" in str(caught.value)
@@ -232,7 +223,7 @@ def test_bad_row_names_the_object_and_line(tmp_path, client, local_store, binary
 
 
 def test_shards_must_agree_on_the_feature_count(
-    tmp_path, client, local_store, binary_problem
+    tmp_path, dask_client, local_store, binary_problem
 ) -> None:
     features, labels = binary_problem
     shards = _shards(local_store, features, labels)
@@ -240,17 +231,17 @@ def test_shards_must_agree_on_the_feature_count(
     shards[1] = {**shards[1], "train": ChannelShard("train", tuple(narrow), "text/csv")}
     # Validation is read against the same instance's train data, to the line...
     with pytest.raises(DataError, match="has 6 columns; expected 5") as caught:
-        _train("lightgbm", {}, shards, tmp_path / "model", client, local_store)
+        _train("lightgbm", {}, shards, tmp_path / "model", dask_client, local_store)
     assert caught.value.source == shards[1]["validation"].uris[0]
     assert caught.value.line == 1
     # ...and the instances' train data against each other.
     without_validation = [{"train": shard["train"]} for shard in shards]
     with pytest.raises(DataError, match="train data of instance 2 has 4 features"):
-        _train("lightgbm", {}, without_validation, tmp_path / "model", client, local_store)
+        _train("lightgbm", {}, without_validation, tmp_path / "model", dask_client, local_store)
 
 
 def test_class_labels_are_checked_on_the_workers(
-    tmp_path, client, local_store, binary_problem
+    tmp_path, dask_client, local_store, binary_problem
 ) -> None:
     features, labels = binary_problem
     wrong = labels.copy()
@@ -261,7 +252,7 @@ def test_class_labels_are_checked_on_the_workers(
             {"objective": "binary"},
             _shards(local_store, features, wrong),
             tmp_path / "model",
-            client,
+            dask_client,
             local_store,
         )
     assert caught.value.source == "train shard of instance 2"
@@ -281,7 +272,7 @@ def test_written_channels_still_train_on_one_machine(tmp_path, binary_problem) -
 
 
 def test_model_directory_matches_the_single_machine_layout(
-    tmp_path, client, local_store, binary_problem
+    tmp_path, dask_client, local_store, binary_problem
 ) -> None:
     features, labels = binary_problem
     _train(
@@ -289,7 +280,7 @@ def test_model_directory_matches_the_single_machine_layout(
         {"objective": "binary", "num_boost_round": "3"},
         _shards(local_store, features, labels),
         tmp_path / "model",
-        client,
+        dask_client,
         local_store,
     )
     assert sorted(path.name for path in Path(tmp_path / "model").iterdir()) == [
@@ -306,7 +297,7 @@ class _FailingReporter(RecordingReporter):
 
 
 def test_a_failing_reporter_ends_every_worker(
-    tmp_path, client, local_store, binary_problem
+    tmp_path, dask_client, local_store, binary_problem
 ) -> None:
     features, labels = binary_problem
     shards = _shards(local_store, features, labels)
@@ -317,10 +308,12 @@ def test_a_failing_reporter_ends_every_worker(
             hyperparameters,
             shards,
             tmp_path / "a",
-            client,
+            dask_client,
             local_store,
             _FailingReporter(),
         )
     # Both workers were released: the next job trains on them.
-    result, _, _ = _train("lightgbm", hyperparameters, shards, tmp_path / "b", client, local_store)
+    result, _, _ = _train(
+        "lightgbm", hyperparameters, shards, tmp_path / "b", dask_client, local_store
+    )
     assert "validation:binary_logloss" in result.final_metrics

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import gzip
 import json
 import os
@@ -12,25 +11,17 @@ import pytest
 from batch.engine import Progress, run_transform
 from batch.plan import TEMP_DIR
 from batch.spec import DataProcessing, TransformSpec
-from tests.batch.conftest import FEATURES
-from tests.datasets import feature_rows
+from tests.conftest import FEATURES
+from tests.datasets import feature_rows, oracle
 
 # Small ranges, so that a few hundred KB make many ranges spread over both workers.
 RANGE_BYTES = 16 * 1024
-
-
-# The old name of these rows: the transform flow tests (tests/flows/) import it from here.
-csv_rows = functools.partial(feature_rows, features=FEATURES)
 
 
 def write_lines(store, uri: str, rows: list[bytes], *, newline=b"\n", final=True) -> bytes:
     data = newline.join(rows) + (newline if final else b"")
     store.write_bytes(uri, data)
     return data
-
-
-def oracle(model, rows: list[bytes], content_type="text/csv", accept="text/csv") -> bytes:
-    return model.invoke(b"\n".join(rows) + b"\n", content_type, accept)
 
 
 def line_spec(bucket: str, **fields) -> TransformSpec:

@@ -36,21 +36,11 @@ from batch.spec import TransformSpec
 from batch.split import iter_bodies
 from infra.dask import dask_client
 from infra.storage.local import LocalObjectStore
+from tests.fakes import QuietReporter
 
 FEATURES = 20
 PAYLOAD_MB = 6
 BLOCK_LINES = 50_000  # unique rows, repeated to reach the target size (scoring cost is the same)
-
-
-class _QuietReporter:
-    def metric(self, name, value, *, step=None) -> None:
-        pass
-
-    def log(self, message) -> None:
-        pass
-
-    def should_stop(self) -> bool:
-        return False
 
 
 def train_model(root: Path) -> Path:
@@ -67,7 +57,7 @@ def train_model(root: Path) -> Path:
         channels={"train": Channel("train", root / "train")},
         hyperparameters=hyperparameters,
         model_dir=root / "model",
-        reporter=_QuietReporter(),
+        reporter=QuietReporter(),
     )
     return root / "model"
 

@@ -1,14 +1,12 @@
 """Batch transform jobs through their service and every adapter: SageMaker API, REST, console.
 
 Creating refuses, with the field and the rule, whatever can be known at create time; nothing is
-written for a refused request. (The flow's work is tested in ``test_transform_flow.py``.)
+written for a refused request. (The flow's work is tested in ``tests/flows/test_transform.py``.)
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -16,7 +14,6 @@ from rest_framework.test import APIClient
 
 from console.core.errors import AlreadyExists, InvalidState, NotFound, ValidationError
 from console.core.shapes import ShapeError, service_model
-from console.registry.services import model_create
 from console.transform.models import TransformJob
 from console.transform.selectors import transform_job_describe
 from console.transform.services import (
@@ -25,41 +22,8 @@ from console.transform.services import (
     transform_job_report,
     transform_job_stop,
 )
-from infra.storage import get_store
-from tests.batch.conftest import lightgbm_model_dir  # noqa: F401  (a session fixture)
 
 pytestmark = pytest.mark.django_db
-
-ROWS = [b"0.1,0.2,0.3,0.4,0.5", b"1,2,3,4,5", b"-1,0,1,0,-1"]
-
-
-@pytest.fixture(scope="session")
-def model_tarball(lightgbm_model_dir: Path, tmp_path_factory) -> Path:  # noqa: F811
-    from algorithms.artifacts import pack_model
-
-    return pack_model(lightgbm_model_dir, tmp_path_factory.mktemp("tarball") / "model.tar.gz")
-
-
-@pytest.fixture
-def data_bucket(user, model_tarball: Path) -> str:
-    """A bucket with three CSV objects under ``in/`` and the model ``lgbm`` registered."""
-    name = f"data-{uuid.uuid4().hex[:8]}"
-    store = get_store()
-    store.create_bucket(name)
-    body = b"\n".join(ROWS) + b"\n"
-    for key in ("in/a.csv", "in/b.csv", "in/sub/c.csv"):
-        store.write_bytes(f"s3://{name}/{key}", body)
-    register_model(user, name, model_tarball)
-    return name
-
-
-def register_model(user, bucket: str, tarball: Path, name: str = "lgbm") -> None:
-    uri = f"s3://{bucket}/models/{name}/model.tar.gz"
-    get_store().upload_file(str(tarball), uri)
-    model_create(
-        user=user,
-        spec={"ModelName": name, "PrimaryContainer": {"Image": "lightgbm", "ModelDataUrl": uri}},
-    )
 
 
 def request(bucket: str, name: str = "score-1", **changes) -> dict:
@@ -83,13 +47,13 @@ def request(bucket: str, name: str = "score-1", **changes) -> dict:
 # The service
 
 
-def test_create_saves_the_job_in_progress_with_the_models_containers(user, data_bucket):
-    job = transform_job_create(user=user, spec=request(data_bucket))
+def test_create_saves_the_job_in_progress_with_the_models_containers(user, transform_bucket):
+    job = transform_job_create(user=user, spec=request(transform_bucket))
     assert (job.status, job.model_name) == ("InProgress", "lgbm")
     assert job.arn.endswith(":transform-job/score-1")
     [container] = job.containers
     assert container["Image"] == "lightgbm"
-    assert container["ModelDataUrl"] == f"s3://{data_bucket}/models/lgbm/model.tar.gz"
+    assert container["ModelDataUrl"] == f"s3://{transform_bucket}/models/lgbm/model.tar.gz"
 
 
 def _with(spec: dict, dotted: str, value) -> dict:
@@ -136,11 +100,11 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("dotted", "value", "field", "words"), REFUSALS)
 def test_create_refuses_what_it_can_know_naming_the_field(
-    user, data_bucket, dotted, value, field, words
+    user, transform_bucket, dotted, value, field, words
 ):
     if isinstance(value, str):
-        value = value.format(bucket=data_bucket)
-    spec = _with(request(data_bucket), dotted, value)
+        value = value.format(bucket=transform_bucket)
+    spec = _with(request(transform_bucket), dotted, value)
     if dotted == "DataProcessing.JoinSource":
         spec["TransformOutput"]["Accept"] = "application/jsonlines"
     if dotted == "MaxConcurrentTransforms":
@@ -154,23 +118,23 @@ def test_create_refuses_what_it_can_know_naming_the_field(
     assert not TransformJob.objects.exists()
 
 
-def test_create_refuses_an_unknown_model_and_a_bad_name(user, data_bucket):
+def test_create_refuses_an_unknown_model_and_a_bad_name(user, transform_bucket):
     with pytest.raises(NotFound, match="nope"):
-        transform_job_create(user=user, spec=request(data_bucket, ModelName="nope"))
+        transform_job_create(user=user, spec=request(transform_bucket, ModelName="nope"))
     with pytest.raises(ShapeError, match="transformJobName"):
-        transform_job_create(user=user, spec=request(data_bucket, name="bad_name"))
+        transform_job_create(user=user, spec=request(transform_bucket, name="bad_name"))
     assert not TransformJob.objects.exists()
 
 
-def test_a_second_job_of_the_same_name_is_refused(user, data_bucket):
-    job = transform_job_create(user=user, spec=request(data_bucket))
+def test_a_second_job_of_the_same_name_is_refused(user, transform_bucket):
+    job = transform_job_create(user=user, spec=request(transform_bucket))
     with pytest.raises(AlreadyExists, match="must be unique") as raised:
-        transform_job_create(user=user, spec=request(data_bucket))
+        transform_job_create(user=user, spec=request(transform_bucket))
     assert job.arn in raised.value.message
 
 
-def test_stop_moves_to_stopping_once_and_refuses_a_finished_job(user, data_bucket):
-    job = transform_job_create(user=user, spec=request(data_bucket))
+def test_stop_moves_to_stopping_once_and_refuses_a_finished_job(user, transform_bucket):
+    job = transform_job_create(user=user, spec=request(transform_bucket))
     transform_job_stop(user=user, name="score-1")
     transform_job_stop(user=user, name="score-1")  # already stopping: nothing to do
     job.refresh_from_db()
@@ -210,8 +174,8 @@ def assert_fits(shape, value, where: str = "") -> None:
         assert isinstance(value, int) and not isinstance(value, bool), where
 
 
-def test_describe_is_exactly_the_botocore_shape_with_defaults_filled_in(user, data_bucket):
-    spec = request(data_bucket, Environment={"MODE": "fast"})
+def test_describe_is_exactly_the_botocore_shape_with_defaults_filled_in(user, transform_bucket):
+    spec = request(transform_bucket, Environment={"MODE": "fast"})
     job = transform_job_create(user=user, spec=spec)
     transform_job_finish(job_id=job.pk, status="Failed", failure_reason="s3://x line 3: bad")
     job.refresh_from_db()
@@ -251,9 +215,9 @@ def boto3_sagemaker(sagemaker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_boto3_create_describe_list_and_stop(boto3_sagemaker, user, data_bucket):
+def test_boto3_create_describe_list_and_stop(boto3_sagemaker, user, transform_bucket):
     sagemaker = boto3_sagemaker
-    arn = sagemaker.create_transform_job(**request(data_bucket))["TransformJobArn"]
+    arn = sagemaker.create_transform_job(**request(transform_bucket))["TransformJobArn"]
     assert arn.endswith(":transform-job/score-1")
 
     described = sagemaker.describe_transform_job(TransformJobName="score-1")
@@ -274,17 +238,17 @@ def test_boto3_create_describe_list_and_stop(boto3_sagemaker, user, data_bucket)
 
 @pytest.mark.django_db(transaction=True)
 def test_boto3_refusals_are_validation_exceptions_naming_the_field(
-    boto3_sagemaker, user, data_bucket
+    boto3_sagemaker, user, transform_bucket
 ):
     sagemaker = boto3_sagemaker
     cases = {
-        "MaxConcurrentTransforms": request(data_bucket, MaxConcurrentTransforms=50),
+        "MaxConcurrentTransforms": request(transform_bucket, MaxConcurrentTransforms=50),
         "matches no objects": _with(
-            request(data_bucket),
+            request(transform_bucket),
             "TransformInput.DataSource.S3DataSource.S3Uri",
-            f"s3://{data_bucket}/empty/",
+            f"s3://{transform_bucket}/empty/",
         ),
-        "TFRecord": _with(request(data_bucket), "TransformInput.SplitType", "TFRecord"),
+        "TFRecord": _with(request(transform_bucket), "TransformInput.SplitType", "TFRecord"),
     }
     for words, spec in cases.items():
         with pytest.raises(ClientError) as raised:
@@ -292,7 +256,7 @@ def test_boto3_refusals_are_validation_exceptions_naming_the_field(
         assert raised.value.response["Error"]["Code"] == "ValidationException"
         assert words in raised.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as raised:
-        sagemaker.create_transform_job(**request(data_bucket, ModelName="missing"))
+        sagemaker.create_transform_job(**request(transform_bucket, ModelName="missing"))
     assert "missing" in raised.value.response["Error"]["Message"]
     assert sagemaker.list_transform_jobs()["TransformJobSummaries"] == []
 
@@ -323,9 +287,9 @@ def snake_request(bucket: str, **changes) -> dict:
     }
 
 
-def test_rest_create_then_detail_with_progress_counters(user, data_bucket):
+def test_rest_create_then_detail_with_progress_counters(user, transform_bucket):
     client = rest(user)
-    created = client.post("/api/v1/transform-jobs/", snake_request(data_bucket), format="json")
+    created = client.post("/api/v1/transform-jobs/", snake_request(transform_bucket), format="json")
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["transform_job_status"] == "InProgress"
@@ -333,7 +297,7 @@ def test_rest_create_then_detail_with_progress_counters(user, data_bucket):
     assert body["progress"]["records"] == 0
 
     job = TransformJob.objects.get(name="score-rest")
-    uri = f"s3://{data_bucket}/in/a.csv"
+    uri = f"s3://{transform_bucket}/in/a.csv"
     transform_job_report(
         job_id=job.pk,
         progress={
@@ -368,13 +332,13 @@ def test_rest_create_then_detail_with_progress_counters(user, data_bucket):
     assert TransformJob.objects.get(name="score-rest").status == "Stopping"
 
 
-def test_rest_refusals_are_400_with_the_snake_case_field(user, data_bucket):
+def test_rest_refusals_are_400_with_the_snake_case_field(user, transform_bucket):
     client = rest(user)
-    bad = snake_request(data_bucket, max_concurrent_transforms=30, max_payload_in_mb=6)
+    bad = snake_request(transform_bucket, max_concurrent_transforms=30, max_payload_in_mb=6)
     response = client.post("/api/v1/transform-jobs/", bad, format="json")
     assert response.status_code == 400
     assert "at most 100" in response.json()["errors"]["max_concurrent_transforms"][0]
-    filtered = snake_request(data_bucket, data_processing={"input_filter": "$[1"})
+    filtered = snake_request(transform_bucket, data_processing={"input_filter": "$[1"})
     response = client.post("/api/v1/transform-jobs/", filtered, format="json")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["data_processing.input_filter"]
@@ -390,8 +354,10 @@ def browser(client, user):
     return client
 
 
-def test_list_and_detail_pages_show_progress_objects_and_the_dashboard(browser, user, data_bucket):
-    job = transform_job_create(user=user, spec=request(data_bucket))
+def test_list_and_detail_pages_show_progress_objects_and_the_dashboard(
+    browser, user, transform_bucket
+):
+    job = transform_job_create(user=user, spec=request(transform_bucket))
     from console.transform.services import transform_job_begin
 
     transform_job_begin(job_id=job.pk, dashboard_url="http://127.0.0.1:8787/status")
@@ -438,19 +404,19 @@ def test_list_and_detail_pages_show_progress_objects_and_the_dashboard(browser, 
     assert "8787" not in page and "Stop</button>" not in page  # no dashboard once it ended
 
 
-def test_create_form_validates_like_the_api_and_starts_the_job(browser, user, data_bucket):
+def test_create_form_validates_like_the_api_and_starts_the_job(browser, user, transform_bucket):
     form = {
         "name": "from-console",
         "model_name": "lgbm",
         "s3_data_type": "S3Prefix",
-        "input_uri": f"s3://{data_bucket}/in/",
+        "input_uri": f"s3://{transform_bucket}/in/",
         "content_type": "text/csv",
         "compression_type": "None",
         "split_type": "Line",
         "batch_strategy": "MultiRecord",
         "max_payload_mb": "6",
         "max_concurrent_transforms": "1",
-        "output_path": f"s3://{data_bucket}/out/",
+        "output_path": f"s3://{transform_bucket}/out/",
         "accept": "",
         "assemble_with": "Line",
         "input_filter": "$[1:",

@@ -6,8 +6,6 @@ one with CRLF endings, one without a final newline, one in a sub-prefix — thro
 ``create_transform_job``; every ``.out`` must equal the model's own answer, record for record.
 """
 
-# ruff: noqa: F401, F811  (session fixtures are imported from the module that defines them)
-
 from __future__ import annotations
 
 import contextlib
@@ -21,9 +19,8 @@ import psutil
 import pytest
 from botocore.exceptions import WaiterError
 
-from algorithms.artifacts import pack_model
-from tests.batch.conftest import FEATURES, lightgbm_model, lightgbm_model_dir
-from tests.datasets import feature_rows
+from tests.conftest import FEATURES
+from tests.datasets import feature_rows, oracle
 from tests.e2e.conftest import STACK_START_S
 
 pytestmark = pytest.mark.e2e
@@ -34,17 +31,12 @@ ONE_JOB = STACK_START_S + 360
 LARGE_ROWS = 300_000  # about 11 MB: more than one range (ranges are at least 8 MiB)
 
 
-def predict(model, records: list[bytes], content_type="text/csv", accept="text/csv") -> bytes:
-    return model.invoke(b"\n".join(records) + b"\n", content_type, accept)
-
-
 @pytest.fixture(scope="module")
-def bucket(stack, lightgbm_model_dir, tmp_path_factory) -> str:
+def bucket(stack, model_tarball) -> str:
     """A bucket holding the model, registered as ``e2e-lgbm``."""
     name = f"e2e-tx-{uuid.uuid4().hex[:8]}"
     stack.store.create_bucket(name)
-    tarball = pack_model(lightgbm_model_dir, tmp_path_factory.mktemp("m") / "model.tar.gz")
-    stack.store.upload_file(str(tarball), f"s3://{name}/model/model.tar.gz")
+    stack.store.upload_file(str(model_tarball), f"s3://{name}/model/model.tar.gz")
     stack.sagemaker.create_model(
         ModelName="e2e-lgbm",
         PrimaryContainer={"Image": "lightgbm", "ModelDataUrl": f"s3://{name}/model/model.tar.gz"},
@@ -121,7 +113,7 @@ def test_csv_prefix_gives_one_ordered_out_per_object(
 
     assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
     assert outputs(stack, bucket, output) == {
-        f"{path}.out": predict(lightgbm_model, records) for path, records in csv_inputs.items()
+        f"{path}.out": oracle(lightgbm_model, records) for path, records in csv_inputs.items()
     }
     status, detail = stack.rest("GET", f"/api/v1/transform-jobs/{job['TransformJobName']}/")
     assert status == 200
@@ -147,7 +139,7 @@ def test_csv_join_source_input_appends_the_prediction_to_each_row(
     assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
     got = outputs(stack, bucket, "out-joined")
     for path, records in csv_inputs.items():
-        predictions = predict(lightgbm_model, records).splitlines()
+        predictions = oracle(lightgbm_model, records).splitlines()
         expected = b"".join(
             row + b"," + p + b"\n" for row, p in zip(records, predictions, strict=True)
         )
@@ -165,7 +157,7 @@ def test_jsonlines_with_and_without_join(stack, bucket, lightgbm_model):
     features = [json.dumps(json.loads(r)["features"]).encode() for r in records]
     jsonl = "application/jsonlines"
     predictions = [
-        json.loads(line) for line in predict(lightgbm_model, features, jsonl, jsonl).splitlines()
+        json.loads(line) for line in oracle(lightgbm_model, features, jsonl, jsonl).splitlines()
     ]
 
     for join in ("None", "Input"):
@@ -206,7 +198,7 @@ def test_a_bad_object_fails_alone(stack, bucket, lightgbm_model):
 
     assert job["TransformJobStatus"] == "Failed"
     assert f"s3://{bucket}/mixed/b.csv line 42: " in job["FailureReason"]
-    expected = predict(lightgbm_model, good)
+    expected = oracle(lightgbm_model, good)
     assert outputs(stack, bucket, "out-mixed") == {"a.csv.out": expected, "c.csv.out": expected}
 
 
@@ -266,7 +258,7 @@ def test_killing_a_dask_worker_mid_job_still_gives_complete_ordered_output(
     job = wait(stack, name)
     assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
     assert outputs(stack, bucket, "out-slow") == {
-        f"{path}.out": predict(lightgbm_model, records) for path, records in objects.items()
+        f"{path}.out": oracle(lightgbm_model, records) for path, records in objects.items()
     }
 
 

@@ -15,7 +15,8 @@ from console.training.services import training_job_create, training_job_stop
 from flows.staging import scratch_root
 from flows.training import run_training_job
 from infra.storage import get_store
-from tests.conftest import SKLEARN_SCRIPT, csv_rows, sklearn_script_tarball
+from tests.conftest import SKLEARN_SCRIPT, sklearn_script_tarball
+from tests.datasets import labelled_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -74,13 +75,14 @@ def test_xgboost_job_trains_uploads_the_model_and_reports_metrics(user, data_buc
     assert "Channel train: 2 objects" in training_job_log(job)
     # The job read the stored objects (in place: tests/infra cover the links) and left them as
     # they were.
-    assert get_store().read_bytes(f"s3://{data_bucket}/train/part-1.csv") == csv_rows(300, seed=1)
+    stored = get_store().read_bytes(f"s3://{data_bucket}/train/part-1.csv")
+    assert stored == labelled_csv(300, seed=1)
     assert not (scratch_root() / str(job.pk)).exists()  # its scratch folder went with it
 
 
 def test_bad_row_fails_the_job_naming_object_line_and_column(user, data_bucket):
     store = get_store()
-    good = csv_rows(50).decode().splitlines()
+    good = labelled_csv(50).decode().splitlines()
     good[6] = "1,0.5,abc,0.1,0.2"
     store.write_bytes(f"s3://{data_bucket}/bad/x.csv", ("\n".join(good) + "\n").encode())
     spec = request(data_bucket, InputDataConfig=[channel("train", f"s3://{data_bucket}/bad/")])
@@ -168,8 +170,9 @@ def test_a_script_that_changes_its_input_files_leaves_the_stored_objects_alone(u
     job = training_job_create(user=user, spec=spec)
     assert run_training_job(job.pk) == "Completed"
     store = get_store()
-    assert store.read_bytes(f"s3://{data_bucket}/train/part-1.csv") == csv_rows(300, seed=1)
-    assert store.read_bytes(f"s3://{data_bucket}/train/nested/part-2.csv") == csv_rows(200, seed=2)
+    assert store.read_bytes(f"s3://{data_bucket}/train/part-1.csv") == labelled_csv(300, seed=1)
+    stored = store.read_bytes(f"s3://{data_bucket}/train/nested/part-2.csv")
+    assert stored == labelled_csv(200, seed=2)
 
 
 def test_manifest_channel_of_gzipped_json_lines(user, data_bucket):
@@ -177,7 +180,7 @@ def test_manifest_channel_of_gzipped_json_lines(user, data_bucket):
     import json
 
     store = get_store()
-    lines = csv_rows(300, seed=9).decode().splitlines()
+    lines = labelled_csv(300, seed=9).decode().splitlines()
     records = "".join(
         json.dumps({"features": [float(v) for v in line.split(",")[1:]], "label": int(line[0])})
         + "\n"

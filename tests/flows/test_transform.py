@@ -4,8 +4,6 @@
 LocalCluster, and the job's row is checked for what the console and the APIs show.
 """
 
-# ruff: noqa: F401, F811  (fixtures are imported from the modules that define them)
-
 from __future__ import annotations
 
 import pytest
@@ -15,14 +13,9 @@ from console.transform.selectors import transform_job_describe
 from console.transform.services import transform_job_create, transform_job_stop
 from flows.transform import JobMonitor, run_transform_job
 from infra.storage import get_store
-from tests.batch.conftest import dask_client, lightgbm_model
-from tests.batch.test_engine import csv_rows, oracle
-from tests.console.test_transform import (
-    data_bucket,
-    lightgbm_model_dir,
-    model_tarball,
-    request,
-)
+from tests.conftest import FEATURES, TRANSFORM_ROWS
+from tests.console.test_transform import request
+from tests.datasets import feature_rows, oracle
 
 pytestmark = pytest.mark.django_db
 
@@ -36,20 +29,20 @@ def outputs(bucket: str) -> dict[str, bytes]:
 
 def test_a_job_runs_to_completed_with_its_progress_recorded(
     user,
-    data_bucket,
+    transform_bucket,
     dask_client,
     lightgbm_model,
 ):
     store = get_store()
-    big, crlf = csv_rows(400, seed=1), csv_rows(30, seed=2)
-    store.write_bytes(f"s3://{data_bucket}/in/big.csv", b"\n".join(big) + b"\n")
-    store.write_bytes(f"s3://{data_bucket}/in/crlf.csv", b"\r\n".join(crlf))
-    job = transform_job_create(user=user, spec=request(data_bucket))
+    big, crlf = feature_rows(400, FEATURES, seed=1), feature_rows(30, FEATURES, seed=2)
+    store.write_bytes(f"s3://{transform_bucket}/in/big.csv", b"\n".join(big) + b"\n")
+    store.write_bytes(f"s3://{transform_bucket}/in/crlf.csv", b"\r\n".join(crlf))
+    job = transform_job_create(user=user, spec=request(transform_bucket))
 
     assert run_transform_job(job.pk, client=dask_client, range_bytes=RANGE_BYTES) == "Completed"
 
-    small = [b"0.1,0.2,0.3,0.4,0.5", b"1,2,3,4,5", b"-1,0,1,0,-1"]
-    assert outputs(data_bucket) == {
+    small = TRANSFORM_ROWS
+    assert outputs(transform_bucket) == {
         "a.csv.out": oracle(lightgbm_model, small),
         "b.csv.out": oracle(lightgbm_model, small),
         "big.csv.out": oracle(lightgbm_model, big),
@@ -63,7 +56,7 @@ def test_a_job_runs_to_completed_with_its_progress_recorded(
     assert progress["bytes_done"] == progress["bytes_total"] > 0
     assert progress["ranges_total"] > 5
     by_uri = {item["uri"]: item for item in progress["objects"]}
-    assert by_uri[f"s3://{data_bucket}/in/big.csv"]["records"] == 400
+    assert by_uri[f"s3://{transform_bucket}/in/big.csv"]["records"] == 400
     assert {item["status"] for item in progress["objects"]} == {"Completed"}
     assert "dashboard_url" not in progress  # linked only while the job runs
     described = transform_job_describe(job)
@@ -73,21 +66,21 @@ def test_a_job_runs_to_completed_with_its_progress_recorded(
 
 def test_a_bad_object_fails_alone_and_the_reason_names_object_and_line(
     user,
-    data_bucket,
+    transform_bucket,
     dask_client,
     lightgbm_model,
 ):
-    rows = csv_rows(300, seed=3)
+    rows = feature_rows(300, FEATURES, seed=3)
     rows[250] = b"1,2,three,4,5"
-    get_store().write_bytes(f"s3://{data_bucket}/in/bad.csv", b"\n".join(rows) + b"\n")
-    job = transform_job_create(user=user, spec=request(data_bucket))
+    get_store().write_bytes(f"s3://{transform_bucket}/in/bad.csv", b"\n".join(rows) + b"\n")
+    job = transform_job_create(user=user, spec=request(transform_bucket))
 
     assert run_transform_job(job.pk, client=dask_client, range_bytes=RANGE_BYTES) == "Failed"
 
-    assert set(outputs(data_bucket)) == {"a.csv.out", "b.csv.out", "sub/c.csv.out"}
+    assert set(outputs(transform_bucket)) == {"a.csv.out", "b.csv.out", "sub/c.csv.out"}
     job.refresh_from_db()
     assert job.failure_reason.startswith("1 of 4 input objects failed: ")
-    assert f"s3://{data_bucket}/in/bad.csv line 251: " in job.failure_reason
+    assert f"s3://{transform_bucket}/in/bad.csv line 251: " in job.failure_reason
     statuses = {item["uri"].rsplit("/", 1)[-1]: item["status"] for item in job.progress["objects"]}
     assert statuses == {
         "a.csv": "Completed",
@@ -97,9 +90,11 @@ def test_a_bad_object_fails_alone_and_the_reason_names_object_and_line(
     }
 
 
-def test_input_gone_by_the_time_the_job_runs_fails_it_saying_so(user, data_bucket, dask_client):
-    job = transform_job_create(user=user, spec=request(data_bucket))
-    get_store().delete_prefix(f"s3://{data_bucket}/in/")
+def test_input_gone_by_the_time_the_job_runs_fails_it_saying_so(
+    user, transform_bucket, dask_client
+):
+    job = transform_job_create(user=user, spec=request(transform_bucket))
+    get_store().delete_prefix(f"s3://{transform_bucket}/in/")
 
     assert run_transform_job(job.pk, client=dask_client) == "Failed"
 
@@ -110,23 +105,23 @@ def test_input_gone_by_the_time_the_job_runs_fails_it_saying_so(user, data_bucke
 
 def test_a_job_stopped_before_it_ran_ends_stopped_with_nothing_published(
     user,
-    data_bucket,
+    transform_bucket,
     dask_client,
 ):
-    job = transform_job_create(user=user, spec=request(data_bucket))
+    job = transform_job_create(user=user, spec=request(transform_bucket))
     transform_job_stop(user=user, name=job.name)
 
     assert run_transform_job(job.pk, client=dask_client) == "Stopped"
-    assert outputs(data_bucket) == {}
+    assert outputs(transform_bucket) == {}
     assert TransformJob.objects.get(pk=job.pk).ended_at is not None
 
 
 def test_the_monitor_sees_a_stop_request_and_writes_progress_at_most_every_second(
-    user, data_bucket
+    user, transform_bucket
 ):
     from batch.engine import Progress
 
-    job = transform_job_create(user=user, spec=request(data_bucket))
+    job = transform_job_create(user=user, spec=request(transform_bucket))
     monitor = JobMonitor(job.pk)
     assert not monitor.should_stop()
     transform_job_stop(user=user, name=job.name)

@@ -15,15 +15,7 @@ import redis
 from algorithms import Channel, load_model, parse_hyperparameters, resolve_image
 from infra.serving.state import ServingState
 from infra.serving.supervisor import Supervisor
-
-
-class _QuietReporter:
-    def metric(self, name, value, *, step=None) -> None: ...
-
-    def log(self, message) -> None: ...
-
-    def should_stop(self) -> bool:
-        return False
+from tests.fakes import QuietReporter
 
 
 def train_lightgbm(directory: Path, *, seed: int = 7, rounds: int = 20) -> tuple[Path, np.ndarray]:
@@ -44,7 +36,7 @@ def train_lightgbm(directory: Path, *, seed: int = 7, rounds: int = 20) -> tuple
             algorithm, {"objective": "binary", "num_boost_round": str(rounds)}
         ),
         model_dir=directory / "model",
-        reporter=_QuietReporter(),
+        reporter=QuietReporter(),
     )
     return directory / "model", features[:20]
 
