@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
+
 from console.core.errors import ValidationError
 
 # Jobs, endpoints and endpoint configs: 1-63 letters, digits and hyphens, no edge hyphens.
@@ -16,7 +18,6 @@ MODEL_NAME_RULE = (
     "Member must satisfy regular expression pattern: [a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?"
 )
 
-REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
 
 
@@ -40,8 +41,10 @@ def validate_name(
 
 
 def arn(resource_type: str, name: str, *, account_id: str = ACCOUNT_ID) -> str:
-    """``arn:aws:sagemaker:<region>:<account>:<type>/<name>``, the name lower-cased as AWS does."""
-    return f"arn:aws:sagemaker:{REGION}:{account_id}:{resource_type}/{name.lower()}"
+    """``arn:aws:sagemaker:<region>:<account>:<type>/<name>``, the name lower-cased as AWS does;
+    the region is the one signatures are scoped to (``SAGEMAKER_REGION``)."""
+    region = settings.SAGEMAKER_REGION
+    return f"arn:aws:sagemaker:{region}:{account_id}:{resource_type}/{name.lower()}"
 
 
 def account_id_for(user_id: int) -> str:
