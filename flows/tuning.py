@@ -1,8 +1,9 @@
 """The tuning flow: ask the tuner, run its suggestions as training jobs, tell it their results.
 
 ``run_tuning_job(job_id)`` does the work and is what tests call; the ``tuning`` flow wraps it for
-Prefect. Each trial is a real training job (``training_job_create(tuning_job=...)``) running its
-own training flow; this flow polls the rows about once a second and:
+Prefect. The job runner (``flows.jobs``) gates, fails and reads the job. Each trial is a real
+training job (``training_job_create(tuning_job=...)``) running its own training flow; this flow
+polls the rows about once a second and:
 
 - launches trials while fewer than ``MaxParallelTrainingJobs`` run, up to
   ``MaxNumberOfTrainingJobs`` (Hyperband: as its schedule allows), within ``MaxRuntimeInSeconds``;
@@ -20,6 +21,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from prefect import flow
@@ -39,11 +42,30 @@ from console.tuning.selectors import (
     tuning_job_trial_objective,
     tuning_job_trials,
 )
+from flows.jobs import JobKind, StopPoll, run_job
+
+if TYPE_CHECKING:
+    from console.tuning.models import HyperParameterTuningJob
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 STOP_WAIT_SECONDS = 300.0  # how long a stopped job waits for its trials' flows to end them
+
+
+class TrialNotCreated(Exception):
+    """The platform refused to create a trial (a limit, a check of its training job)."""
+
+
+TUNING = JobKind(
+    noun="Tuning job",
+    get=tuning_job_by_id,
+    stop_requested=tuning_job_stop_requested,
+    end_stopped=partial(services.tuning_job_finish, status="Stopped"),
+    fail=services.tuning_job_fail,
+    client_errors=(TrialNotCreated,),
+    fault="InternalError",
+)
 
 
 @flow(name="tuning", log_prints=True)
@@ -60,20 +82,36 @@ def run_tuning_job(
 ) -> str:
     """Run the job to its end. Trials run in their own training flow runs, unless ``run_trial``
     is given: then it is called with each new trial's id and runs it in this process."""
-    job = tuning_job_by_id(job_id=job_id)
-    if job.status != "InProgress":
-        if job.status == "Stopping":  # stopped before it started
-            services.tuning_job_finish(job_id=job_id, status="Stopped")
-        return tuning_job_by_id(job_id=job_id).status
-    services.tuning_job_start(job_id=job_id)
-    try:
-        TuningRun(job, poll_seconds=poll_seconds, run_trial=run_trial).run()
-    except Exception as exc:  # the job must end whatever went wrong; say what did
-        log.exception("Tuning job %s failed", job.name)
-        services.tuning_job_finish(
-            job_id=job_id, status="Failed", failure_reason=f"InternalError: {exc}"
-        )
-    return tuning_job_by_id(job_id=job_id).status
+    work = partial(_tune, poll_seconds=poll_seconds, run_trial=run_trial)
+    return run_job(TUNING, job_id, work=work, finish=_finish)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a tuning run ended, once its trials have: Completed, Stopped or Failed, and why."""
+
+    status: str
+    completion_reason: str = ""
+    failure_reason: str = ""
+
+
+def _tune(
+    job: HyperParameterTuningJob,
+    *,
+    poll_seconds: float,
+    run_trial: Callable[[int], object] | None,
+) -> Ending:
+    services.tuning_job_start(job_id=job.pk)
+    return TuningRun(job, poll_seconds=poll_seconds, run_trial=run_trial).run()
+
+
+def _finish(job_id: int, ending: Ending) -> None:
+    services.tuning_job_finish(
+        job_id=job_id,
+        status=ending.status,
+        completion_reason=ending.completion_reason,
+        failure_reason=ending.failure_reason,
+    )
 
 
 @dataclass
@@ -96,6 +134,8 @@ class TuningRun:
         self.job = job
         self.poll_seconds = poll_seconds
         self.run_trial = run_trial
+        # Read as often as the trials' rows: a stop request is seen at the next poll.
+        self.stop_requested = StopPoll(TUNING, job.pk, every=poll_seconds)
         self.plan = TuningPlan.from_request(job.spec)
         self.tuner = self.plan.tuner()
         self.trials: list[Trial] = []
@@ -115,26 +155,25 @@ class TuningRun:
 
     # -- the loop ------------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self) -> Ending:
         while True:
-            if tuning_job_stop_requested(job_id=self.job.pk):
-                return self._end("Stopped")
+            if self.stop_requested():
+                return self._end(Ending("Stopped"))
             self._collect()
             reason = self._completion_reason()
             if reason is not None:
-                return self._end("Completed", completion_reason=reason)
+                return self._end(Ending("Completed", completion_reason=reason))
             if self._out_of_time():
-                return self._end("Stopped")
+                return self._end(Ending("Stopped"))
             if self.plan.early_stopping:
                 self._early_stop()
             try:
                 self._launch()
             except ServiceError as exc:
-                return self._end(
-                    "Failed", failure_reason=f"ClientError: a trial could not be created: {exc}"
-                )
+                self._stop_trials()
+                raise TrialNotCreated(f"a trial could not be created: {exc}") from exc
             if not self._running() and self._nothing_to_launch():
-                return self._end(self._final_status(), failure_reason=self._failure_reason())
+                return self._end(self._final_ending())
             time.sleep(self.poll_seconds)
 
     def _running(self) -> list[Trial]:
@@ -212,36 +251,34 @@ class TuningRun:
         limit = self.plan.max_runtime_seconds
         return limit is not None and time.monotonic() - self.started >= limit
 
-    def _end(self, status: str, *, completion_reason: str = "", failure_reason: str = "") -> None:
-        """Stop what still runs, wait for the trials to end, then record the job's end."""
+    def _end(self, ending: Ending) -> Ending:
+        """Stop what still runs and wait for the trials to end; the runner records the end."""
+        self._stop_trials()
+        if ending.completion_reason == "ConvergenceDetected":
+            self._report_progress(convergence_detected_at=timezone.now())
+        log.info("Tuning job %s ends %s %s", self.job.name, ending.status, ending.completion_reason)
+        return ending
+
+    def _stop_trials(self) -> None:
         for trial in self._running():
             services.tuning_job_stop_trial(job_id=self.job.pk, trial_name=trial.name)
         deadline = time.monotonic() + STOP_WAIT_SECONDS
         while self._running() and time.monotonic() < deadline:
             time.sleep(self.poll_seconds)
             self._collect()
-        if completion_reason == "ConvergenceDetected":
-            self._report_progress(convergence_detected_at=timezone.now())
-        services.tuning_job_finish(
-            job_id=self.job.pk,
-            status=status,
-            completion_reason=completion_reason,
-            failure_reason=failure_reason,
-        )
-        log.info("Tuning job %s ended %s %s", self.job.name, status, completion_reason)
 
-    def _final_status(self) -> str:
-        return "Completed" if self.values else "Failed"
-
-    def _failure_reason(self) -> str:
+    def _final_ending(self) -> Ending:
+        """Completed once a trial reported the objective; else Failed, with the first trial's
+        reason."""
         if self.values:
-            return ""
+            return Ending("Completed")
         first = training_job_first_failure_reason(job_ids=[t.id for t in self.trials])
         detail = f" The first failure: {first}" if first else ""
-        return (
+        reason = (
             f"No training job reported the objective metric {self.plan.metric_name}; "
             f"all {len(self.trials)} failed.{detail}"
-        )[:1024]
+        )
+        return Ending("Failed", failure_reason=reason[:1024])
 
     def _report_progress(self, *, convergence_detected_at=None) -> None:
         scored = [t for t in self.trials if t.value is not None]

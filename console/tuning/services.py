@@ -166,6 +166,11 @@ def tuning_job_finish(
         )
 
 
+def tuning_job_fail(*, job_id: int, reason: str) -> None:
+    """Failed with a ``ClientError: ...`` or ``InternalError: ...`` reason: the flow raised."""
+    tuning_job_finish(job_id=job_id, status="Failed", failure_reason=reason)
+
+
 # Warm start.
 
 

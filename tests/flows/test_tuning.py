@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from console.core.errors import LimitExceeded
+from console.tuning import services
 from console.tuning.describe import tuning_job_describe
 from console.tuning.selectors import tuning_job_trials
-from console.tuning.services import tuning_job_create
+from console.tuning.services import tuning_job_create, tuning_job_stop
+from flows import tuning as tuning_flow
 from flows.training import run_training_job
 from flows.tuning import run_tuning_job
 from tests.console.test_tuning import channel, request
@@ -133,3 +136,46 @@ def test_warm_start_tells_the_tuner_the_parents_results_and_reports_the_overall_
     parent_points = {t.spec["HyperParameters"]["learning_rate"] for t in tuning_job_trials(parent)}
     child_points = {t.spec["HyperParameters"]["learning_rate"] for t in tuning_job_trials(child)}
     assert not parent_points & child_points
+
+
+def test_a_stop_request_while_trials_run_stops_the_job_at_the_next_poll(user, data_bucket):
+    job = tuning_job_create(user=user, spec=request(data_bucket))
+
+    def stop_then_train(trial_id: int) -> None:
+        if job.status == "InProgress":  # the first trial: the user stops the job meanwhile
+            tuning_job_stop(user=user, name="tune")
+            job.refresh_from_db()
+        run_training_job(trial_id)
+
+    assert run_tuning_job(job.pk, poll_seconds=0.01, run_trial=stop_then_train) == "Stopped"
+    assert tuning_job_trials(job).count() == 2  # the first parallel batch, and no more
+
+
+def test_a_trial_the_platform_refuses_fails_the_job_as_the_users_error(
+    user, data_bucket, monkeypatch
+):
+    def refuse(**_):
+        raise LimitExceeded("The account-level service limit is 0 training jobs")
+
+    monkeypatch.setattr(services, "tuning_job_launch_trial", refuse)
+    job = tuning_job_create(user=user, spec=request(data_bucket))
+
+    assert run_tuning_job(job.pk, poll_seconds=0.01, run_trial=run_training_job) == "Failed"
+    job.refresh_from_db()
+    assert job.failure_reason == (
+        "ClientError: a trial could not be created: "
+        "The account-level service limit is 0 training jobs"
+    )
+    assert job.ended_at is not None
+
+
+def test_any_other_failure_is_an_internal_error_that_names_its_type(user, data_bucket, monkeypatch):
+    def unreadable(job):
+        raise ValueError("the parents could not be read")
+
+    monkeypatch.setattr(tuning_flow, "tuning_job_parents", unreadable)
+    job = tuning_job_create(user=user, spec=request(data_bucket))
+
+    assert run_tuning_job(job.pk, poll_seconds=0.01, run_trial=run_training_job) == "Failed"
+    job.refresh_from_db()
+    assert job.failure_reason == "InternalError: ValueError: the parents could not be read"
