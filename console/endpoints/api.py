@@ -2,7 +2,9 @@
 
 Create bodies are the SageMaker requests with snake_case names; a resource reads as its Describe
 response, snake_cased. An endpoint's detail adds each variant's instances (their health) and its
-autoscaling policy. ``POST .../invocations/`` invokes it with the raw body, as the runtime does.
+autoscaling policy. ``POST .../invocations/`` invokes it with the raw body, as the runtime does,
+and answers each invoke outcome with its own status: 424 when the model fails, 504 when it does
+not answer in time, 409 when the endpoint is not in service, 400 for bad input.
 """
 
 from __future__ import annotations
@@ -12,15 +14,23 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError as DrfValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from console.core.api import error_body
 from console.core.api_views import ResourceDetailView, ResourceListView
 from console.core.errors import ValidationError
 from console.core.shapes import from_snake
-from console.endpoints.invoke import invoke
+from console.endpoints.invoke import (
+    Invoked,
+    ModelFailed,
+    NotInService,
+    Outcome,
+    TimedOut,
+    UnknownVariant,
+    endpoint_invoke,
+)
 from console.endpoints.models import Endpoint, EndpointConfig
 from console.endpoints.selectors import (
     endpoint_config_describe,
@@ -189,14 +199,25 @@ class RawBodyParser(BaseParser):
 
 class EndpointInvocationsView(APIView):
     """``POST /api/v1/endpoints/<name>/invocations/``: the raw body goes to the model; the
-    answer comes back as is, with ``X-Invoked-Production-Variant``."""
+    answer comes back as is, with ``X-Invoked-Production-Variant``. ``X-Target-Variant`` names
+    the variant to answer, as the runtime's ``X-Amzn-SageMaker-Target-Variant``."""
 
     parser_classes = [RawBodyParser]
 
-    @extend_schema(request=OpenApiTypes.BINARY, responses={200: OpenApiTypes.BINARY})
+    @extend_schema(
+        request=OpenApiTypes.BINARY,
+        responses={
+            200: OpenApiTypes.BINARY,
+            400: OpenApiTypes.OBJECT,
+            404: OpenApiTypes.OBJECT,
+            409: OpenApiTypes.OBJECT,
+            424: OpenApiTypes.OBJECT,
+            504: OpenApiTypes.OBJECT,
+        },
+    )
     def post(self, request, name: str):
         endpoint_get(user=request.user, name=name)  # 404 when unknown
-        result = async_to_sync(invoke)(
+        outcome = async_to_sync(endpoint_invoke)(
             user=request.user,
             endpoint_name=name,
             body=request.data if isinstance(request.data, bytes) else b"",
@@ -204,8 +225,38 @@ class EndpointInvocationsView(APIView):
             accept=request.headers.get("Accept", ""),
             target_variant=request.headers.get("X-Target-Variant") or None,
         )
-        if result.error:
-            raise DrfValidationError({"detail": result.error, "status": result.status})
-        response = HttpResponse(result.body, content_type=result.content_type)
-        response["X-Invoked-Production-Variant"] = result.variant_name
-        return response
+        return _invocation_response(outcome)
+
+
+def _invocation_response(outcome: Outcome) -> HttpResponse | Response:
+    """An invoke outcome as the REST API answers it."""
+    match outcome:
+        case Invoked():
+            response = HttpResponse(outcome.body, content_type=outcome.content_type)
+            response["X-Invoked-Production-Variant"] = outcome.variant_name
+            return response
+        case UnknownVariant():
+            raise ValidationError(
+                "X-Target-Variant",
+                f"Must name a variant serving endpoint {outcome.endpoint_name} "
+                f"({', '.join(outcome.variant_names)})",
+                value=outcome.target,
+            )
+        case NotInService():
+            return Response(error_body(outcome.reason), status=status.HTTP_409_CONFLICT)
+        case ModelFailed():
+            detail = (
+                f"The model of variant {outcome.variant_name} failed the request "
+                f"({outcome.status}): {outcome.message}"
+            )
+            body = {
+                **error_body(detail),
+                "variant_name": outcome.variant_name,
+                "original_status_code": outcome.status,
+            }
+            return Response(body, status=status.HTTP_424_FAILED_DEPENDENCY)
+        case TimedOut():
+            detail = f"The model of variant {outcome.variant_name} did not answer in time: "
+            body = {**error_body(detail + outcome.message), "variant_name": outcome.variant_name}
+            return Response(body, status=status.HTTP_504_GATEWAY_TIMEOUT)
+    raise TypeError(f"not an invoke outcome: {outcome!r}")

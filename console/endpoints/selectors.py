@@ -76,10 +76,13 @@ def endpoint_deployment_ids(*, endpoint_id: int, state: str) -> list[str]:
 
 
 def endpoint_routes(*, user, name: str) -> tuple[Endpoint | None, list[Route]]:
-    """The endpoint (None when unknown) and where its traffic goes, by current weight."""
+    """The endpoint (None when unknown) and its serving variants' routes, by current weight.
+
+    Whether its status lets it answer is the invoke service's call, not this read's.
+    """
     endpoint = endpoint_list(user=user).filter(name=name).first()
-    if endpoint is None or endpoint.status not in ("InService", "Updating"):
-        return endpoint, []
+    if endpoint is None:
+        return None, []
     return endpoint, [
         Route(variant.name, variant.deployment_id, variant.current_weight)
         for variant in endpoint_serving_variants(endpoint)

@@ -3,6 +3,8 @@ health, invocation and latency charts, autoscaling, and a form to send a test re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from asgiref.sync import async_to_sync
 from django import forms
 from django.contrib import messages
@@ -14,7 +16,16 @@ from django.views.decorators.http import require_POST
 from console.core.charts import line_chart
 from console.core.errors import NotFound, ServiceError
 from console.core.views import ResourceListPage
-from console.endpoints.invoke import invoke
+from console.endpoints.invoke import (
+    Invoked,
+    ModelFailed,
+    NotInService,
+    Outcome,
+    TimedOut,
+    UnknownVariant,
+    endpoint_invoke,
+)
+from console.endpoints.models import Endpoint
 from console.endpoints.selectors import (
     endpoint_describe,
     endpoint_get,
@@ -64,6 +75,52 @@ class AutoscalingForm(forms.Form):
     )
 
 
+@dataclass(frozen=True)
+class TestResult:
+    """What the test form shows of an invoke outcome: the answer, or the error and a status."""
+
+    body: bytes = b""
+    content_type: str = ""
+    variant_name: str = ""
+    error: str = ""
+    status: int = 200
+    elapsed_ms: float = 0.0
+
+
+def _test_result(outcome: Outcome) -> TestResult:
+    match outcome:
+        case Invoked():
+            return TestResult(
+                body=outcome.body,
+                content_type=outcome.content_type,
+                variant_name=outcome.variant_name,
+                elapsed_ms=outcome.elapsed_ms,
+            )
+        case ModelFailed():
+            return TestResult(
+                error=outcome.message,
+                status=outcome.status,
+                variant_name=outcome.variant_name,
+                elapsed_ms=outcome.elapsed_ms,
+            )
+        case TimedOut():
+            return TestResult(
+                error=outcome.message,
+                status=504,
+                variant_name=outcome.variant_name,
+                elapsed_ms=outcome.elapsed_ms,
+            )
+        case NotInService():
+            return TestResult(error=outcome.reason, status=409)
+        case UnknownVariant():
+            names = ", ".join(outcome.variant_names)
+            return TestResult(
+                error=f"No variant {outcome.target!r} serves traffic (its variants: {names}).",
+                status=400,
+            )
+    raise TypeError(f"not an invoke outcome: {outcome!r}")
+
+
 def _endpoint_or_404(request, name: str):
     try:
         return endpoint_get(user=request.user, name=name)
@@ -78,7 +135,7 @@ def endpoint_detail(request, name: str):
     result = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        result = async_to_sync(invoke)(
+        outcome = async_to_sync(endpoint_invoke)(
             user=request.user,
             endpoint_name=endpoint.name,
             body=data["body"].encode(),
@@ -86,6 +143,7 @@ def endpoint_detail(request, name: str):
             accept=data["accept"],
             target_variant=data["target_variant"] or None,
         )
+        result = _test_result(outcome)
     metrics = endpoint_metrics(endpoint)
     invocations = {
         name: [(i - len(rows) + 1, row.invocations) for i, row in enumerate(rows)]
@@ -110,7 +168,7 @@ def endpoint_detail(request, name: str):
             "result": result,
             "result_text": result.body.decode("utf-8", "replace") if result else "",
             "autoscaling_form": AutoscalingForm(),
-            "refresh": endpoint.status in ("Creating", "Updating") and result is None,
+            "refresh": endpoint.status in Endpoint.ACTIVE_STATUSES and result is None,
         },
     )
 

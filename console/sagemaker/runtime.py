@@ -4,9 +4,10 @@
 :class:`RuntimeResponse`. Two adapters call it: ``asgi_invocations``, which ``console.asgi`` puts
 in front of Django (Django's request handling alone costs ~3.5 ms per request here; the raw ASGI
 route 0.3 ms), and the Django view ``invoke_endpoint`` (the test client, WSGI). The request waits
-on its reply without holding a thread. What it needs from the database (the caller's access key,
-the endpoint's routes) is read through a thread and kept for about a second, so a stream of
-invocations costs no query each; the signature is verified on every request.
+on its reply without holding a thread. The caller's access key is read through a thread and kept
+for a few seconds; the signature is verified on every request. Routing, the serving client and
+the endpoint's status are :func:`console.endpoints.invoke.endpoint_invoke`'s; this module maps
+its outcomes to the runtime's answers and error shapes.
 """
 
 from __future__ import annotations
@@ -25,18 +26,22 @@ from django.views.decorators.csrf import csrf_exempt
 from console.accounts.selectors import access_key_credentials
 from console.accounts.services import access_key_mark_used
 from console.core.names import account_id_for
-from console.endpoints.selectors import endpoint_routes
+from console.endpoints.invoke import (
+    Invoked,
+    ModelFailed,
+    NotInService,
+    Outcome,
+    TimedOut,
+    UnknownVariant,
+    endpoint_invoke,
+)
 from console.sagemaker import sigv4
 from console.sagemaker.auth import access_key_id_of, signed_request, verified_user
 from console.sagemaker.errors import AwsError
 from console.sagemaker.requests import read_body
-from infra.config import settings
-from infra.serving import protocol, routing
-from infra.serving.client import INVOCATION_TIMEOUT_S, ServingClient, serving_client
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456: InvokeEndpoint's documented maximum
 CREDENTIALS_CACHE_S = 5.0  # a revoked key stops working within this long
-SERVING_STATUSES = ("InService", "Updating")  # an endpoint being updated keeps answering
 
 
 INVOCATIONS_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
@@ -74,7 +79,6 @@ class _Cached:
 
 
 _credentials: dict[str, _Cached] = {}
-_routes: dict[tuple[int, str], _Cached] = {}
 
 
 def _credentials_now(access_key_id: str):
@@ -94,23 +98,6 @@ async def authenticate(signed: sigv4.SignedRequest):
             found, time.monotonic() + CREDENTIALS_CACHE_S
         )
     return verified_user(signed, cached.value)
-
-
-async def _routes_of(user, name: str) -> list[routing.Route] | None:
-    """The endpoint's routes, None when it is unknown or not serving.
-
-    Only routes are cached: an endpoint that has just become InService answers at once.
-    """
-    cached = _routes.get((user.pk, name))
-    if cached is None or cached.until < time.monotonic():
-        endpoint, routes = await sync_to_async(endpoint_routes)(user=user, name=name)
-        if endpoint is None or endpoint.status not in SERVING_STATUSES or not routes:
-            _routes.pop((user.pk, name), None)
-            return None
-        cached = _routes[(user.pk, name)] = _Cached(
-            routes, time.monotonic() + routing.ROUTE_CACHE_S
-        )
-    return cached.value
 
 
 @csrf_exempt
@@ -188,82 +175,80 @@ def _too_large(exc: AwsError) -> RuntimeResponse:
 async def invocation(
     signed: sigv4.SignedRequest, endpoint_name: str, *, shared_client: bool
 ) -> RuntimeResponse:
-    """InvokeEndpoint: authenticate, route by weight or the target variant, wait for the reply."""
+    """InvokeEndpoint: authenticate, then invoke through the endpoint service."""
     request_id = str(uuid.uuid4())
     try:
         if len(signed.body) > MAX_PAYLOAD_BYTES:
             return _too_large(AwsError("RequestEntityTooLarge", "", status=413))
         user = await authenticate(signed)
-        routes = await _routes_of(user, endpoint_name)
-        if routes is None:
-            raise AwsError(
-                "ValidationError",
-                f"Endpoint {endpoint_name} of account {account_id_for(user.pk)} not found.",
-            )
-        target = signed.headers.get("x-amzn-sagemaker-target-variant")
-        try:
-            route = routing.choose(routes, target)
-        except routing.NoSuchVariant:
-            names = ", ".join(route.variant_name for route in routes)
-            raise AwsError(
-                "ValidationError",
-                f"The variant {target} is not found for endpoint {endpoint_name} "
-                f"(its variants: {names}).",
-            ) from None
-        reply = await _invoke(signed, route, shared_client=shared_client)
     except AwsError as exc:
         return runtime_error(exc, request_id=request_id)
-    if not reply.ok:
-        return _model_error(reply, route, request_id=request_id)
-    return RuntimeResponse(
-        status=200,
-        body=reply.body,
-        content_type=reply.content_type or "application/json",
-        headers={
-            "x-Amzn-Invoked-Production-Variant": route.variant_name,
-            "x-amzn-RequestId": request_id,
-        },
+    outcome = await endpoint_invoke(
+        user=user,
+        endpoint_name=endpoint_name,
+        body=signed.body,
+        content_type=signed.headers.get("content-type") or "application/octet-stream",
+        accept=signed.headers.get("accept") or "",
+        custom_attributes=signed.headers.get("x-amzn-sagemaker-custom-attributes", ""),
+        target_variant=signed.headers.get("x-amzn-sagemaker-target-variant"),
+        shared_client=shared_client,
     )
+    return _answer(outcome, account_id=account_id_for(user.pk), request_id=request_id)
 
 
-async def _invoke(
-    signed: sigv4.SignedRequest, route: routing.Route, *, shared_client: bool
-) -> protocol.Reply:
-    arguments = {
-        "content_type": signed.headers.get("content-type") or "application/octet-stream",
-        "accept": signed.headers.get("accept") or "",
-        "custom_attributes": signed.headers.get("x-amzn-sagemaker-custom-attributes", ""),
-        "timeout": INVOCATION_TIMEOUT_S,
-    }
-    if shared_client:  # a long-lived event loop: its shared client
-        return await serving_client(settings().redis_url).invoke(
-            route.variant_id, signed.body, **arguments
-        )
-    client = ServingClient(settings().redis_url)  # WSGI: a loop per request
-    try:
-        return await client.invoke(route.variant_id, signed.body, **arguments)
-    finally:
-        await client.close()
+def _answer(outcome: Outcome, *, account_id: str, request_id: str) -> RuntimeResponse:
+    """The invoke service's outcome as the runtime answers it."""
+    match outcome:
+        case Invoked():
+            return RuntimeResponse(
+                status=200,
+                body=outcome.body,
+                content_type=outcome.content_type or "application/json",
+                headers={
+                    "x-Amzn-Invoked-Production-Variant": outcome.variant_name,
+                    "x-amzn-RequestId": request_id,
+                },
+            )
+        case NotInService():
+            message = f"Endpoint {outcome.endpoint_name} of account {account_id} not found."
+            return runtime_error(AwsError("ValidationError", message), request_id=request_id)
+        case UnknownVariant():
+            message = (
+                f"The variant {outcome.target} is not found for endpoint "
+                f"{outcome.endpoint_name} (its variants: {', '.join(outcome.variant_names)})."
+            )
+            return runtime_error(AwsError("ValidationError", message), request_id=request_id)
+        case ModelFailed():
+            return _model_error(
+                outcome.status,
+                outcome.message,
+                variant_name=outcome.variant_name,
+                variant_id=outcome.variant_id,
+                request_id=request_id,
+            )
+        case TimedOut():
+            original = (
+                "Your invocation timed out while waiting for a response from container primary "
+                f"({outcome.message})."
+            )
+            return _model_error(
+                0,
+                original,
+                variant_name=outcome.variant_name,
+                variant_id=outcome.variant_id,
+                request_id=request_id,
+            )
+    raise TypeError(f"not an invoke outcome: {outcome!r}")
 
 
 def _model_error(
-    reply: protocol.Reply, route: routing.Route, *, request_id: str
+    status: int, original: str, *, variant_name: str, variant_id: str, request_id: str
 ) -> RuntimeResponse:
-    """ModelError (424), worded as SageMaker words a container's failure."""
-    if reply.error == protocol.TIMED_OUT:
-        status, original = (
-            0,
-            (
-                "Your invocation timed out while waiting for a response from container primary "
-                f"({reply.message})."
-            ),
-        )
-    else:
-        status, original = reply.status, reply.message
+    """ModelError (424), worded as SageMaker words a container's failure (a timeout too)."""
     kind = "client" if 400 <= status < 500 else "server"
     message = (
         f'Received {kind} error ({status}) from primary with message "{original}". '
-        f"See the endpoint's page for variant {route.variant_name} for more information."
+        f"See the endpoint's page for variant {variant_name} for more information."
     )
     return runtime_error(
         AwsError("ModelError", message, status=424),
@@ -271,6 +256,6 @@ def _model_error(
         extra={
             "OriginalStatusCode": status,
             "OriginalMessage": original,
-            "LogStreamArn": f"serving/{route.variant_id}",
+            "LogStreamArn": f"serving/{variant_id}",
         },
     )

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from algorithms.artifacts import pack_model
 from console.core.errors import AlreadyExists, InvalidState, NotFound, ValidationError
+from console.endpoints import invoke as invoke_service
 from console.endpoints.models import Endpoint
 from console.endpoints.selectors import endpoint_describe, endpoint_get
 from console.endpoints.services.capacity import endpoint_update_weights_and_capacities
@@ -66,7 +67,7 @@ def serving(redis_url, monkeypatch, tmp_path, flow_runs):  # noqa: F811
     redis.Redis.from_url(redis_url).flushall()
     monkeypatch.setenv("REDIS_URL", redis_url)
     settings.cache_clear()
-    runtime._routes.clear()
+    invoke_service._routes.clear()
     runtime._credentials.clear()
     supervisor = Supervisor(serving_state(), logs_dir=tmp_path / "logs", env=dict(os.environ))
     stop = threading.Event()
@@ -261,7 +262,7 @@ def test_runtime_errors_as_the_reference_gives_them(serving, user, access_key, m
     assert (not_yet.status_code, not_yet["x-amzn-ErrorType"]) == (400, "ValidationError")
     assert "Endpoint errs of account" in not_yet.json()["message"]
     deploy_endpoint(endpoint.pk)
-    runtime._routes.clear()
+    invoke_service._routes.clear()
 
     unparsable = invoke(client, access_key, "errs", b"1.0,not-a-number,3,4,5")
     assert (unparsable.status_code, unparsable["x-amzn-ErrorType"]) == (424, "ModelError")
