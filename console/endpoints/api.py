@@ -204,6 +204,11 @@ class EndpointInvocationsView(APIView):
 
     parser_classes = [RawBodyParser]
 
+    def perform_content_negotiation(self, request, force=False):
+        # Accept is the model's to honour (it picks the answer's format), not a reason for DRF
+        # to refuse the request: this view's own errors are JSON whatever it asks for.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(
         request=OpenApiTypes.BINARY,
         responses={

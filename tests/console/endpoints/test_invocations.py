@@ -172,6 +172,19 @@ def test_rest_target_variant_chooses_the_variant(api, user, replies):
     assert replies.sent[0][0] == "ep-b"
 
 
+def test_rest_accept_goes_to_the_model_and_errors_stay_json(api, user, replies):
+    endpoint(user)
+    replies.append(protocol.Reply("r", body=b"0.5\n", content_type="text/csv"))
+    replies.append(protocol.Reply("r", error=protocol.TIMED_OUT, message="no answer"))
+
+    answered = rest_invoke(api, Accept="text/csv")
+    refused = rest_invoke(api, Accept="text/csv")
+
+    assert (answered.status_code, answered.content) == (200, b"0.5\n")
+    assert replies.sent[0][2]["accept"] == "text/csv"
+    assert (refused.status_code, refused["Content-Type"]) == (504, "application/json")
+
+
 # ---- the runtime route (AWS shapes, as before) ----------------------------------------------
 
 
