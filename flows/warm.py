@@ -7,7 +7,7 @@ import only when they run.
 import importlib
 
 for module in (
-    "console.endpoints.services",
+    "console.endpoints.services.deployment",
     "console.training.services",
     "console.transform.services",
     "console.tuning.services",
