@@ -16,7 +16,7 @@ from console.pipelines import views as pipelines_views
 from console.registry import api as registry_api
 from console.registry import views as registry_views
 from console.sagemaker.runtime import invoke_endpoint
-from console.sagemaker.views import is_sagemaker_request, runtime_catch_all, sagemaker_api
+from console.sagemaker.views import is_sagemaker_request, sagemaker_api
 from console.training import api as training_api
 from console.training import views as training_views
 
@@ -62,7 +62,7 @@ urlpatterns = [
     path("", root, name="home"),
     path(
         "endpoints/<str:endpoint_name>/invocations",
-        runtime_catch_all(invoke_endpoint),
+        invoke_endpoint,
         name="invoke-endpoint",
     ),
     path("login/", auth_views.LoginView.as_view(), name="login"),

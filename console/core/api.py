@@ -40,6 +40,11 @@ def error_body(detail: str, fields: dict[str, list[str]] | None = None) -> dict[
     return body
 
 
+def validation_error_body(exc: errors.ValidationError) -> dict[str, Any]:
+    """A service's ValidationError in the one error shape, its field snake_cased."""
+    return error_body(exc.message, {snake_case(exc.field): [exc.rule]})
+
+
 def _drf_fields(detail: Any, path: str = "") -> dict[str, list[str]]:
     """DRF's nested ``{"field": ["message"]}`` validation detail, flattened to dotted paths."""
     if isinstance(detail, dict):
@@ -77,8 +82,7 @@ def _service_error(exc: Exception) -> Response | None:
                     fields.setdefault(snake_case(violation.path), []).append(violation.rule)
             return Response(error_body(str(exc), fields), status=status.HTTP_400_BAD_REQUEST)
         case errors.ValidationError():
-            body = error_body(exc.message, {snake_case(exc.field): [exc.rule]})
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            return Response(validation_error_body(exc), status=status.HTTP_400_BAD_REQUEST)
         case errors.NotFound():
             return Response(error_body(exc.message), status=status.HTTP_404_NOT_FOUND)
         case errors.AlreadyExists() | errors.InvalidState():

@@ -13,6 +13,7 @@ its outcomes to the runtime's answers and error shapes.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -37,8 +38,10 @@ from console.endpoints.invoke import (
 )
 from console.sagemaker import sigv4
 from console.sagemaker.auth import access_key_id_of, signed_request, verified_user
-from console.sagemaker.errors import AwsError
+from console.sagemaker.errors import AwsError, internal_failure
 from console.sagemaker.requests import read_body
+
+log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # 6,291,456: InvokeEndpoint's documented maximum
 CREDENTIALS_CACHE_S = 5.0  # a revoked key stops working within this long
@@ -103,46 +106,62 @@ async def authenticate(signed: sigv4.SignedRequest):
 @csrf_exempt
 async def invoke_endpoint(request: HttpRequest, endpoint_name: str) -> HttpResponse:
     """The Django route (what the test client reaches; the stack's ASGI app answers first)."""
-    if request.method != "POST":
-        return _not_post().as_http_response()
-    try:
-        body = read_body(request)
-    except AwsError as exc:
-        return _too_large(exc).as_http_response()
-    answer = await invocation(
-        signed_request(request, body),
-        endpoint_name,
-        shared_client=isinstance(request, ASGIRequest),
-    )
+    answer = await _guarded(_django_answer(request, endpoint_name))
     return answer.as_http_response()
 
 
 async def asgi_invocations(scope: dict, receive, send, endpoint_name: str) -> None:
     """The same route as a bare ASGI application, ahead of Django's request handling."""
-    if scope["method"] != "POST":
-        answer = _not_post()
-    else:
-        body = await _read_body(receive)
-        if body is None:
-            answer = _too_large(AwsError("RequestEntityTooLarge", "", status=413))
-        else:
-            headers = {
-                name.decode("latin-1").lower(): value.decode("latin-1")
-                for name, value in scope["headers"]
-            }
-            signed = sigv4.SignedRequest(
-                method="POST",
-                path=scope["path"],
-                query_string=scope.get("query_string", b"").decode("latin-1"),
-                headers=headers,
-                body=body,
-            )
-            answer = await invocation(signed, endpoint_name, shared_client=True)
+    answer = await _guarded(_asgi_answer(scope, receive, endpoint_name))
     headers = [(b"content-type", answer.content_type.encode("latin-1"))]
     headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
     headers.append((b"content-length", str(len(answer.body)).encode()))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})
+
+
+async def _guarded(answering) -> RuntimeResponse:
+    """The runtime's one catch-all, for both routes: an unexpected exception answers the
+    rest-json ``InternalFailure`` (500, with the request id), logged with its traceback."""
+    try:
+        return await answering
+    except Exception:
+        request_id = str(uuid.uuid4())
+        log.exception("Runtime request %s failed", request_id)
+        return runtime_error(internal_failure(request_id), request_id=request_id)
+
+
+async def _django_answer(request: HttpRequest, endpoint_name: str) -> RuntimeResponse:
+    if request.method != "POST":
+        return _not_post()
+    try:
+        body = read_body(request)
+    except AwsError as exc:
+        return _too_large(exc)
+    return await invocation(
+        signed_request(request, body),
+        endpoint_name,
+        shared_client=isinstance(request, ASGIRequest),
+    )
+
+
+async def _asgi_answer(scope: dict, receive, endpoint_name: str) -> RuntimeResponse:
+    if scope["method"] != "POST":
+        return _not_post()
+    body = await _read_body(receive)
+    if body is None:
+        return _too_large(AwsError("RequestEntityTooLarge", "", status=413))
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+    }
+    signed = sigv4.SignedRequest(
+        method="POST",
+        path=scope["path"],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=body,
+    )
+    return await invocation(signed, endpoint_name, shared_client=True)
 
 
 async def _read_body(receive) -> bytes | None:

@@ -7,7 +7,6 @@ is an ``InternalFailure`` (500) with the request id, logged with its traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import uuid
@@ -142,27 +141,3 @@ def sagemaker_api(request: HttpRequest) -> HttpResponse:
     except Exception:
         log.exception("SageMaker API request %s failed", request_id)
         return answer(internal_failure(request_id), request_id=request_id)
-
-
-def runtime_catch_all(view):
-    """The runtime route's Django view, answering an unexpected exception as the runtime's
-    rest-json ``InternalFailure`` (500, with the request id), logged with its traceback."""
-
-    @functools.wraps(view)
-    async def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return await view(request, *args, **kwargs)
-        except Exception:
-            request_id = str(uuid.uuid4())
-            log.exception("Runtime request %s failed", request_id)
-            error = internal_failure(request_id)
-            response = HttpResponse(
-                json.dumps({"message": error.message}),
-                status=error.status,
-                content_type="application/json",
-            )
-            response["x-amzn-ErrorType"] = error.code
-            response["x-amzn-RequestId"] = request_id
-            return response
-
-    return guarded

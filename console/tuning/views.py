@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from console.core import errors
+from console.core.api import validation_error_body
 from console.core.charts import line_chart
 from console.core.views import ResourceListPage
 from console.tuning.analysis import tuning_job_surrogate, tuning_job_trial_table
@@ -79,7 +80,7 @@ def tuning_job_surrogate_json(request, name: str):
     try:
         return JsonResponse(tuning_job_surrogate(job, parameter=request.GET.get("parameter")))
     except errors.ValidationError as exc:
-        return JsonResponse({"errors": {exc.field: [exc.rule]}, "detail": exc.message}, status=400)
+        return JsonResponse(validation_error_body(exc), status=400)
 
 
 @login_required

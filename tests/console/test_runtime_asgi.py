@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from unittest import mock
 
 from console.asgi import application
 from console.sagemaker.runtime import MAX_PAYLOAD_BYTES
@@ -53,3 +55,17 @@ def test_a_body_over_six_megabytes_is_413_before_anything_else():
 def test_only_post_invokes():
     status, headers, _ = call("GET", "/endpoints/x/invocations")
     assert (status, headers["x-amzn-ErrorType"]) == (405, "ValidationError")
+
+
+def test_an_unexpected_exception_is_an_internal_failure_with_the_request_id(caplog):
+    # Raised past the payload and signature checks, where only the catch-all answers.
+    with (
+        mock.patch("console.sagemaker.runtime.authenticate", side_effect=RuntimeError("a bug")),
+        caplog.at_level(logging.ERROR, logger="console.sagemaker.runtime"),
+    ):
+        status, headers, body = call("POST", "/endpoints/x/invocations", b"1,2,3")
+    assert (status, headers["x-amzn-ErrorType"]) == (500, "InternalFailure")
+    assert headers["content-type"] == "application/json"
+    message = json.loads(body)["message"]
+    assert headers["x-amzn-RequestId"] in message and "a bug" not in message
+    assert any(record.exc_info for record in caplog.records)
