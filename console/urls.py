@@ -9,8 +9,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from console.accounts import api as accounts_api
 from console.accounts import views as accounts_views
 from console.core import objects, views
-from console.labeling import api as labeling_api
-from console.labeling import views as labeling_views
 from console.pipelines import api as pipelines_api
 from console.pipelines import views as pipelines_views
 from console.registry import api as registry_api
@@ -46,9 +44,6 @@ api_v1 = [
         name="api-training-jobs-stop",
     ),
     *resource_api("models", registry_api.ModelListView, registry_api.ModelDetailView),
-    *resource_api(
-        "labeling-jobs", labeling_api.LabelingJobListView, labeling_api.LabelingJobDetailView
-    ),
     *resource_api("pipelines", pipelines_api.PipelineListView, pipelines_api.PipelineDetailView),
     path("access-keys/", accounts_api.AccessKeyListView.as_view(), name="api-access-keys"),
     path(
@@ -98,7 +93,7 @@ urlpatterns = [
     path("models/<str:name>/delete", registry_views.model_delete_view, name="model-delete"),
     path("", include("console.endpoints.urls")),
     path("", include("console.transform.urls")),
-    path("labeling-jobs/", labeling_views.labeling_jobs, name="labeling-jobs"),
+    path("", include("console.labeling.urls")),
     path("pipelines/", pipelines_views.pipelines, name="pipelines"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

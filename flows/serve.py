@@ -25,7 +25,7 @@ from prefect import Flow  # noqa: E402
 from prefect.exceptions import TerminationSignal  # noqa: E402
 from prefect.runner import Runner  # noqa: E402
 
-from flows import endpoints, system, training, transform, tuning  # noqa: E402
+from flows import endpoints, labeling, system, training, transform, tuning  # noqa: E402
 
 DEPLOYMENT = "sagebrush"
 # How often the runner asks for flow runs to start (Prefect's default is 10 s): a run starts
@@ -42,6 +42,7 @@ def served_flows() -> list[Flow]:
         transform.transform,
         tuning.tuning,
         endpoints.endpoint_deploy,
+        labeling.labeling,
     ]
 
 

@@ -8,6 +8,7 @@ import importlib
 
 for module in (
     "console.endpoints.services.deployment",
+    "console.labeling.services",
     "console.training.services",
     "console.transform.services",
     "console.tuning.services",
