@@ -7,7 +7,7 @@ A task is one item: ``{"item": <manifest line index>, "source"|"source_ref", "la
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,7 +16,6 @@ from console.core.api_views import (
     ResourceDetailView,
     ResourceListView,
     ResourceStopView,
-    request_object,
 )
 from console.core.errors import NotFound, ValidationError
 from console.core.shapes import from_snake, to_snake
@@ -104,6 +103,12 @@ def task_body(job: LabelingJob, item: LabelingItem, user) -> dict:
     return body
 
 
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise exceptions.ValidationError("Request body must be a JSON object.")
+    return request.data
+
+
 def _item(job: LabelingJob, index: int) -> LabelingItem:
     item = job.items.filter(index=index).first()
     if item is None:
@@ -131,7 +136,7 @@ class TaskAnswerView(APIView):
 
     @extend_schema(request=AnswerSerializer, responses={200: TaskSerializer})
     def post(self, request, name: str, item: int):
-        body = request_object(request)
+        body = _body(request)
         if "label" not in body:
             raise ValidationError("label", "Member must not be null")
         job = labeling_job_for_worker(user=request.user, name=name)
@@ -201,5 +206,5 @@ class WorkteamDetailView(ResourceDetailView):
 
     @extend_schema(request=None, responses={200: WorkteamSerializer})
     def patch(self, request, name: str):
-        spec = {**from_snake("UpdateWorkteam", request_object(request)), "WorkteamName": name}
+        spec = {**from_snake("UpdateWorkteam", _body(request)), "WorkteamName": name}
         return Response(_workteam_described(workteam_update(user=request.user, spec=spec)))
