@@ -2,12 +2,19 @@
 
 Scratch lives under DATA_DIR/work, on the object store's file system, so that input can be linked
 rather than copied; a run killed mid-way leaves its folder, which the start-up reconcile removes.
+
+An ``AugmentedManifestFile`` channel is staged as one CSV file that the built-ins already read:
+per record, the label attribute's number (the second of ``AttributeNames``, Ground Truth's class
+index) then the data attribute's comma-separated features (the first: ``source`` inline, or the
+object ``source-ref`` names). Any other shape fails the job naming the manifest, line and attribute.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
+import posixpath
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +25,13 @@ from algorithms.script_toolkit import SUBMIT_DIRECTORY
 from algorithms.shards import ChannelShard
 from console.training.selectors import training_job_active_ids
 from infra.config import settings
-from infra.storage.inputs import list_inputs
+from infra.storage import parse_uri
+from infra.storage.inputs import (
+    AUGMENTED_MANIFEST,
+    InputError,
+    list_inputs,
+    read_augmented_manifest,
+)
 
 
 def scratch_root() -> Path:
@@ -64,6 +77,11 @@ def download_channels(
         source = channel["DataSource"]["S3DataSource"]
         directory = input_dir / "data" / channel["ChannelName"]
         directory.mkdir(parents=True)
+        if source["S3DataType"] == AUGMENTED_MANIFEST:
+            local[channel["ChannelName"]] = _stage_augmented_manifest(
+                channel, directory, store, reporter
+            )
+            continue
         objects = list_inputs(store, data_type=source["S3DataType"], uri=source["S3Uri"])
         for item in objects:
             target = directory / item.relative_path
@@ -89,6 +107,12 @@ def channel_shards(channels: list[dict[str, Any]], store, *, instances: int) -> 
     shards: list[dict] = [{} for _ in range(instances)]
     for channel in channels:
         source = channel["DataSource"]["S3DataSource"]
+        if source["S3DataType"] == AUGMENTED_MANIFEST:
+            raise InputError(
+                source["S3Uri"],
+                f"channel {channel['ChannelName']!r}: an AugmentedManifestFile channel trains on "
+                "one instance; set ResourceConfig.InstanceCount to 1",
+            )
         uris = [
             o.uri for o in list_inputs(store, data_type=source["S3DataType"], uri=source["S3Uri"])
         ]
@@ -100,6 +124,77 @@ def channel_shards(channels: list[dict[str, Any]], store, *, instances: int) -> 
                 content_type=channel.get("ContentType", "text/csv"),
             )
     return shards
+
+
+def _stage_augmented_manifest(channel: dict[str, Any], directory: Path, store, reporter) -> Channel:
+    """The manifest's records as ``<manifest name>.csv``, label first (``label_size=1``), or
+    features only (``label_size=0``) when ``AttributeNames`` names no label attribute."""
+    source = channel["DataSource"]["S3DataSource"]
+    uri, names = source["S3Uri"], list(source.get("AttributeNames") or [])
+    if not 1 <= len(names) <= 2:
+        raise InputError(
+            uri,
+            "AttributeNames must name the data attribute (source or source-ref) and then the "
+            f"label attribute; got {len(names)} names",
+        )
+    target = directory / f"{posixpath.basename(parse_uri(uri)[1]) or 'manifest'}.csv"
+    records = 0
+    with target.open("w", encoding="utf-8") as out:
+        for line, values in read_augmented_manifest(store, uri=uri, attribute_names=names):
+            cells = [_label_cell(uri, line, names[1], values[1])] if len(names) == 2 else []
+            cells.append(_feature_cells(uri, line, names[0], values[0]))
+            out.write(",".join(cells) + "\n")
+            records += 1
+    if not records:
+        raise InputError(uri, "holds no records")
+    reporter.log(
+        f"Channel {channel['ChannelName']}: {records} records from the augmented manifest {uri} "
+        f"(AttributeNames {', '.join(names)})"
+    )
+    return Channel(
+        name=channel["ChannelName"],
+        path=directory,
+        content_type=f"text/csv;label_size={len(names) - 1}",
+    )
+
+
+def _feature_cells(uri: str, line: int, name: str, value: Any) -> str:
+    where = f"line {line}, attribute {name!r}"
+    if not isinstance(value, str):
+        raise InputError(
+            uri, f"{where}: expected a comma-separated row of numbers, got {_shown(value)}"
+        )
+    row = value.strip()
+    if "\n" in row or "\r" in row:
+        raise InputError(uri, f"{where}: expected one comma-separated row, got several lines")
+    cells = [cell.strip() for cell in row.split(",")]
+    for column, cell in enumerate(cells, start=1):
+        if cell and not _is_number(cell, finite=False):  # NaN is a missing value
+            raise InputError(uri, f"{where}: column {column} is not a number: {cell[:40]!r}")
+    return ",".join(cells)
+
+
+def _label_cell(uri: str, line: int, name: str, value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str) and _is_number(value.strip()):
+        return value.strip()
+    raise InputError(
+        uri, f"line {line}, attribute {name!r}: the label must be a number, got {_shown(value)}"
+    )
+
+
+def _is_number(text: str, *, finite: bool = True) -> bool:
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(number) or not finite
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def download_code(hyperparameters: dict[str, str], work: Path, store) -> dict[str, str]:

@@ -20,7 +20,7 @@ from console.core.shapes import validate_request
 from console.training.models import TrainingJob, TrainingLog, TrainingMetric
 from console.training.selectors import training_job_get
 from infra.storage import BucketNotFound, InvalidURI, get_store, parse_uri
-from infra.storage.inputs import InputError, list_inputs
+from infra.storage.inputs import AUGMENTED_MANIFEST, InputError, list_inputs
 
 DEPLOYMENT = "training/sagebrush"
 DEFAULT_MAX_RUNTIME_SECONDS = 86400
@@ -260,12 +260,49 @@ def _check_channels(algorithm: type[Algorithm], channels: list[dict[str, Any]]) 
                 f"{algorithm.name} reads {', '.join(allowed)}",
                 value=content_type,
             )
+        if source["S3DataType"] == AUGMENTED_MANIFEST:
+            _check_augmented_manifest(field, source, content_type)
         try:
             list_inputs(get_store(), data_type=source["S3DataType"], uri=source["S3Uri"])
         except (InputError, InvalidURI, BucketNotFound) as exc:
             raise ValidationError(
                 f"{field}.DataSource.S3DataSource.S3Uri", str(exc), value=source["S3Uri"]
             ) from None
+
+
+def _check_augmented_manifest(field: str, source: dict[str, Any], content_type: str) -> None:
+    """AttributeNames present (the request shape already holds them to 16 names of 1 to 256
+    characters), each an attribute name, then what staging reads: the data attribute and at
+    most a label attribute, as CSV rows."""
+    names_field = f"{field}.DataSource.S3DataSource.AttributeNames"
+    names = source.get("AttributeNames")
+    if not names:
+        raise ValidationError(
+            names_field, f"Member is required when S3DataType is {AUGMENTED_MANIFEST}"
+        )
+    for index, name in enumerate(names, start=1):
+        if not name.strip() or name.startswith("$"):
+            raise ValidationError(
+                f"{names_field}.{index}",
+                "Member must be a JSON attribute name: not blank and not starting with '$'",
+                value=name,
+            )
+    if len(set(names)) != len(names):
+        raise ValidationError(names_field, "Attribute names must be distinct", value=names)
+    if len(names) > 2:
+        raise ValidationError(
+            names_field,
+            "Training reads at most two attributes: the data attribute (source or source-ref), "
+            "then the label attribute",
+            value=names,
+        )
+    if content_type != "text/csv":
+        raise ValidationError(
+            f"{field}.ContentType",
+            f"An {AUGMENTED_MANIFEST} channel's data attribute holds a comma-separated feature "
+            "row: use text/csv",
+            value=content_type,
+        )
 
 
 def _check_output_path(path: str) -> None:

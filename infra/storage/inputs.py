@@ -3,17 +3,32 @@
 A manifest (``ManifestFile``) is SageMaker's JSON array: ``[{"prefix": "s3://bucket/path/"},
 "key1", "key2", ...]``. Each object keeps its path relative to the prefix's folder, which is
 what batch transform keeps under ``S3OutputPath`` and training keeps under the channel folder.
+
+An augmented manifest (``AugmentedManifestFile``, what Ground Truth writes) is JSON Lines whose
+records carry their data in attributes: the channel's ``AttributeNames`` pick them, in order, and
+an attribute whose name ends in ``-ref`` (``source-ref``) holds the URI of an object to read.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from infra.storage.base import ObjectNotFound, ObjectStore, join_uri, parse_uri
+from infra.storage.base import (
+    BucketNotFound,
+    InvalidURI,
+    ObjectNotFound,
+    ObjectStore,
+    join_uri,
+    parse_uri,
+)
 
-S3_DATA_TYPES = ("S3Prefix", "ManifestFile")
+S3_DATA_TYPES = ("S3Prefix", "ManifestFile", "AugmentedManifestFile")
+AUGMENTED_MANIFEST = "AugmentedManifestFile"
+REFERENCE_SUFFIX = "-ref"  # an attribute naming an object (source-ref), not holding the data
 
 
 class InputError(ValueError):
@@ -33,14 +48,19 @@ class InputObject:
 
 
 def list_inputs(store: ObjectStore, *, data_type: str, uri: str) -> list[InputObject]:
-    """The source's objects in key (or manifest) order; raises InputError when there are none."""
+    """The source's objects in key (or manifest) order; raises InputError when there are none.
+    An augmented manifest is itself the one object (its records are read by
+    :func:`read_augmented_manifest`)."""
     if data_type == "ManifestFile":
         inputs = _manifest_inputs(uri, store)
     elif data_type == "S3Prefix":
         inputs = _prefix_inputs(uri, store)
+    elif data_type == AUGMENTED_MANIFEST:
+        inputs = [_augmented_manifest_input(uri, store)]
     else:
         raise InputError(
-            uri, f"S3DataType {data_type!r} is not supported; use S3Prefix or ManifestFile"
+            uri,
+            f"S3DataType {data_type!r} is not supported; use {', '.join(S3_DATA_TYPES)}",
         )
     if not inputs:
         raise InputError(uri, "matches no objects")
@@ -88,3 +108,55 @@ def _manifest_inputs(manifest_uri: str, store: ObjectStore) -> list[InputObject]
             ) from None
         inputs.append(InputObject(info.uri, key, info.size))
     return inputs
+
+
+def _augmented_manifest_input(manifest_uri: str, store: ObjectStore) -> InputObject:
+    try:
+        info = store.stat(manifest_uri)
+    except ObjectNotFound:
+        raise InputError(manifest_uri, "names no augmented manifest object") from None
+    return InputObject(info.uri, posixpath.basename(info.key), info.size)
+
+
+def read_augmented_manifest(
+    store: ObjectStore, *, uri: str, attribute_names: list[str]
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each record of an augmented manifest as ``(line number, values)``: the values of
+    ``attribute_names`` in that order, a ``-ref`` attribute's as the text of the object it names.
+    Blank lines are skipped; a line that is not a JSON object, or lacks one of the attributes,
+    raises InputError naming the line."""
+    try:
+        raw = store.read_bytes(uri)
+    except ObjectNotFound:
+        raise InputError(uri, "names no augmented manifest object") from None
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as error:
+            raise InputError(uri, f"line {number} is not JSON: {error}") from None
+        if not isinstance(record, dict):
+            raise InputError(uri, f"line {number} is not a JSON object")
+        values = []
+        for name in attribute_names:
+            if name not in record:
+                raise InputError(uri, f"line {number} has no attribute {name!r}")
+            value = record[name]
+            if name.endswith(REFERENCE_SUFFIX):
+                value = _referenced_text(store, uri, number, name, value)
+            values.append(value)
+        yield number, values
+
+
+def _referenced_text(store: ObjectStore, uri: str, number: int, name: str, value: Any) -> str:
+    where = f"line {number}, attribute {name!r}"
+    if not isinstance(value, str):
+        raise InputError(uri, f"{where}: expected an s3:// URI, got {json.dumps(value)[:80]}")
+    try:
+        parse_uri(value)
+        return store.read_bytes(value).decode("utf-8", errors="replace")
+    except (ObjectNotFound, BucketNotFound):
+        raise InputError(uri, f"{where}: {value} does not exist") from None
+    except InvalidURI as error:
+        raise InputError(uri, f"{where}: {error}") from None

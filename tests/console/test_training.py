@@ -9,11 +9,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from console.core.errors import AlreadyExists, ValidationError
-from console.core.shapes import response_violations
+from console.core.shapes import ShapeError, response_violations
 from console.training.models import TrainingJob
 from console.training.selectors import training_job_describe
 from console.training.services import training_job_create
 from flows.training import run_training_job
+from infra.storage import get_store
 from tests.flows.test_training import channel, request
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,87 @@ def test_a_prefix_matching_nothing_is_refused(user, data_bucket):
         training_job_create(user=user, spec=spec)
     assert raised.value.field == "InputDataConfig.1.DataSource.S3DataSource.S3Uri"
     assert "matches no objects" in raised.value.rule
+
+
+SOURCE = "InputDataConfig.1.DataSource.S3DataSource"
+
+
+@pytest.mark.parametrize(
+    ("names", "content_type", "field", "rule"),
+    [
+        (None, "text/csv", f"{SOURCE}.AttributeNames", "required when S3DataType is Augmented"),
+        ([], "text/csv", f"{SOURCE}.AttributeNames", "required when S3DataType is Augmented"),
+        (["source", "$label"], "text/csv", f"{SOURCE}.AttributeNames.2", "not starting with '$'"),
+        (["source", " "], "text/csv", f"{SOURCE}.AttributeNames.2", "not blank"),
+        (["source", "source"], "text/csv", f"{SOURCE}.AttributeNames", "distinct"),
+        (["source", "a", "b"], "text/csv", f"{SOURCE}.AttributeNames", "at most two attributes"),
+        (
+            ["source", "species"],
+            "application/jsonlines",
+            "InputDataConfig.1.ContentType",
+            "text/csv",
+        ),
+    ],
+)
+def test_augmented_manifest_channels_are_refused_naming_the_field(
+    user, data_bucket, names, content_type, field, rule
+):
+    uri = f"s3://{data_bucket}/gt/output.manifest"
+    get_store().write_bytes(uri, b'{"source": "1,2", "species": 1}\n')
+    source = {"S3DataType": "AugmentedManifestFile", "S3Uri": uri}
+    if names is not None:
+        source["AttributeNames"] = names
+    train = {**channel("train", uri, content_type), "DataSource": {"S3DataSource": source}}
+    with pytest.raises(ValidationError) as raised:
+        training_job_create(user=user, spec=request(data_bucket, InputDataConfig=[train]))
+    assert raised.value.field.startswith(field)
+    assert rule in raised.value.rule
+    assert not TrainingJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("names", "rule"),
+    [
+        (
+            [f"a{n}" for n in range(17)],
+            "attributeNames' failed to satisfy constraint: Member must "
+            "have length less than or equal to 16",
+        ),
+        (
+            ["source", ""],
+            "attributeNames.2' failed to satisfy constraint: Member must have length "
+            "greater than or equal to 1",
+        ),
+        (
+            ["source", "x" * 257],
+            "attributeNames.2' failed to satisfy constraint: Member must have "
+            "length less than or equal to 256",
+        ),
+    ],
+)
+def test_attribute_names_break_the_request_shape_naming_the_member(user, data_bucket, names, rule):
+    uri = f"s3://{data_bucket}/gt/output.manifest"
+    source = {"S3DataType": "AugmentedManifestFile", "S3Uri": uri, "AttributeNames": names}
+    train = {**channel("train", uri), "DataSource": {"S3DataSource": source}}
+    with pytest.raises(ShapeError) as raised:
+        training_job_create(user=user, spec=request(data_bucket, InputDataConfig=[train]))
+    assert f"inputDataConfig.1.dataSource.s3DataSource.{rule}" in str(raised.value)
+    assert not TrainingJob.objects.exists()
+
+
+def test_an_augmented_manifest_channel_is_accepted_and_must_exist(user, data_bucket):
+    uri = f"s3://{data_bucket}/gt/output.manifest"
+    source = {"S3DataType": "AugmentedManifestFile", "S3Uri": uri}
+    source["AttributeNames"] = ["source", "species"]
+    train = {**channel("train", uri), "DataSource": {"S3DataSource": source}}
+    with pytest.raises(ValidationError) as raised:
+        training_job_create(user=user, spec=request(data_bucket, InputDataConfig=[train]))
+    assert raised.value.field == f"{SOURCE}.S3Uri"
+    assert "names no augmented manifest object" in raised.value.rule
+
+    get_store().write_bytes(uri, b'{"source": "1,2", "species": 1}\n')
+    job = training_job_create(user=user, spec=request(data_bucket, InputDataConfig=[train]))
+    assert job.status == "InProgress"
 
 
 def test_duplicate_names_are_refused(user, data_bucket):

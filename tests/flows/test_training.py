@@ -231,3 +231,79 @@ def test_two_instances_train_lightgbm_on_dask_with_sharded_objects(user, data_bu
     assert "Training on 2 Dask workers" in training_job_log(job)
     assert job.final_metrics["validation:binary_error"] < 0.15
     assert get_store().exists(job.model_artifacts)
+
+
+def ground_truth_manifest(rows: bytes, *, label: str = "species") -> bytes:
+    """Ground Truth's output manifest for text classification over CSV feature rows."""
+    import json
+
+    lines = []
+    for row in rows.decode().splitlines():
+        cls, _, features = row.partition(",")
+        metadata = {
+            "class-name": ["no", "yes"][int(cls)],
+            "confidence": 0.0,
+            "type": "groundtruth/text-classification",
+            "job-name": "labeling-job/species",
+            "human-annotated": "yes",
+            "creation-date": "2024-01-01T00:00:00.000000",
+        }
+        lines.append(
+            json.dumps({"source": features, label: int(cls), f"{label}-metadata": metadata})
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def augmented(name: str, uri: str, attribute_names: list[str]) -> dict:
+    return {
+        "ChannelName": name,
+        "ContentType": "text/csv",
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "AugmentedManifestFile",
+                "S3Uri": uri,
+                "AttributeNames": attribute_names,
+            }
+        },
+    }
+
+
+def test_a_ground_truth_output_manifest_trains_as_an_augmented_manifest_channel(user, data_bucket):
+    store = get_store()
+    for name, seed in (("train", 3), ("validation", 4)):
+        store.write_bytes(
+            f"s3://{data_bucket}/gt/{name}/output.manifest",
+            ground_truth_manifest(labelled_csv(300, seed=seed)),
+        )
+    spec = request(
+        data_bucket,
+        InputDataConfig=[
+            augmented(name, f"s3://{data_bucket}/gt/{name}/output.manifest", ["source", "species"])
+            for name in ("train", "validation")
+        ],
+    )
+    job = training_job_create(user=user, spec=spec)
+    status = run_training_job(job.pk)
+    job.refresh_from_db()
+    assert status == "Completed", job.failure_reason
+    finals = {
+        m["MetricName"]: m["Value"] for m in training_job_describe(job)["FinalMetricDataList"]
+    }
+    assert finals["validation:auc"] > 0.9
+    assert "Channel train: 300 records from the augmented manifest" in training_job_log(job)
+
+
+def test_a_bad_augmented_manifest_line_fails_the_job_naming_the_object_and_line(user, data_bucket):
+    store = get_store()
+    lines = ground_truth_manifest(labelled_csv(20)).decode().splitlines()
+    lines[4] = lines[4].replace('"species": ', '"species": "dog", "x": ')
+    uri = f"s3://{data_bucket}/gt/bad.manifest"
+    store.write_bytes(uri, ("\n".join(lines) + "\n").encode())
+    spec = request(data_bucket, InputDataConfig=[augmented("train", uri, ["source", "species"])])
+
+    job = training_job_create(user=user, spec=spec)
+    assert run_training_job(job.pk) == "Failed"
+
+    job.refresh_from_db()
+    assert job.failure_reason.startswith(f"ClientError: {uri}: line 5, attribute 'species'")
+    assert "the label must be a number" in job.failure_reason
