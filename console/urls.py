@@ -2,13 +2,16 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from console.accounts import api as accounts_api
 from console.accounts import views as accounts_views
 from console.core import objects, views
+from console.core.api import API_PREFIX, error_body
 from console.pipelines import api as pipelines_api
 from console.pipelines import views as pipelines_views
 from console.registry import api as registry_api
@@ -17,6 +20,16 @@ from console.sagemaker.runtime import invoke_endpoint
 from console.sagemaker.views import is_sagemaker_request, sagemaker_api
 from console.training import api as training_api
 from console.training import views as training_views
+
+
+def not_found(request, exception):
+    """A path no route takes: under the REST API, the REST error shape; else the HTML page."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body(f"Nothing is at {request.path}."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found
 
 
 @csrf_exempt  # the SageMaker API authenticates by signature, not by cookie

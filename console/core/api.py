@@ -136,19 +136,47 @@ class StrictJSONParser(JSONParser):
 
 
 class Pagination(LimitOffsetPagination):
-    """``?limit=`` is capped (as DRF caps it: silently); an ``?offset=`` past any list is a 400,
-    never a number the database cannot take."""
+    """``?limit=`` and ``?offset=`` are whole numbers, else a 400 naming them. A limit is capped
+    (as DRF caps it: silently); an offset past any list is a 400, never a number the database
+    cannot take."""
 
     max_limit = 1000
     max_offset = 2**31 - 1
 
+    def get_limit(self, request) -> int:
+        limit = self._whole_number(request, self.limit_query_param, minimum=1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
     def get_offset(self, request) -> int:
-        offset = super().get_offset(request)
+        offset = self._whole_number(request, self.offset_query_param, minimum=0) or 0
         if offset > self.max_offset:
             raise exceptions.ValidationError(
                 {self.offset_query_param: [f"Ensure this value is at most {self.max_offset}."]}
             )
         return offset
+
+    @staticmethod
+    def _whole_number(request, name: str, *, minimum: int) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        if not raw.isascii() or not raw.isdigit():
+            raise exceptions.ValidationError({name: ["A whole number is required."]})
+        # More digits than any limit or offset could use: no need to read them all.
+        number = int(raw) if len(raw) <= 18 else 10**18
+        if number < minimum:
+            raise exceptions.ValidationError({name: [f"Ensure this value is at least {minimum}."]})
+        return number
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1},
+            self.offset_query_param: {"minimum": 0, "maximum": self.max_offset},
+        }
+        for parameter in parameters:
+            parameter["schema"] = {**parameter["schema"], **bounds[parameter["name"]]}
+        return parameters
 
 
 class InternalErrorMiddleware:

@@ -12,14 +12,15 @@ from __future__ import annotations
 from asgiref.sync import async_to_sync
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.core.api import error_body
-from console.core.api_views import ResourceDetailView, ResourceListView
+from console.core.api import StrictJSONParser, error_body
+from console.core.api_schema import ErrorSerializer, request_schema, responses
+from console.core.api_views import ResourceDetailView, ResourceListView, request_object
 from console.core.errors import ValidationError
 from console.core.shapes import from_snake
 from console.endpoints.invoke import (
@@ -118,7 +119,16 @@ def _variants(endpoint: Endpoint) -> list[dict]:
     ]
 
 
+VARIANTS_SCHEMA = {
+    "type": "array",
+    "description": "Each variant's serving state, weights, autoscaling and instances.",
+    "items": {"type": "object"},
+}
+
+
 class _WithVariants:
+    described_extra = {"variants": VARIANTS_SCHEMA}
+
     def described(self, row: Endpoint) -> dict:
         return {**super().described(row), "variants": _variants(row)}
 
@@ -143,9 +153,14 @@ class EndpointDetailView(_WithVariants, ResourceDetailView):
 class EndpointUpdateView(APIView):
     """``POST /api/v1/endpoints/<name>/update/`` with UpdateEndpoint's other members."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: None})
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=request_schema("UpdateEndpoint", leave_out=("endpoint_name",)),
+        responses=responses({202: None}, 400, 404, 409, 415),
+    )
     def post(self, request, name: str):
-        spec = from_snake("UpdateEndpoint", {**request.data, "endpoint_name": name})
+        spec = from_snake("UpdateEndpoint", {**request_object(request), "endpoint_name": name})
         endpoint_update(user=request.user, spec=spec)
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -154,10 +169,16 @@ class EndpointWeightsAndCapacitiesView(APIView):
     """``POST /api/v1/endpoints/<name>/weights-and-capacities/`` with
     ``desired_weights_and_capacities``, as UpdateEndpointWeightsAndCapacities."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: None})
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=request_schema("UpdateEndpointWeightsAndCapacities", leave_out=("endpoint_name",)),
+        responses=responses({202: None}, 400, 404, 409, 415),
+    )
     def post(self, request, name: str):
         spec = from_snake(
-            "UpdateEndpointWeightsAndCapacities", {**request.data, "endpoint_name": name}
+            "UpdateEndpointWeightsAndCapacities",
+            {**request_object(request), "endpoint_name": name},
         )
         endpoint_update_weights_and_capacities(user=request.user, spec=spec)
         return Response(status=status.HTTP_202_ACCEPTED)
@@ -169,11 +190,21 @@ class AutoscalingSerializer(serializers.Serializer):
     target_invocations_per_instance = serializers.FloatField()
 
 
+class AutoscalingPolicySerializer(serializers.Serializer):
+    variant_name = serializers.CharField()
+    autoscaling = serializers.DictField(allow_null=True)
+
+
 class EndpointAutoscalingView(APIView):
     """``PUT``/``DELETE /api/v1/endpoints/<name>/variants/<variant>/autoscaling/``: the
     variant's target-tracking policy (invocations per instance per minute, within bounds)."""
 
-    @extend_schema(request=AutoscalingSerializer, responses={200: OpenApiTypes.OBJECT})
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=AutoscalingSerializer,
+        responses=responses({200: AutoscalingPolicySerializer}, 400, 404, 409, 415),
+    )
     def put(self, request, name: str, variant: str):
         body = AutoscalingSerializer(data=request.data)
         if not body.is_valid():
@@ -184,7 +215,7 @@ class EndpointAutoscalingView(APIView):
         )
         return Response({"variant_name": row.name, "autoscaling": row.autoscaling})
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses=responses({204: None}, 404, 409))
     def delete(self, request, name: str, variant: str):
         endpoint_autoscaling_clear(user=request.user, name=name, variant_name=variant)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -195,6 +226,11 @@ class RawBodyParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return stream.read()
+
+
+class ModelFailureSerializer(ErrorSerializer):
+    variant_name = serializers.CharField()
+    original_status_code = serializers.IntegerField(required=False)
 
 
 class EndpointInvocationsView(APIView):
@@ -212,12 +248,9 @@ class EndpointInvocationsView(APIView):
     @extend_schema(
         request=OpenApiTypes.BINARY,
         responses={
-            200: OpenApiTypes.BINARY,
-            400: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
-            409: OpenApiTypes.OBJECT,
-            424: OpenApiTypes.OBJECT,
-            504: OpenApiTypes.OBJECT,
+            **responses({200: OpenApiTypes.BINARY}, 400, 404, 409),
+            424: OpenApiResponse(ModelFailureSerializer, description="The model failed."),
+            504: OpenApiResponse(ModelFailureSerializer, description="The model timed out."),
         },
     )
     def post(self, request, name: str):

@@ -11,6 +11,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from console.core.api import StrictJSONParser
+from console.core.api_schema import describe_schema, request_schema, responses
 from console.core.api_views import (
     JOB_FIELDS,
     ResourceDetailView,
@@ -121,7 +123,9 @@ class TaskNextView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: TaskSerializer, 204: OpenApiResponse(description="Nothing waits.")},
+        responses=responses(
+            {200: TaskSerializer, 204: OpenApiResponse(description="Nothing waits.")}, 404, 409
+        ),
     )
     def post(self, request, name: str):
         job = labeling_job_for_worker(user=request.user, name=name)
@@ -134,7 +138,11 @@ class TaskNextView(APIView):
 class TaskAnswerView(APIView):
     """``POST .../tasks/{item}/answer/`` with ``{"label": ...}``."""
 
-    @extend_schema(request=AnswerSerializer, responses={200: TaskSerializer})
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=AnswerSerializer, responses=responses({200: TaskSerializer}, 400, 404, 409, 415)
+    )
     def post(self, request, name: str, item: int):
         body = _body(request)
         if "label" not in body:
@@ -149,7 +157,7 @@ class TaskAnswerView(APIView):
 class TaskSkipView(APIView):
     """``POST .../tasks/{item}/skip/``: not offered to me again."""
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses=responses({204: None}, 404, 409))
     def post(self, request, name: str, item: int):
         job = labeling_job_for_worker(user=request.user, name=name)
         labeling_task_skip(user=request.user, item=_item(job, item))
@@ -161,7 +169,11 @@ class TaskUndoView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: TaskSerializer, 204: OpenApiResponse(description="No answer to undo.")},
+        responses=responses(
+            {200: TaskSerializer, 204: OpenApiResponse(description="No answer to undo.")},
+            404,
+            409,
+        ),
     )
     def post(self, request, name: str):
         job = labeling_job_for_worker(user=request.user, name=name)
@@ -184,7 +196,14 @@ def _workteam_described(team: Workteam) -> dict:
     return to_snake("DescribeWorkteam", {"Workteam": workteam_describe(team)})["workteam"]
 
 
-class WorkteamListView(ResourceListView):
+class _ReadsAsWorkteam:
+    @classmethod
+    def detail_schema(cls):
+        """A team reads as DescribeWorkteam's ``workteam``."""
+        return describe_schema("DescribeWorkteam")["properties"]["workteam"]
+
+
+class WorkteamListView(_ReadsAsWorkteam, ResourceListView):
     serializer_class = WorkteamSerializer
     selector = workteam_list
     create_service = workteam_create
@@ -194,7 +213,7 @@ class WorkteamListView(ResourceListView):
         return _workteam_described(row)
 
 
-class WorkteamDetailView(ResourceDetailView):
+class WorkteamDetailView(_ReadsAsWorkteam, ResourceDetailView):
     """``GET``, ``PATCH`` (UpdateWorkteam's members, snake_cased) and ``DELETE``."""
 
     serializer_class = WorkteamSerializer
@@ -204,7 +223,12 @@ class WorkteamDetailView(ResourceDetailView):
     def retrieve(self, request, *args, **kwargs):
         return Response(_workteam_described(workteam_get(user=request.user, name=kwargs["name"])))
 
-    @extend_schema(request=None, responses={200: WorkteamSerializer})
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=request_schema("UpdateWorkteam", leave_out=("workteam_name",)),
+        responses=responses({200: _ReadsAsWorkteam.detail_schema()}, 400, 404, 409, 415),
+    )
     def patch(self, request, name: str):
         spec = {**from_snake("UpdateWorkteam", _body(request)), "WorkteamName": name}
         return Response(_workteam_described(workteam_update(user=request.user, spec=spec)))

@@ -34,6 +34,13 @@ class TransformJobSerializer(serializers.ModelSerializer):
 
 
 class _WithProgress:
+    described_extra = {
+        "progress": {
+            "type": "object",
+            "description": "Records and bytes done, in total and per input object.",
+        }
+    }
+
     def described(self, row: TransformJob) -> dict:
         return {**super().described(row), "progress": transform_job_progress(row)}
 

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from console.core.api_schema import describe_schema, responses
 from console.core.api_views import (
     JOB_FIELDS,
     ResourceDetailView,
@@ -66,7 +67,9 @@ class TuningJobTrialsView(APIView):
             OpenApiParameter("sort_order", str, enum=["Ascending", "Descending"]),
             OpenApiParameter("status", str),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=responses(
+            {200: describe_schema("ListTrainingJobsForHyperParameterTuningJob")}, 400, 404
+        ),
     )
     def get(self, request, name: str):
         job = tuning_job_get(user=request.user, name=name)
@@ -88,7 +91,10 @@ class TuningJobTrialsView(APIView):
 class TuningJobSurrogateView(APIView):
     """``GET .../surrogate/?parameter=learning_rate``: mean and ±1 std along one parameter."""
 
-    @extend_schema(parameters=[OpenApiParameter("parameter", str)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("parameter", str)],
+        responses=responses({200: OpenApiTypes.OBJECT}, 400, 404),
+    )
     def get(self, request, name: str):
         job = tuning_job_get(user=request.user, name=name)
         return Response(tuning_job_surrogate(job, parameter=request.query_params.get("parameter")))
