@@ -4,7 +4,8 @@ Creating takes the SageMaker request of the resource's Create operation with sna
 and calls the same service as the SageMaker API; detail answers the Describe response, snake_cased.
 Subclasses name their functions as class attributes (read through ``type(self)``, so that a
 plain function is not bound as a method): ``selector``, ``describe``, ``create_service``,
-``delete_service``, ``stop_service``.
+``delete_service``, ``stop_service``. From them each view also offers only the methods it
+implements and documents its answers (``console.core.api_schema``): no per-view annotation.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ A task is one item: ``{"item": <manifest line index>, "source"|"source_ref", "la
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +18,7 @@ from console.core.api_views import (
     ResourceDetailView,
     ResourceListView,
     ResourceStopView,
+    request_object,
 )
 from console.core.errors import NotFound, ValidationError
 from console.core.shapes import from_snake, to_snake
@@ -105,12 +106,6 @@ def task_body(job: LabelingJob, item: LabelingItem, user) -> dict:
     return body
 
 
-def _body(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise exceptions.ValidationError("Request body must be a JSON object.")
-    return request.data
-
-
 def _item(job: LabelingJob, index: int) -> LabelingItem:
     item = job.items.filter(index=index).first()
     if item is None:
@@ -144,7 +139,7 @@ class TaskAnswerView(APIView):
         request=AnswerSerializer, responses=responses({200: TaskSerializer}, 400, 404, 409, 415)
     )
     def post(self, request, name: str, item: int):
-        body = _body(request)
+        body = request_object(request)
         if "label" not in body:
             raise ValidationError("label", "Member must not be null")
         job = labeling_job_for_worker(user=request.user, name=name)
@@ -230,5 +225,5 @@ class WorkteamDetailView(_ReadsAsWorkteam, ResourceDetailView):
         responses=responses({200: _ReadsAsWorkteam.detail_schema()}, 400, 404, 409, 415),
     )
     def patch(self, request, name: str):
-        spec = {**from_snake("UpdateWorkteam", _body(request)), "WorkteamName": name}
+        spec = {**from_snake("UpdateWorkteam", request_object(request)), "WorkteamName": name}
         return Response(_workteam_described(workteam_update(user=request.user, spec=spec)))
