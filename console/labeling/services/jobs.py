@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 
-from console.core.errors import AlreadyExists, InvalidState, NotFound, ValidationError
+from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
 from console.core.shapes import validate_request
@@ -237,10 +237,3 @@ def label_index(job: LabelingJob, label: int | str, *, field: str = "label") -> 
 def _recount(job: LabelingJob) -> None:
     job.label_counters = labeling_job_counters(job)
     job.save(update_fields=["label_counters", "updated_at"])
-
-
-def item_of_job(job: LabelingJob, item_id: int) -> LabelingItem:
-    item = job.items.filter(pk=item_id).first()
-    if item is None:
-        raise NotFound("LabelingItem", str(item_id))
-    return item

@@ -74,11 +74,10 @@ def labeling_task_answer(*, user, item: LabelingItem, label: int | str) -> Label
 def labeling_task_skip(*, user, item: LabelingItem) -> None:
     """Pass the item over: it is not offered to this worker again."""
     with transaction.atomic():
-        job = _job_for_worker(user, item.job, lock=True)
+        _job_for_worker(user, item.job, lock=True)  # members of the job's team only
         LabelingTask.objects.update_or_create(
             item=item, worker=user, defaults={"expires_at": timezone.now(), "skipped": True}
         )
-        del job
 
 
 def labeling_task_undo(*, user, job: LabelingJob) -> LabelingItem | None:
