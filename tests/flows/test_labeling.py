@@ -1,13 +1,14 @@
-"""The labeling flow's human-only path, in-process: the flow run waits in a thread while the work
-team answers through the same services the console and REST use."""
+"""The labeling flow's human-only path, in-process: each time the flow run waits for people, the
+work team acts through the same services the console and REST use."""
 
 from __future__ import annotations
 
 import json
-import threading
+import time
+import types
+from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from console.labeling.models import HumanAnswer, LabelingJob
 from console.labeling.selectors import labeling_job_describe
@@ -22,51 +23,45 @@ from infra.storage import get_store
 from tests.console.labeling import conftest as labeling
 from tests.console.labeling.conftest import TEXTS, job_request
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 labeling_bucket = labeling.labeling_bucket
 labelers = labeling.labelers
 workteam = labeling.workteam
 
 
-@pytest.fixture(autouse=True)
-def _flow_runs_start(monkeypatch):
-    monkeypatch.setattr("infra.prefect.start_flow_run", lambda deployment, *, parameters: None)
+def while_waiting(monkeypatch, act: Callable[[], None]) -> list[int]:
+    """Call ``act`` each time the flow waits; returns a list that counts the waits."""
+    waits: list[int] = []
+
+    def sleep(_seconds: float) -> None:
+        waits.append(1)
+        assert len(waits) < 100, "the flow kept waiting"
+        act()
+
+    monkeypatch.setattr(
+        "flows.labeling.time", types.SimpleNamespace(monotonic=time.monotonic, sleep=sleep)
+    )
+    return waits
 
 
-class FlowRun(threading.Thread):
-    def __init__(self, job_id: int) -> None:
-        super().__init__(daemon=True)
-        self.job_id, self.status = job_id, None
-
-    def run(self) -> None:
-        try:
-            self.status = run_labeling_job(self.job_id, poll_seconds=0.05)
-        finally:
-            connection.close()
+def answer_one(job: LabelingJob, worker, label=None) -> None:
+    item = labeling_task_next(user=worker, job=job)
+    if item is not None:
+        labeling_task_answer(
+            user=worker, item=item, label=item.index % 2 if label is None else label
+        )
 
 
-def running(job: LabelingJob) -> FlowRun:
-    run = FlowRun(job.pk)
-    run.start()
-    for _ in range(200):
-        job.refresh_from_db()
-        if job.status == "InProgress" and job.items.filter(sent_to_humans=True).exists():
-            return run
-        run.join(0.05)
-    raise AssertionError("the flow did not send the items to people")
-
-
-def test_people_label_every_item_and_the_job_completes(user, workteam, labeling_bucket, labelers):
+def test_people_label_every_item_and_the_job_completes(
+    monkeypatch, user, workteam, labeling_bucket, labelers
+):
     job = labeling_job_create(user=user, spec=job_request(labeling_bucket, workteam.arn))
-    run = running(job)
-    answers = {}
-    while (item := labeling_task_next(user=labelers[0], job=job)) is not None:
-        answers[item.index] = item.index % 2
-        labeling_task_answer(user=labelers[0], item=item, label=item.index % 2)
-    run.join(10)
-    assert run.status == "Completed"
+    waits = while_waiting(monkeypatch, lambda: answer_one(job, labelers[0]))
+    assert run_labeling_job(job.pk, poll_seconds=0) == "Completed"
+    assert len(waits) == len(TEXTS)
     job.refresh_from_db()
     described = labeling_job_describe(job)
+    assert described["LabelingJobStatus"] == "Completed"
     assert described["LabelCounters"] == {
         "TotalLabeled": len(TEXTS),
         "HumanLabeled": len(TEXTS),
@@ -76,36 +71,32 @@ def test_people_label_every_item_and_the_job_completes(user, workteam, labeling_
     }
     uri = described["LabelingJobOutput"]["OutputDatasetS3Uri"]
     lines = [json.loads(line) for line in get_store().read_bytes(uri).splitlines()]
-    assert [line["sentiment"] for line in lines] == [str(answers[i]) for i in range(len(TEXTS))]
+    assert [line["sentiment"] for line in lines] == [str(i % 2) for i in range(len(TEXTS))]
     assert {line["sentiment-metadata"]["human-annotated"] for line in lines} == {"yes"}
 
 
-def test_a_stopping_condition_ends_the_job(user, workteam, labeling_bucket, labelers):
+def test_a_stopping_condition_ends_the_job(monkeypatch, user, workteam, labeling_bucket, labelers):
     spec = job_request(
         labeling_bucket, workteam.arn, StoppingConditions={"MaxHumanLabeledObjectCount": 2}
     )
     job = labeling_job_create(user=user, spec=spec)
-    run = running(job)
-    for _ in range(2):
-        item = labeling_task_next(user=labelers[0], job=job)
-        labeling_task_answer(user=labelers[0], item=item, label="positive")
-    assert labeling_task_next(user=labelers[0], job=job) is None  # the human budget is spent
-    run.join(10)
-    assert run.status == "Completed"
+    while_waiting(monkeypatch, lambda: answer_one(job, labelers[0], "positive"))
+    assert run_labeling_job(job.pk, poll_seconds=0) == "Completed"
     job.refresh_from_db()
     assert (job.label_counters["HumanLabeled"], job.label_counters["Unlabeled"]) == (2, 3)
 
 
-def test_stopping_keeps_every_answer_given(user, workteam, labeling_bucket, labelers):
+def test_stopping_keeps_every_answer_given(monkeypatch, user, workteam, labeling_bucket, labelers):
     spec = job_request(labeling_bucket, workteam.arn)
     spec["HumanTaskConfig"]["NumberOfHumanWorkersPerDataObject"] = 2
     job = labeling_job_create(user=user, spec=spec)
-    run = running(job)
-    item = labeling_task_next(user=labelers[0], job=job)
-    labeling_task_answer(user=labelers[0], item=item, label="negative")
-    labeling_job_stop(user=user, name="films")
-    run.join(10)
-    assert run.status == "Stopped"
+
+    def answer_then_stop() -> None:
+        answer_one(job, labelers[0], "negative")
+        labeling_job_stop(user=user, name="films")
+
+    while_waiting(monkeypatch, answer_then_stop)
+    assert run_labeling_job(job.pk, poll_seconds=0) == "Stopped"
     job.refresh_from_db()
     assert job.label_counters["Unlabeled"] == len(TEXTS)
     assert HumanAnswer.objects.filter(item__job=job, worker=labelers[0]).count() == 1
