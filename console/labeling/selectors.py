@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from console.core.errors import NotFound
 from console.core.names import account_id_for, arn
@@ -245,3 +246,19 @@ def labeling_job_rounds(job: LabelingJob) -> list[dict[str, Any]]:
         }
         for r in job.rounds.all()
     ]
+
+
+def labeling_task_held(*, user, job: LabelingJob, index: int) -> LabelingItem | None:
+    """Item ``index`` of the job if the worker holds it now (handed to them, not answered, skipped
+    or expired): the console shows it again right after an undo."""
+    return (
+        job.items.filter(
+            index=index,
+            state=LabelingItem.UNLABELED,
+            tasks__worker=user,
+            tasks__skipped=False,
+            tasks__expires_at__gt=timezone.now(),
+        )
+        .exclude(answers__worker=user)
+        .first()
+    )

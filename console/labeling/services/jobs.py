@@ -3,6 +3,7 @@ items to people, machine labels, rounds of active learning, intermediate manifes
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any, Literal
 
@@ -16,6 +17,7 @@ from console.core.shapes import validate_request
 from console.labeling import manifests, specs
 from console.labeling.models import LabelingItem, LabelingJob, LabelingRound
 from console.labeling.selectors import labeling_job_counters, labeling_job_get, workteam_by_arn
+from infra.storage import get_store
 
 DEPLOYMENT = "labeling/sagebrush"
 # MaxConcurrentTaskCount when the request leaves it out (SageMaker's default).
@@ -237,3 +239,25 @@ def label_index(job: LabelingJob, label: int | str, *, field: str = "label") -> 
 def _recount(job: LabelingJob) -> None:
     job.label_counters = labeling_job_counters(job)
     job.save(update_fields=["label_counters", "updated_at"])
+
+
+def labeling_categories_write(*, spec: dict[str, Any], labels: list[str]) -> str:
+    """Write label categories typed in the console as a Ground Truth category file,
+    ``<S3OutputPath>/<job>/annotation-tool/data.json``, and return its URI for the request's
+    ``LabelCategoryConfigS3Uri``. The request's shape and output bucket are checked first, so
+    nothing is written under a name or path the job could not have."""
+    field = "LabelCategories"
+    names = [label.strip() for label in labels if label.strip()]
+    if not 2 <= len(names) <= specs.MAX_CATEGORIES:
+        rule = f"Give between 2 and {specs.MAX_CATEGORIES} labels (you gave {len(names)})"
+        raise ValidationError(field, rule)
+    if len(set(names)) != len(names):
+        duplicate = next(name for name in names if names.count(name) > 1)
+        raise ValidationError(field, f"Labels must be unique ({duplicate!r} is given twice)")
+    validate_request("CreateLabelingJob", spec)
+    output_path = spec["OutputConfig"]["S3OutputPath"]
+    specs.check_output_path(output_path)
+    uri = f"{output_path.rstrip('/')}/{spec['LabelingJobName']}/annotation-tool/data.json"
+    body = {"document-version": "2018-11-28", "labels": [{"label": name} for name in names]}
+    get_store().write_bytes(uri, json.dumps(body).encode())
+    return uri
