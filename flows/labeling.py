@@ -2,18 +2,22 @@
 manifest in Ground Truth's layout.
 
 ``run_labeling_job(job_id)`` is what tests call; the ``labeling`` flow wraps it for Prefect. The
-job runner (``flows.jobs``) gates, fails and reads the job. For now every job is labeled by
-people alone (:func:`label_by_humans`); the automated-labeling loop goes beside it.
+job runner (``flows.jobs``) gates, fails and reads the job. A job with
+``LabelingJobAlgorithmsConfig`` is labeled by people and a model in rounds
+(:func:`label_automatically`); any other by people alone (:func:`label_by_humans`).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+import numpy as np
 from prefect import flow
 
+from algorithms import active_learning
 from console.core.errors import ValidationError
 from console.labeling import selectors, services
 from flows.jobs import JobKind, StopPoll, run_job
@@ -48,6 +52,8 @@ def run_labeling_job(job_id: int, *, poll_seconds: float = POLL_SECONDS) -> str:
 
 def _work(job: LabelingJob, *, poll_seconds: float) -> str:
     services.labeling_job_start(job_id=job.pk)
+    if "LabelingJobAlgorithmsConfig" in job.spec:
+        return label_automatically(job.pk, poll_seconds=poll_seconds)
     return label_by_humans(job.pk, poll_seconds=poll_seconds)
 
 
@@ -65,9 +71,12 @@ def label_by_humans(job_id: int, *, poll_seconds: float = POLL_SECONDS) -> str:
     return wait_for_humans(job_id, poll_seconds=poll_seconds)
 
 
-def wait_for_humans(job_id: int, *, poll_seconds: float = POLL_SECONDS) -> str:
+def wait_for_humans(
+    job_id: int, *, poll_seconds: float = POLL_SECONDS, until_answered: bool = False
+) -> str:
     """Poll until no item waits, a stopping condition holds ("Completed"), or StopLabelingJob
-    was called ("Stopped"), writing an intermediate manifest now and then."""
+    was called ("Stopped"), writing an intermediate manifest now and then. With
+    ``until_answered``, also until every item sent to people is labeled ("Answered")."""
     stop = StopPoll(LABELING, job_id, every=poll_seconds)
     checkpoint_at, iteration, last_counters = time.monotonic(), 1, None
     while True:
@@ -78,8 +87,113 @@ def wait_for_humans(job_id: int, *, poll_seconds: float = POLL_SECONDS) -> str:
             job
         ):
             return "Completed"
+        if until_answered and not _waiting_for_people(job_id):
+            return ANSWERED
         now = time.monotonic()
         if now - checkpoint_at >= CHECKPOINT_SECONDS and job.label_counters != last_counters:
             services.labeling_job_checkpoint(job_id=job_id, iteration=iteration)
             checkpoint_at, last_counters, iteration = now, job.label_counters, iteration + 1
         time.sleep(poll_seconds)
+
+
+def _waiting_for_people(job_id: int) -> bool:
+    return (
+        selectors.labeling_items(job_id=job_id, state="unlabeled")
+        .filter(sent_to_humans=True)
+        .exists()
+    )
+
+
+ANSWERED = "Answered"
+# The job tag that picks the query strategy of automated labeling: least-confidence (the
+# default), margin or entropy.
+QUERY_STRATEGY_TAG = "sagebrush:labeling:query-strategy"
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    strategy: str = active_learning.DEFAULT_QUERY_STRATEGY
+    # The plain loop (benchmarks): a fixed threshold instead of one calibrated each round.
+    fixed_threshold: float | None = None
+    seed: int = 0
+
+
+def loop_settings(job: LabelingJob) -> LoopSettings:
+    """The job's settings: the query strategy its tag names (``QUERY_STRATEGY_TAG``)."""
+    tags = {tag["Key"]: tag.get("Value", "") for tag in job.spec.get("Tags", [])}
+    strategy = tags.get(QUERY_STRATEGY_TAG, active_learning.DEFAULT_QUERY_STRATEGY)
+    if strategy not in active_learning.QUERY_STRATEGIES[:3]:
+        rule = "The tag's value must be least-confidence, margin or entropy"
+        raise ValidationError(f"Tags.{QUERY_STRATEGY_TAG}", rule, value=strategy)
+    return LoopSettings(strategy=strategy)
+
+
+def label_automatically(
+    job_id: int, *, poll_seconds: float = POLL_SECONDS, settings: LoopSettings | None = None
+) -> str:
+    """Automated labeling in rounds: a random batch goes to people; once they have answered, a
+    model trained on every human label machine-labels the items it is sure enough of (a
+    threshold calibrated on held-out human labels for 95 % accuracy) and sends its least certain
+    items to people; until every item is labeled, a stopping condition holds or the job is asked
+    to stop. Each round is recorded. Returns the status to end with.
+
+    The model is trained and applied in this process (scikit-learn, through
+    :mod:`algorithms.active_learning`), so no model ARN is recorded yet: running each round as
+    the platform's own training and transform jobs, linked to the labeling job, is the next
+    step."""
+    job = selectors.labeling_job_by_id(job_id=job_id)
+    settings = settings or loop_settings(job)
+    items = list(selectors.labeling_items(job_id=job_id).values_list("pk", "source"))
+    try:
+        features = active_learning.featurize(job.task_type, [source for _, source in items])
+    except active_learning.FeaturizeError as exc:
+        raise ValidationError("LabelingJobAlgorithmsConfig", str(exc)) from exc
+    ids = np.array([pk for pk, _ in items])
+    row_of = {int(pk): row for row, pk in enumerate(ids)}
+    max_tasks = job.spec["HumanTaskConfig"].get("MaxConcurrentTaskCount")
+    batch = active_learning.batch_size(len(ids), max_tasks)
+    pool = _unlabeled_rows(job_id, row_of)
+    ask = np.random.default_rng(settings.seed).permutation(pool)[:batch].tolist()
+    number = 0
+    while True:
+        services.labeling_items_send_to_humans(job_id=job_id, item_ids=[int(ids[r]) for r in ask])
+        status = wait_for_humans(job_id, poll_seconds=poll_seconds, until_answered=True)
+        if status != ANSWERED:
+            return status
+        number += 1
+        human = list(
+            selectors.labeling_items_human_labeled(job_id=job_id).values_list("pk", "label")
+        )
+        plan = active_learning.plan_round(
+            features,
+            np.array([row_of[pk] for pk, _ in human]),
+            np.array([label for _, label in human]),
+            _unlabeled_rows(job_id, row_of),
+            classes=len(job.categories),
+            strategy=settings.strategy,
+            batch=batch,
+            fixed_threshold=settings.fixed_threshold,
+            seed=settings.seed + number,
+        )
+        labeled = services.labeling_items_machine_label(
+            job_id=job_id,
+            labels=[(int(ids[row]), label, conf) for row, label, conf in plan.machine],
+        )
+        services.labeling_job_round_record(
+            job_id=job_id,
+            number=number,
+            threshold=plan.threshold,
+            estimated_accuracy=plan.estimated_accuracy,
+            machine_labeled=labeled,
+        )
+        job = selectors.labeling_job_by_id(job_id=job_id)
+        if selectors.labeling_job_all_labeled(job) or selectors.labeling_job_stopping_condition(
+            job
+        ):
+            return "Completed"
+        ask = plan.ask
+
+
+def _unlabeled_rows(job_id: int, row_of: dict[int, int]) -> np.ndarray:
+    unlabeled = selectors.labeling_items(job_id=job_id, state="unlabeled")
+    return np.array([row_of[pk] for pk in unlabeled.values_list("pk", flat=True)], dtype=int)

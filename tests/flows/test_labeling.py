@@ -1,5 +1,5 @@
-"""The labeling flow's human-only path, in-process: each time the flow run waits for people, the
-work team acts through the same services the console and REST use."""
+"""The labeling flow, human-only and automated, in-process: each time the flow run waits for
+people, the work team acts through the same services the console and REST use."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ import time
 import types
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from console.labeling.models import HumanAnswer, LabelingJob
-from console.labeling.selectors import labeling_job_describe
+from console.labeling.selectors import labeling_job_describe, labeling_job_rounds
 from console.labeling.services import (
     labeling_job_create,
     labeling_job_stop,
     labeling_task_answer,
     labeling_task_next,
 )
-from flows.labeling import run_labeling_job
+from flows.labeling import QUERY_STRATEGY_TAG, loop_settings, run_labeling_job
 from infra.storage import get_store
 from tests.console.labeling import conftest as labeling
 from tests.console.labeling.conftest import TEXTS, job_request
@@ -122,3 +123,143 @@ def test_a_manifest_broken_after_create_fails_the_job_naming_the_line(
     job.refresh_from_db()
     assert job.failure_reason.startswith("ClientError: ")
     assert "Line 2 of the manifest is not JSON" in job.failure_reason
+
+
+# Automated labeling: a few hundred generated reviews of three topics, a simulated annotator who
+# answers every waiting item with the truth each time the flow waits.
+
+ALGORITHM_ARN = (
+    "arn:aws:sagemaker:us-east-1:027400017018:labeling-job-algorithm-specification/"
+    "text-classification"
+)
+TOPICS = {
+    "sport": "goal match team striker league coach season score stadium referee",
+    "cooking": "recipe oven flour sauce garlic simmer bake dough spice kitchen",
+    "travel": "flight hotel beach passport museum island train luggage tour city",
+}
+FILLER = ["the", "a", "of", "and", "really", "very", "quite", "this", "that", "was", "it"]
+
+
+def reviews(count: int, seed: int = 0) -> tuple[list[str], list[int]]:
+    rng = np.random.default_rng(seed)
+    words = [topic.split() for topic in TOPICS.values()]
+    texts, truth = [], []
+    for _ in range(count):
+        label = int(rng.integers(len(TOPICS)))
+        # Mostly the topic's words, some of another topic's, and filler: not every text is easy.
+        other = int(rng.integers(len(TOPICS)))
+        chosen = list(rng.choice(words[label], 3)) + list(rng.choice(words[other], 1))
+        chosen += list(rng.choice(FILLER, 4))
+        rng.shuffle(chosen)
+        texts.append(" ".join(chosen))
+        truth.append(label)
+    return texts, truth
+
+
+def automated_job(user, workteam, bucket: str, texts: list[str], **changes) -> LabelingJob:
+    store = get_store()
+    store.write_bytes(
+        f"s3://{bucket}/in/topics.manifest", labeling.manifest([{"source": t} for t in texts])
+    )
+    store.write_bytes(f"s3://{bucket}/in/topics.json", labeling.categories_file(list(TOPICS)))
+    spec = job_request(
+        bucket,
+        workteam.arn,
+        name="topics",
+        LabelCategoryConfigS3Uri=f"s3://{bucket}/in/topics.json",
+        LabelingJobAlgorithmsConfig={"LabelingJobAlgorithmSpecificationArn": ALGORITHM_ARN},
+        **changes,
+    )
+    spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"] = (
+        f"s3://{bucket}/in/topics.manifest"
+    )
+    spec["HumanTaskConfig"]["MaxConcurrentTaskCount"] = 30
+    return labeling_job_create(user=user, spec=spec)
+
+
+def answer_all(job: LabelingJob, worker, truth: list[int]) -> None:
+    while (item := labeling_task_next(user=worker, job=job)) is not None:
+        labeling_task_answer(user=worker, item=item, label=truth[item.index])
+
+
+def test_automated_labeling_labels_most_items_by_machine_and_mostly_right(
+    monkeypatch, user, workteam, labeling_bucket, labelers
+):
+    texts, truth = reviews(300)
+    job = automated_job(user, workteam, labeling_bucket, texts)
+    while_waiting(monkeypatch, lambda: answer_all(job, labelers[0], truth))
+    assert run_labeling_job(job.pk, poll_seconds=0) == "Completed"
+    job.refresh_from_db()
+    counters = job.label_counters
+    assert counters["Unlabeled"] == 0
+    assert counters["HumanLabeled"] + counters["MachineLabeled"] == counters["TotalLabeled"] == 300
+    assert counters["MachineLabeled"] >= 150
+    machine = job.items.filter(state="machine")
+    right = sum(item.label == truth[item.index] for item in machine)
+    assert right >= 0.93 * machine.count()
+    assert HumanAnswer.objects.filter(item__job=job).count() == counters["HumanLabeled"]
+    rounds = labeling_job_rounds(job)
+    assert rounds and sum(r["machine_labeled"] for r in rounds) == counters["MachineLabeled"]
+    calibrated = [r for r in rounds if r["machine_labeled"]]
+    assert all(r["threshold"] is not None for r in calibrated)
+    assert all(r["estimated_accuracy"] >= 0.95 for r in calibrated)
+    described = labeling_job_describe(job)
+    lines = [
+        json.loads(line)
+        for line in get_store()
+        .read_bytes(described["LabelingJobOutput"]["OutputDatasetS3Uri"])
+        .splitlines()
+    ]
+    assert {line["sentiment-metadata"]["human-annotated"] for line in lines} == {"yes", "no"}
+
+
+def test_the_query_strategy_tag_is_read_and_a_bad_one_fails_the_job(
+    monkeypatch, user, workteam, labeling_bucket, labelers
+):
+    texts, _ = reviews(60)
+    tag = {"Key": QUERY_STRATEGY_TAG, "Value": "margin"}
+    job = automated_job(user, workteam, labeling_bucket, texts, Tags=[tag])
+    assert loop_settings(job).strategy == "margin"
+    job.spec["Tags"] = [{**tag, "Value": "loudest"}]
+    job.save()
+    assert run_labeling_job(job.pk, poll_seconds=0) == "Failed"
+    job.refresh_from_db()
+    assert "least-confidence, margin or entropy" in job.failure_reason
+
+
+def test_a_stopping_condition_ends_automated_labeling(
+    monkeypatch, user, workteam, labeling_bucket, labelers
+):
+    texts, truth = reviews(120)
+    job = automated_job(
+        user,
+        workteam,
+        labeling_bucket,
+        texts,
+        StoppingConditions={"MaxHumanLabeledObjectCount": 30},
+    )
+    while_waiting(monkeypatch, lambda: answer_all(job, labelers[0], truth))
+    assert run_labeling_job(job.pk, poll_seconds=0) == "Completed"
+    job.refresh_from_db()
+    assert job.label_counters["HumanLabeled"] == 30
+    assert job.label_counters["MachineLabeled"] == 0
+
+
+def test_stopping_during_automated_labeling_keeps_the_answers(
+    monkeypatch, user, workteam, labeling_bucket, labelers
+):
+    texts, truth = reviews(120)
+    job = automated_job(user, workteam, labeling_bucket, texts)
+    waits = []
+
+    def answer_then_stop() -> None:
+        answer_all(job, labelers[0], truth)
+        waits.append(1)
+        if len(waits) == 2:
+            labeling_job_stop(user=user, name="topics")
+
+    while_waiting(monkeypatch, answer_then_stop)
+    assert run_labeling_job(job.pk, poll_seconds=0) == "Stopped"
+    job.refresh_from_db()
+    assert job.label_counters["HumanLabeled"] == 60
+    assert job.rounds.count() == 1

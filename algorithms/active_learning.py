@@ -1,0 +1,215 @@
+"""The pure parts of automated labeling (active learning): featurizing items, training a model on
+the human labels with held-out predictions, calibrating a confidence threshold to a target
+accuracy, and choosing the least certain items for people (the query strategies)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+# What the user may choose (least certain first by each) and what "random" is: the plain loop.
+QUERY_STRATEGIES = ("least-confidence", "margin", "entropy", "random")
+DEFAULT_QUERY_STRATEGY = "least-confidence"
+# Ground Truth's fixed target for classification: machine labels at least this accurate.
+TARGET_ACCURACY = 0.95
+# A threshold is trusted only when this many held-out labels lie at or above it.
+MIN_SUPPORT = 20
+HASH_FEATURES = 2**18
+
+
+class FeaturizeError(ValueError):
+    """The items cannot be featurized for this task type."""
+
+
+def featurize(task_type: str, sources: Sequence[str]) -> np.ndarray:
+    """Features of every item: the numbers of a CSV row (tabular jobs, and text jobs whose every
+    item is a row of numbers), else hashed word and word-pair TF-IDF of the text. Images are
+    refused."""
+    if task_type == "image-classification":
+        raise FeaturizeError("Automated labeling of images is not supported yet")
+    rows = _numeric_rows(sources)
+    if rows is not None:
+        return StandardScaler().fit_transform(rows)
+    if task_type == "tabular-classification":
+        raise FeaturizeError("Every item of a tabular job must be a CSV row of numbers")
+    hashed = HashingVectorizer(
+        n_features=HASH_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm=None
+    ).transform(sources)
+    # Only the hashed columns some item uses: the model then fits in the vocabulary's size.
+    hashed = hashed[:, np.unique(hashed.indices)]
+    return TfidfTransformer(sublinear_tf=True).fit_transform(hashed).tocsr()
+
+
+def _numeric_rows(sources: Sequence[str]) -> np.ndarray | None:
+    rows = []
+    for source in sources:
+        try:
+            rows.append([float(cell) for cell in source.split(",")])
+        except ValueError:
+            return None
+    if not rows or len({len(row) for row in rows}) != 1:
+        return None
+    return np.asarray(rows, dtype=float)
+
+
+def new_model() -> LogisticRegression:
+    return LogisticRegression(C=10.0, max_iter=1000)
+
+
+def train(features, labels: np.ndarray) -> LogisticRegression:
+    return new_model().fit(features, labels)
+
+
+def probabilities(model: LogisticRegression, features, classes: int) -> np.ndarray:
+    """Each item's probability of each of ``classes`` labels (0 for labels never seen)."""
+    out = np.zeros((features.shape[0], classes))
+    out[:, model.classes_] = model.predict_proba(features)
+    return out
+
+
+def held_out_probabilities(features, labels: np.ndarray, classes: int, folds: int = 5):
+    """Each labeled item's probabilities from a model that did not see it (k-fold), or None when
+    some label has too few items to hold any out."""
+    counts = np.bincount(labels, minlength=classes)
+    seen = counts[counts > 0]
+    folds = min(folds, int(seen.min()) if len(seen) else 0)
+    if len(seen) < 2 or folds < 2:
+        return None
+    out = np.zeros((features.shape[0], classes))
+    for train_rows, test_rows in StratifiedKFold(folds, shuffle=True, random_state=0).split(
+        np.zeros(len(labels)), labels
+    ):
+        model = train(features[train_rows], labels[train_rows])
+        out[test_rows] = probabilities(model, features[test_rows], classes)
+    return out
+
+
+@dataclass(frozen=True)
+class Calibration:
+    threshold: float  # machine-label items whose confidence is at least this
+    estimated_accuracy: float  # of held-out labels at or above it
+    support: int  # how many held-out labels lie at or above it
+
+
+def calibrate_threshold(
+    confidences: np.ndarray,
+    correct: np.ndarray,
+    *,
+    target: float = TARGET_ACCURACY,
+    min_support: int = MIN_SUPPORT,
+    z: float = 1.0,
+) -> Calibration | None:
+    """The lowest confidence threshold at which the held-out labels at or above it are at least
+    ``target`` accurate, by the lower bound of a Wilson interval (``z`` standard errors): small
+    samples must be clearly above the target. None when no threshold with ``min_support``
+    labels above it reaches the target."""
+    order = np.argsort(-confidences, kind="stable")
+    conf, hits = confidences[order], np.cumsum(correct[order])
+    best = None
+    for n in range(min_support, len(conf) + 1):
+        if n < len(conf) and conf[n] == conf[n - 1]:
+            continue  # a threshold takes every item of its confidence
+        accuracy = hits[n - 1] / n
+        if wilson_lower(accuracy, n, z) >= target:
+            best = Calibration(float(conf[n - 1]), float(accuracy), n)
+    return best
+
+
+def wilson_lower(share: float, n: int, z: float) -> float:
+    if n == 0:
+        return 0.0
+    centre = share + z * z / (2 * n)
+    spread = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
+def uncertainty(probs: np.ndarray, strategy: str, *, seed: int = 0) -> np.ndarray:
+    """How uncertain the model is of each item, larger first to ask people about."""
+    if strategy == "least-confidence":
+        return 1.0 - probs.max(axis=1)
+    if strategy == "margin":
+        top = np.sort(probs, axis=1)[:, -2:]
+        return 1.0 - (top[:, 1] - top[:, 0])
+    if strategy == "entropy":
+        safe = np.clip(probs, 1e-12, 1.0)
+        return -(probs * np.log(safe)).sum(axis=1)
+    if strategy == "random":
+        return np.random.default_rng(seed).random(len(probs))
+    raise ValueError(f"Unknown query strategy {strategy!r}: one of {', '.join(QUERY_STRATEGIES)}")
+
+
+def least_certain(probs: np.ndarray, strategy: str, count: int, *, seed: int = 0) -> np.ndarray:
+    """The positions of the ``count`` items to ask people about next."""
+    scores = uncertainty(probs, strategy, seed=seed)
+    return np.argsort(-scores, kind="stable")[:count]
+
+
+def batch_size(total: int, max_concurrent: int | None) -> int:
+    """Items sent to people per round: MaxConcurrentTaskCount when given, else 5 % of the items
+    (at least 10)."""
+    if max_concurrent:
+        return max_concurrent
+    return max(10, math.ceil(total * 0.05))
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """What one round decides: machine labels ``(row, label, confidence)``, the rows to ask
+    people about next, and the threshold with its estimated accuracy (None: none reached)."""
+
+    machine: list[tuple[int, int, float]]
+    ask: list[int]
+    threshold: float | None
+    estimated_accuracy: float | None
+
+
+def plan_round(
+    features,
+    labeled: np.ndarray,
+    labels: np.ndarray,
+    pool: np.ndarray,
+    *,
+    classes: int,
+    strategy: str,
+    batch: int,
+    fixed_threshold: float | None = None,
+    seed: int = 0,
+) -> RoundPlan:
+    """One round over row numbers of ``features``: train on the ``labeled`` rows' human
+    ``labels``, calibrate a threshold on held-out predictions (or take ``fixed_threshold``: the
+    plain loop), machine-label the ``pool`` rows at or above it, and pick ``batch`` of the rest,
+    least certain first by ``strategy``."""
+    if len(np.unique(labels)) < 2:  # nothing to learn yet: ask about a random batch
+        ask = np.random.default_rng(seed).permutation(pool)[:batch]
+        return RoundPlan([], [int(row) for row in ask], None, None)
+    held = held_out_probabilities(features[labeled], labels, classes)
+    threshold = accuracy = None
+    if held is not None:
+        confidences, correct = held.max(axis=1), held.argmax(axis=1) == labels
+        if fixed_threshold is None:
+            calibration = calibrate_threshold(confidences, correct)
+            if calibration is not None:
+                threshold, accuracy = calibration.threshold, calibration.estimated_accuracy
+        else:
+            threshold = fixed_threshold
+            above = confidences >= threshold
+            accuracy = float(correct[above].mean()) if above.any() else None
+    elif fixed_threshold is not None:
+        threshold = fixed_threshold
+    probs = probabilities(train(features[labeled], labels), features[pool], classes)
+    confidence, predicted = probs.max(axis=1), probs.argmax(axis=1)
+    sure = confidence >= threshold if threshold is not None else np.zeros(len(pool), dtype=bool)
+    machine = [
+        (int(row), int(label), float(conf))
+        for row, label, conf in zip(pool[sure], predicted[sure], confidence[sure], strict=True)
+    ]
+    rest = np.flatnonzero(~sure)
+    ask = pool[rest[least_certain(probs[rest], strategy, batch, seed=seed)]]
+    return RoundPlan(machine, [int(row) for row in ask], threshold, accuracy)
