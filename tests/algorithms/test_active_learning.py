@@ -1,0 +1,132 @@
+"""The pure parts of automated labeling: features, held-out predictions, the calibrated
+threshold, the query strategies and one round's plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from algorithms import active_learning as al
+
+
+def test_text_is_featurized_as_tfidf_over_the_words_used():
+    features = al.featurize("text-classification", ["good film", "bad film", "good good plot"])
+    assert features.shape[0] == 3
+    assert features.shape[1] <= 8  # only the hashed columns some item uses
+    assert np.allclose(np.asarray(features.multiply(features).sum(axis=1)).ravel(), 1.0)
+
+
+def test_rows_of_numbers_are_featurized_as_the_row_scaled():
+    features = al.featurize("tabular-classification", ["1,2", "3,2", "5,2"])
+    assert features.shape == (3, 2)
+    assert np.allclose(features[:, 0], [-1.2247, 0, 1.2247], atol=1e-3)
+    # a text job whose every item is a row of numbers reads the same way
+    assert np.allclose(al.featurize("text-classification", ["1,2", "3,2", "5,2"]), features)
+
+
+def test_images_and_tabular_rows_that_are_not_numbers_are_refused():
+    with pytest.raises(al.FeaturizeError, match="images"):
+        al.featurize("image-classification", ["s3://b/a.jpg"])
+    with pytest.raises(al.FeaturizeError, match="CSV row"):
+        al.featurize("tabular-classification", ["1,x"])
+
+
+def test_the_threshold_is_the_lowest_that_keeps_the_target_accuracy():
+    # 100 held-out labels: the 60 most confident all right, then alternating right and wrong.
+    confidences = np.linspace(1.0, 0.5, 100)
+    correct = np.array([True] * 60 + [True, False] * 20)
+    calibration = al.calibrate_threshold(confidences, correct, target=0.95, z=0.0)
+    assert calibration is not None
+    above = confidences >= calibration.threshold
+    assert correct[above].mean() >= 0.95
+    assert calibration.estimated_accuracy == pytest.approx(correct[above].mean())
+    # one step lower falls below the target
+    lower = confidences >= confidences[calibration.support]
+    assert correct[lower].mean() < 0.95
+
+
+def test_small_samples_must_be_clearly_above_the_target():
+    confidences, correct = np.linspace(1.0, 0.9, 25), np.ones(25, dtype=bool)
+    assert al.calibrate_threshold(confidences, correct, min_support=30) is None
+    correct[0] = False  # 24 of 25: 96 %, but not clearly so
+    assert al.calibrate_threshold(confidences, correct, z=1.0) is None
+
+
+@pytest.mark.parametrize(
+    ("strategy", "first"),
+    [("least-confidence", 1), ("margin", 2), ("entropy", 1)],
+)
+def test_query_strategies_rank_the_least_certain_first(strategy, first):
+    probs = np.array(
+        [
+            [0.98, 0.01, 0.01],  # sure
+            [0.40, 0.30, 0.30],  # least confident, most spread
+            [0.49, 0.48, 0.03],  # smallest margin between the top two
+        ]
+    )
+    assert al.least_certain(probs, strategy, 1)[0] == first
+
+
+def test_an_unknown_strategy_is_refused():
+    with pytest.raises(ValueError, match="least-confidence"):
+        al.uncertainty(np.ones((1, 2)) / 2, "loudest")
+
+
+def test_the_batch_is_max_concurrent_tasks_else_five_percent():
+    assert al.batch_size(10_000, 250) == 250
+    assert al.batch_size(10_000, None) == 500
+    assert al.batch_size(40, None) == 10
+
+
+def separable(count: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(3, size=count)
+    centres = np.array([[0, 0], [4, 0], [0, 4]])
+    return centres[labels] + rng.normal(size=(count, 2)), labels
+
+
+def test_a_round_machine_labels_the_sure_items_right_and_asks_about_the_rest():
+    features, truth = separable(400)
+    labeled, pool = np.arange(100), np.arange(100, 400)
+    plan = al.plan_round(
+        features, labeled, truth[labeled], pool, classes=3, strategy="margin", batch=20
+    )
+    assert plan.threshold is not None and plan.estimated_accuracy >= 0.95
+    assert len(plan.machine) >= 200
+    assert np.mean([truth[row] == label for row, label, _ in plan.machine]) >= 0.97
+    assert all(conf >= plan.threshold for _, _, conf in plan.machine)
+    machine_rows = {row for row, _, _ in plan.machine}
+    assert len(plan.ask) == min(20, len(pool) - len(plan.machine))
+    assert not machine_rows & set(plan.ask)
+    assert set(plan.ask) <= set(pool.tolist())
+
+
+def test_a_round_with_one_label_only_asks_about_a_random_batch():
+    features, _ = separable(50)
+    plan = al.plan_round(
+        features,
+        np.arange(5),
+        np.zeros(5, dtype=int),
+        np.arange(5, 50),
+        classes=3,
+        strategy="entropy",
+        batch=10,
+    )
+    assert (plan.machine, plan.threshold, len(plan.ask)) == ([], None, 10)
+
+
+def test_the_plain_loop_takes_its_fixed_threshold():
+    features, truth = separable(300)
+    labeled, pool = np.arange(60), np.arange(60, 300)
+    plan = al.plan_round(
+        features,
+        labeled,
+        truth[labeled],
+        pool,
+        classes=3,
+        strategy="random",
+        batch=10,
+        fixed_threshold=0.9,
+    )
+    assert plan.threshold == 0.9
+    assert all(conf >= 0.9 for _, _, conf in plan.machine)
