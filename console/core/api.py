@@ -18,7 +18,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from console.core import errors
-from console.core.shapes import ShapeError, document_problem, printable, snake_name
+from console.core.casing import snake_name
+from console.core.shapes import ShapeError, document_problem, printable
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"

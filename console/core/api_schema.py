@@ -14,7 +14,8 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from console.core.shapes import operation_model, snake_name
+from console.core.casing import snake_name
+from console.core.shapes import operation_model
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -23,7 +23,7 @@ from console.core.api_schema import (
     request_schema,
     responses,
 )
-from console.core.shapes import from_snake, to_snake
+from console.core.casing import from_snake, to_snake
 
 # What every job's REST representation starts with.
 JOB_FIELDS = [

@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from console.core.api import StrictJSONParser, error_body
 from console.core.api_schema import ErrorSerializer, request_schema, responses
 from console.core.api_views import ResourceDetailView, ResourceListView, request_object
+from console.core.casing import from_snake
 from console.core.errors import ValidationError
-from console.core.shapes import from_snake
 from console.endpoints.invoke import (
     Invoked,
     ModelFailed,

@@ -20,8 +20,8 @@ from console.core.api_views import (
     ResourceStopView,
     request_object,
 )
+from console.core.casing import from_snake, to_snake
 from console.core.errors import NotFound, ValidationError
-from console.core.shapes import from_snake, to_snake
 from console.labeling.models import LabelingItem, LabelingJob, Workteam
 from console.labeling.selectors import (
     labeling_job_describe,

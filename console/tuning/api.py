@@ -19,8 +19,8 @@ from console.core.api_views import (
     ResourceListView,
     ResourceStopView,
 )
+from console.core.casing import to_snake
 from console.core.errors import ValidationError
-from console.core.shapes import to_snake
 from console.tuning.analysis import tuning_job_surrogate
 from console.tuning.describe import (
     TRIAL_SORT_KEYS,

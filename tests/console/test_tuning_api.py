@@ -154,7 +154,7 @@ def api(user) -> APIClient:
 
 def snake(value):
     """A PascalCase request as the REST API takes it (map keys kept)."""
-    from console.core.shapes import snake_name
+    from console.core.casing import snake_name
 
     if isinstance(value, dict):
         keep = {"StaticHyperParameters"}

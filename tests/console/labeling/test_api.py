@@ -21,7 +21,7 @@ def as_user(user) -> APIClient:
 
 def snake(spec):
     """CreateLabelingJob's request with snake_case names, as REST takes it."""
-    from console.core.shapes import snake_name
+    from console.core.casing import snake_name
 
     if isinstance(spec, dict):
         return {snake_name(key): snake(value) for key, value in spec.items()}

@@ -44,7 +44,7 @@ def _raw(sagemaker, operation: str, **params) -> dict:
 
 
 def _snake(operation: str) -> str:
-    from console.core.shapes import snake_name
+    from console.core.casing import snake_name
 
     return snake_name(operation)
 
