@@ -9,10 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import issparse
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MaxAbsScaler
+from sklearn.svm import SVC
 
 # What the user may choose (least certain first by each) and what "random" is: the plain loop.
 QUERY_STRATEGIES = ("least-confidence", "margin", "entropy", "random")
@@ -29,14 +33,14 @@ class FeaturizeError(ValueError):
 
 
 def featurize(task_type: str, sources: Sequence[str]) -> np.ndarray:
-    """Features of every item: the numbers of a CSV row (tabular jobs, and text jobs whose every
-    item is a row of numbers), else hashed word and word-pair TF-IDF of the text. Images are
-    refused."""
+    """Features of every item: the numbers of a CSV row, each column scaled by its largest
+    magnitude (tabular jobs, and text jobs whose every item is a row of numbers), else hashed
+    word and word-pair TF-IDF of the text. Images are refused."""
     if task_type == "image-classification":
         raise FeaturizeError("Automated labeling of images is not supported yet")
     rows = _numeric_rows(sources)
     if rows is not None:
-        return StandardScaler().fit_transform(rows)
+        return MaxAbsScaler().fit_transform(rows)
     if task_type == "tabular-classification":
         raise FeaturizeError("Every item of a tabular job must be a CSV row of numbers")
     hashed = HashingVectorizer(
@@ -59,15 +63,21 @@ def _numeric_rows(sources: Sequence[str]) -> np.ndarray | None:
     return np.asarray(rows, dtype=float)
 
 
-def new_model() -> LogisticRegression:
-    return LogisticRegression(C=10.0, max_iter=1000)
+def new_model(features, labels: np.ndarray):
+    """A linear model for sparse text features; for rows of numbers, where pixels and
+    measurements are seldom linear, an RBF support-vector machine, its probabilities by Platt
+    scaling over folds (when every label has at least two items for them)."""
+    folds = min(5, int(np.unique(labels, return_counts=True)[1].min()))
+    if issparse(features) or folds < 2:
+        return LogisticRegression(C=10.0, max_iter=1000)
+    return CalibratedClassifierCV(SVC(C=10.0, gamma="scale"), cv=folds)
 
 
-def train(features, labels: np.ndarray) -> LogisticRegression:
-    return new_model().fit(features, labels)
+def train(features, labels: np.ndarray):
+    return new_model(features, labels).fit(features, labels)
 
 
-def probabilities(model: LogisticRegression, features, classes: int) -> np.ndarray:
+def probabilities(model, features, classes: int) -> np.ndarray:
     """Each item's probability of each of ``classes`` labels (0 for labels never seen)."""
     out = np.zeros((features.shape[0], classes))
     out[:, model.classes_] = model.predict_proba(features)
@@ -101,24 +111,42 @@ class Calibration:
 def calibrate_threshold(
     confidences: np.ndarray,
     correct: np.ndarray,
+    pool_confidences: np.ndarray | None = None,
     *,
     target: float = TARGET_ACCURACY,
     min_support: int = MIN_SUPPORT,
     z: float = 1.0,
 ) -> Calibration | None:
-    """The lowest confidence threshold at which the held-out labels at or above it are at least
-    ``target`` accurate, by the lower bound of a Wilson interval (``z`` standard errors): small
-    samples must be clearly above the target. None when no threshold with ``min_support``
-    labels above it reaches the target."""
+    """The lowest confidence threshold at which machine labels are estimated ``target``
+    accurate, from held-out labels' ``confidences`` and whether each was ``correct``, or None.
+
+    Two estimates must both reach the target. The held-out labels at or above the threshold
+    (at least ``min_support`` of them), by the lower bound of a Wilson interval (``z`` standard
+    errors): small samples must be clearly above it. And, given the confidences of the items
+    that would be machine-labeled (``pool_confidences``), their mean accuracy as a monotone fit
+    of correctness on confidence predicts it: the pool left after earlier rounds lies mostly just
+    above the threshold, where labels are least often right."""
     order = np.argsort(-confidences, kind="stable")
     conf, hits = confidences[order], np.cumsum(correct[order])
+    expected = None
+    if pool_confidences is not None and len(pool_confidences):
+        fit = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        fit.fit(confidences, correct.astype(float))
+        pool = np.sort(pool_confidences)[::-1]
+        expected = np.cumsum(fit.predict(pool)) / np.arange(1, len(pool) + 1)
     best = None
     for n in range(min_support, len(conf) + 1):
         if n < len(conf) and conf[n] == conf[n - 1]:
             continue  # a threshold takes every item of its confidence
         accuracy = hits[n - 1] / n
-        if wilson_lower(accuracy, n, z) >= target:
-            best = Calibration(float(conf[n - 1]), float(accuracy), n)
+        if wilson_lower(accuracy, n, z) < target:
+            continue
+        if expected is not None:
+            taken = int(np.searchsorted(-pool, -conf[n - 1], side="right"))
+            if taken and expected[taken - 1] < target:
+                continue
+            accuracy = expected[taken - 1] if taken else accuracy
+        best = Calibration(float(conf[n - 1]), float(accuracy), n)
     return best
 
 
@@ -152,11 +180,17 @@ def least_certain(probs: np.ndarray, strategy: str, count: int, *, seed: int = 0
 
 
 def batch_size(total: int, max_concurrent: int | None) -> int:
-    """Items sent to people per round: MaxConcurrentTaskCount when given, else 5 % of the items
-    (at least 10)."""
+    """Items sent to people per round: MaxConcurrentTaskCount when given, else 2 % of the items
+    (at least 10): small batches retrain the model often on what it is least sure of."""
     if max_concurrent:
         return max_concurrent
-    return max(10, math.ceil(total * 0.05))
+    return max(10, math.ceil(total * 0.02))
+
+
+def first_batch_size(total: int, classes: int, batch: int) -> int:
+    """The random batch people label first: enough to train and calibrate on (5 % of the items,
+    at least 10 per label), never less than a round's batch."""
+    return min(total, max(batch, 10 * classes, math.ceil(total * 0.05)))
 
 
 @dataclass(frozen=True)
@@ -189,12 +223,14 @@ def plan_round(
     if len(np.unique(labels)) < 2:  # nothing to learn yet: ask about a random batch
         ask = np.random.default_rng(seed).permutation(pool)[:batch]
         return RoundPlan([], [int(row) for row in ask], None, None)
+    probs = probabilities(train(features[labeled], labels), features[pool], classes)
+    confidence, predicted = probs.max(axis=1), probs.argmax(axis=1)
     held = held_out_probabilities(features[labeled], labels, classes)
     threshold = accuracy = None
     if held is not None:
         confidences, correct = held.max(axis=1), held.argmax(axis=1) == labels
         if fixed_threshold is None:
-            calibration = calibrate_threshold(confidences, correct)
+            calibration = calibrate_threshold(confidences, correct, confidence)
             if calibration is not None:
                 threshold, accuracy = calibration.threshold, calibration.estimated_accuracy
         else:
@@ -203,8 +239,6 @@ def plan_round(
             accuracy = float(correct[above].mean()) if above.any() else None
     elif fixed_threshold is not None:
         threshold = fixed_threshold
-    probs = probabilities(train(features[labeled], labels), features[pool], classes)
-    confidence, predicted = probs.max(axis=1), probs.argmax(axis=1)
     sure = confidence >= threshold if threshold is not None else np.zeros(len(pool), dtype=bool)
     machine = [
         (int(row), int(label), float(conf))

@@ -153,7 +153,8 @@ def label_automatically(
     max_tasks = job.spec["HumanTaskConfig"].get("MaxConcurrentTaskCount")
     batch = active_learning.batch_size(len(ids), max_tasks)
     pool = _unlabeled_rows(job_id, row_of)
-    ask = np.random.default_rng(settings.seed).permutation(pool)[:batch].tolist()
+    first = active_learning.first_batch_size(len(pool), len(job.categories), batch)
+    ask = np.random.default_rng(settings.seed).permutation(pool)[:first].tolist()
     number = 0
     while True:
         services.labeling_items_send_to_humans(job_id=job_id, item_ids=[int(ids[r]) for r in ask])

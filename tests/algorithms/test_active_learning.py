@@ -19,7 +19,7 @@ def test_text_is_featurized_as_tfidf_over_the_words_used():
 def test_rows_of_numbers_are_featurized_as_the_row_scaled():
     features = al.featurize("tabular-classification", ["1,2", "3,2", "5,2"])
     assert features.shape == (3, 2)
-    assert np.allclose(features[:, 0], [-1.2247, 0, 1.2247], atol=1e-3)
+    assert np.allclose(features, [[0.2, 1], [0.6, 1], [1, 1]])
     # a text job whose every item is a row of numbers reads the same way
     assert np.allclose(al.featurize("text-classification", ["1,2", "3,2", "5,2"]), features)
 
@@ -72,10 +72,34 @@ def test_an_unknown_strategy_is_refused():
         al.uncertainty(np.ones((1, 2)) / 2, "loudest")
 
 
-def test_the_batch_is_max_concurrent_tasks_else_five_percent():
+def test_the_batch_is_max_concurrent_tasks_else_two_percent():
     assert al.batch_size(10_000, 250) == 250
-    assert al.batch_size(10_000, None) == 500
+    assert al.batch_size(10_000, None) == 200
     assert al.batch_size(40, None) == 10
+
+
+def test_the_first_batch_is_enough_to_train_and_calibrate_on():
+    assert al.first_batch_size(10_000, 4, 200) == 500  # 5 %
+    assert al.first_batch_size(1_000, 10, 20) == 100  # 10 per label
+    assert al.first_batch_size(1_000, 2, 80) == 80  # never less than a round's batch
+    assert al.first_batch_size(30, 10, 10) == 30
+
+
+def test_a_pool_just_above_the_threshold_raises_it():
+    # Held-out labels: the more confident, the more often right. A pool of items at 0.99 is
+    # labeled from the lowest threshold the held-out labels allow; a pool crowded just above
+    # it, where labels are less often right, is held to a higher one.
+    rng = np.random.default_rng(0)
+    confidences = rng.uniform(0.5, 1.0, 2000)
+    correct = rng.random(2000) < np.clip((confidences - 0.5) * 2.2, 0, 1)
+    sure_pool = np.full(100, 0.99)
+    plain = al.calibrate_threshold(confidences, correct, sure_pool, z=0.0)
+    assert plain is not None
+    crowded = np.concatenate([np.full(900, plain.threshold + 0.001), np.full(100, 0.99)])
+    weighted = al.calibrate_threshold(confidences, correct, crowded, z=0.0)
+    assert weighted is not None
+    assert weighted.threshold > plain.threshold
+    assert weighted.estimated_accuracy >= 0.95
 
 
 def separable(count: int, seed: int = 0):
