@@ -19,7 +19,7 @@ from prefect import flow
 
 from algorithms import active_learning
 from console.core.errors import ValidationError
-from console.labeling import selectors, services
+from console.labeling import selectors, services, specs
 from flows.jobs import JobKind, StopPoll, run_job
 from infra.storage import StorageError
 
@@ -105,9 +105,6 @@ def _waiting_for_people(job_id: int) -> bool:
 
 
 ANSWERED = "Answered"
-# The job tag that picks the query strategy of automated labeling: least-confidence (the
-# default), margin or entropy.
-QUERY_STRATEGY_TAG = "sagebrush:labeling:query-strategy"
 
 
 @dataclass(frozen=True)
@@ -119,13 +116,8 @@ class LoopSettings:
 
 
 def loop_settings(job: LabelingJob) -> LoopSettings:
-    """The job's settings: the query strategy its tag names (``QUERY_STRATEGY_TAG``)."""
-    tags = {tag["Key"]: tag.get("Value", "") for tag in job.spec.get("Tags", [])}
-    strategy = tags.get(QUERY_STRATEGY_TAG, active_learning.DEFAULT_QUERY_STRATEGY)
-    if strategy not in active_learning.QUERY_STRATEGIES[:3]:
-        rule = "The tag's value must be least-confidence, margin or entropy"
-        raise ValidationError(f"Tags.{QUERY_STRATEGY_TAG}", rule, value=strategy)
-    return LoopSettings(strategy=strategy)
+    """The job's settings: the query strategy its tag names (``specs.QUERY_STRATEGY_TAG``)."""
+    return LoopSettings(strategy=specs.query_strategy_of(job.spec))
 
 
 def label_automatically(

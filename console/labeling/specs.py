@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from algorithms.active_learning import DEFAULT_QUERY_STRATEGY
 from console.core.errors import ValidationError
 from infra.storage import InvalidURI, StorageError, get_store, parse_uri
 
@@ -48,6 +49,22 @@ class ManifestLine:
     line: dict[str, Any]
     source: str
     source_ref: str
+
+
+# The job tag that picks automated labeling's query strategy.
+QUERY_STRATEGY_TAG = "sagebrush:labeling:query-strategy"
+QUERY_STRATEGIES = ("least-confidence", "margin", "entropy")
+
+
+def query_strategy_of(spec: dict[str, Any]) -> str:
+    """The query strategy a request's ``QUERY_STRATEGY_TAG`` tag names (least-confidence when it
+    has none), refused at create for any other value."""
+    tags = {tag["Key"]: tag.get("Value", "") for tag in spec.get("Tags", [])}
+    strategy = tags.get(QUERY_STRATEGY_TAG, DEFAULT_QUERY_STRATEGY)
+    if strategy not in QUERY_STRATEGIES:
+        rule = f"The tag {QUERY_STRATEGY_TAG}'s value must be least-confidence, margin or entropy"
+        raise ValidationError("Tags", rule, value=strategy)
+    return strategy
 
 
 def check_attribute_name(name: str) -> None:

@@ -19,7 +19,8 @@ from console.labeling.services import (
     labeling_task_answer,
     labeling_task_next,
 )
-from flows.labeling import QUERY_STRATEGY_TAG, loop_settings, run_labeling_job
+from console.labeling.specs import QUERY_STRATEGY_TAG
+from flows.labeling import loop_settings, run_labeling_job
 from infra.storage import get_store
 from tests.console.labeling import conftest as labeling
 from tests.console.labeling.conftest import TEXTS, job_request

@@ -30,6 +30,7 @@ def labeling_job_create(*, user, spec: dict[str, Any]) -> LabelingJob:
     run. Nothing is written for a request refused."""
     validate_request("CreateLabelingJob", spec)
     specs.check_attribute_name(spec["LabelAttributeName"])
+    specs.query_strategy_of(spec)
     task = spec["HumanTaskConfig"]
     workteam = workteam_by_arn(user=user, workteam_arn=task["WorkteamArn"])
     if workteam is None:

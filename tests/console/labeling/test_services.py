@@ -174,6 +174,10 @@ def test_a_bad_category_file_is_refused(user, workteam, labeling_bucket, body, w
             {"StoppingConditions": {"MaxPercentageOfInputDatasetLabeled": 101}},
             "StoppingConditions.MaxPercentageOfInputDatasetLabeled",
         ),
+        (
+            {"Tags": [{"Key": "sagebrush:labeling:query-strategy", "Value": "loudest"}]},
+            "Tags",
+        ),
     ],
 )
 def test_a_bad_field_is_refused_naming_it(user, workteam, labeling_bucket, changes, field):
