@@ -42,6 +42,9 @@ def labeling_job_create(*, user, spec: dict[str, Any]) -> LabelingJob:
     if "S3DataSource" not in spec["InputConfig"]["DataSource"]:
         raise ValidationError("InputConfig.DataSource.S3DataSource", "Member must not be null")
     task_type = specs.task_type_of(spec)
+    if "LabelingJobAlgorithmsConfig" in spec and task_type == "image-classification":
+        rule = "Automated labeling of images is not supported yet; leave it out to label by hand"
+        raise ValidationError("LabelingJobAlgorithmsConfig", rule)
     categories = specs.read_categories(spec.get("LabelCategoryConfigS3Uri"))
     _, task_type = specs.read_manifest(
         spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"], task_type=task_type

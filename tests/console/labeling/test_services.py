@@ -178,6 +178,15 @@ def test_a_bad_category_file_is_refused(user, workteam, labeling_bucket, body, w
             {"Tags": [{"Key": "sagebrush:labeling:query-strategy", "Value": "loudest"}]},
             "Tags",
         ),
+        (
+            {
+                "LabelingJobAlgorithmsConfig": {
+                    "LabelingJobAlgorithmSpecificationArn": "arn:aws:sagemaker:us-east-1:"
+                    "027400017018:labeling-job-algorithm-specification/image-classification"
+                }
+            },
+            "LabelingJobAlgorithmsConfig",
+        ),
     ],
 )
 def test_a_bad_field_is_refused_naming_it(user, workteam, labeling_bucket, changes, field):
