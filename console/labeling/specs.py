@@ -162,16 +162,6 @@ def read_manifest(uri: str, *, task_type: str) -> tuple[list[ManifestLine], str]
     return lines, task_type
 
 
-def check_output_path(uri: str) -> None:
-    field = "OutputConfig.S3OutputPath"
-    try:
-        bucket, _ = parse_uri(uri)
-    except InvalidURI as exc:
-        raise ValidationError(field, str(exc), value=uri) from None
-    if bucket not in get_store().list_buckets():
-        raise ValidationError(field, "Member must name an existing bucket", value=uri)
-
-
 def _manifest_line(raw: str, number: int, uri: str) -> ManifestLine:
     def refuse(rule: str) -> ValidationError:
         return ValidationError(MANIFEST, f"Line {number} of the manifest {rule}", value=uri)

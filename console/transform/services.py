@@ -12,10 +12,11 @@ from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
 from console.core.shapes import validate_request
+from console.core.uris import check_output_bucket
 from console.registry.selectors import model_containers, model_get
 from console.transform.models import TransformJob
 from console.transform.selectors import transform_job_get
-from infra.storage import BucketNotFound, InvalidURI, get_store, parse_uri
+from infra.storage import BucketNotFound, InvalidURI, get_store
 from infra.storage.inputs import InputError, list_inputs
 
 DEPLOYMENT = "transform/sagebrush"
@@ -43,7 +44,7 @@ def transform_job_create(*, user, spec: dict[str, Any]) -> TransformJob:
         )
     model = model_get(user=user, name=spec["ModelName"])
     _check_input(parsed)
-    _check_output(parsed.output_path)
+    check_output_bucket("TransformOutput.S3OutputPath", parsed.output_path)
     name = spec["TransformJobName"]
     job_arn = arn("transform-job", name, account_id=account_id_for(user.pk))
     duplicate = AlreadyExists(
@@ -130,13 +131,3 @@ def _check_input(spec: batch_spec.TransformSpec) -> None:
         list_inputs(get_store(), data_type=spec.s3_data_type, uri=spec.input_uri)
     except (InputError, InvalidURI, BucketNotFound) as exc:
         raise ValidationError(INPUT_URI, str(exc), value=spec.input_uri) from None
-
-
-def _check_output(output_path: str) -> None:
-    field = "TransformOutput.S3OutputPath"
-    try:
-        bucket, _ = parse_uri(output_path)
-    except InvalidURI as exc:
-        raise ValidationError(field, str(exc), value=output_path) from None
-    if bucket not in get_store().list_buckets():
-        raise ValidationError(field, "Member must name an existing bucket", value=output_path)

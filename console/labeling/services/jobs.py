@@ -14,6 +14,7 @@ from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
 from console.core.shapes import validate_request
+from console.core.uris import check_output_bucket
 from console.labeling import manifests, specs
 from console.labeling.models import LabelingItem, LabelingJob, LabelingRound
 from console.labeling.selectors import labeling_job_counters, labeling_job_get, workteam_by_arn
@@ -49,7 +50,7 @@ def labeling_job_create(*, user, spec: dict[str, Any]) -> LabelingJob:
     _, task_type = specs.read_manifest(
         spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"], task_type=task_type
     )
-    specs.check_output_path(spec["OutputConfig"]["S3OutputPath"])
+    check_output_bucket("OutputConfig.S3OutputPath", spec["OutputConfig"]["S3OutputPath"])
     name = spec["LabelingJobName"]
     job_arn = arn("labeling-job", name, account_id=account_id_for(user.pk))
     with transaction.atomic():
@@ -260,7 +261,7 @@ def labeling_categories_write(*, spec: dict[str, Any], labels: list[str]) -> str
         raise ValidationError(field, f"Labels must be unique ({duplicate!r} is given twice)")
     validate_request("CreateLabelingJob", spec)
     output_path = spec["OutputConfig"]["S3OutputPath"]
-    specs.check_output_path(output_path)
+    check_output_bucket("OutputConfig.S3OutputPath", output_path)
     uri = f"{output_path.rstrip('/')}/{spec['LabelingJobName']}/annotation-tool/data.json"
     body = {"document-version": "2018-11-28", "labels": [{"label": name} for name in names]}
     get_store().write_bytes(uri, json.dumps(body).encode())
