@@ -11,6 +11,7 @@ from console.core.services import owned_resource_create
 from console.core.shapes import validate_request
 from console.registry.models import Model
 from console.registry.selectors import model_get
+from console.training.selectors import training_job_name_for_artifacts
 from infra.storage import BucketNotFound, InvalidURI, get_store
 
 ENVIRONMENT_MAX_BYTES = 32 * 1024
@@ -81,8 +82,5 @@ def _check_container(field: str, container: dict[str, Any]) -> None:
 
 def _training_job_name(user, spec: dict[str, Any]) -> str:
     """The training job whose artifact the model serves, so the model page can link to it."""
-    from console.training.models import TrainingJob
-
     urls = [container.get("ModelDataUrl") for _, container in _containers(spec)]
-    job = TrainingJob.objects.filter(owner=user, model_artifacts__in=urls).order_by("-pk").first()
-    return job.name if job else ""
+    return training_job_name_for_artifacts(user=user, model_data_urls=urls)

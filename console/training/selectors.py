@@ -132,3 +132,14 @@ def training_job_first_failure_reason(*, job_ids: list[int]) -> str | None:
         .values_list("failure_reason", flat=True)
         .first()
     )
+
+
+def training_job_name_for_artifacts(*, user, model_data_urls: list[str]) -> str:
+    """The newest of the user's training jobs whose ``model.tar.gz`` is one of these ("" when
+    none is), so a model's page can link back to the job that trained it."""
+    job = (
+        TrainingJob.objects.filter(owner=user, model_artifacts__in=model_data_urls)
+        .order_by("-pk")
+        .first()
+    )
+    return job.name if job else ""
