@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from console.core import errors
 from console.core.casing import snake_name
 from console.core.shapes import ShapeError, document_problem, printable
+from infra.serving.state import STATE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
@@ -75,6 +76,9 @@ def _drf_validation(exc: exceptions.ValidationError) -> Response:
 
 
 def _service_error(exc: Exception) -> Response | None:
+    if isinstance(exc, STATE_UNAVAILABLE):
+        detail = "The serving state is unreachable; try again shortly."
+        return Response(error_body(detail), status=status.HTTP_503_SERVICE_UNAVAILABLE)
     match exc:
         case ShapeError():
             fields: dict[str, list[str]] = {}

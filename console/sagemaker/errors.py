@@ -47,6 +47,16 @@ def internal_failure(request_id: str) -> AwsError:
     )
 
 
+def service_unavailable(request_id: str) -> AwsError:
+    """What a request answers while a store it needs (the serving state) cannot be reached: 503,
+    which botocore retries."""
+    return AwsError(
+        "ServiceUnavailable",
+        f"The service is unavailable; try again shortly (request id {request_id}).",
+        status=503,
+    )
+
+
 def unknown_operation(target: str | None, *, supported: bool = False) -> AwsError:
     if target is None:
         return AwsError(

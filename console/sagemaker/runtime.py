@@ -38,8 +38,9 @@ from console.endpoints.invoke import (
 )
 from console.sagemaker import sigv4
 from console.sagemaker.auth import access_key_id_of, signed_request, verified_user
-from console.sagemaker.errors import AwsError, internal_failure
+from console.sagemaker.errors import AwsError, internal_failure, service_unavailable
 from console.sagemaker.requests import read_body
+from infra.serving.state import STATE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,15 @@ async def asgi_invocations(scope: dict, receive, send, endpoint_name: str) -> No
 
 
 async def _guarded(answering) -> RuntimeResponse:
-    """The runtime's one catch-all, for both routes: an unexpected exception answers the
-    rest-json ``InternalFailure`` (500, with the request id), logged with its traceback."""
+    """The runtime's one catch-all, for both routes: an unreachable serving state answers
+    ``ServiceUnavailable`` (503), any other unexpected exception the rest-json ``InternalFailure``
+    (500); both with the request id, logged."""
     try:
         return await answering
+    except STATE_UNAVAILABLE:
+        request_id = str(uuid.uuid4())
+        log.warning("Runtime request %s: the serving state is unreachable", request_id)
+        return runtime_error(service_unavailable(request_id), request_id=request_id)
     except Exception:
         request_id = str(uuid.uuid4())
         log.exception("Runtime request %s failed", request_id)

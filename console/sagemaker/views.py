@@ -30,9 +30,16 @@ from console.sagemaker import (  # noqa: F401  (each module registers its operat
     tuning,
 )
 from console.sagemaker.auth import authenticate
-from console.sagemaker.errors import AwsError, from_exception, internal_failure, unknown_operation
+from console.sagemaker.errors import (
+    AwsError,
+    from_exception,
+    internal_failure,
+    service_unavailable,
+    unknown_operation,
+)
 from console.sagemaker.operations import OPERATIONS
 from console.sagemaker.requests import parse_json, read_body
+from infra.serving.state import STATE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 JSON_1_1 = "application/x-amz-json-1.1"
@@ -138,6 +145,9 @@ def sagemaker_api(request: HttpRequest) -> HttpResponse:
         return aws_response(_call(request), request_id=request_id)
     except (AwsError, ShapeError, service_errors.ServiceError) as exc:
         return answer(from_exception(exc), request_id=request_id)
+    except STATE_UNAVAILABLE:
+        log.warning("SageMaker API request %s: the serving state is unreachable", request_id)
+        return answer(service_unavailable(request_id), request_id=request_id)
     except Exception:
         log.exception("SageMaker API request %s failed", request_id)
         return answer(internal_failure(request_id), request_id=request_id)

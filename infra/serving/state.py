@@ -17,6 +17,9 @@ from infra.config import settings
 from infra.serving import protocol
 
 STALE_AFTER_S = 5.0  # an instance silent this long is not counted as serving
+# What reading or writing the serving state raises while Redis cannot be reached: adapters answer
+# these "unavailable, try again" (503), never as a fault of the platform's own.
+STATE_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 @dataclass(frozen=True)
