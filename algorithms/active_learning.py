@@ -32,23 +32,48 @@ class FeaturizeError(ValueError):
     """The items cannot be featurized for this task type."""
 
 
-def featurize(task_type: str, sources: Sequence[str]) -> np.ndarray:
-    """Features of every item: the numbers of a CSV row, each column scaled by its largest
-    magnitude (tabular jobs, and text jobs whose every item is a row of numbers), else hashed
-    word and word-pair TF-IDF of the text. Images are refused."""
+@dataclass
+class Featurizer:
+    """Features of items, fitted on some of them: the numbers of a CSV row, each column scaled
+    by its largest magnitude (tabular jobs, and text jobs whose every item is a row of numbers),
+    else hashed word and word-pair TF-IDF of the text."""
+
+    columns: int | None = None  # rows of numbers: how many; None for text
+    scaler: MaxAbsScaler | None = None
+    used: np.ndarray | None = None  # text: the hashed columns the fitted items use
+    tfidf: TfidfTransformer | None = None
+
+    def transform(self, sources: Sequence[str]):
+        if self.columns is not None:
+            return self.scaler.transform(_rows_of(sources, self.columns))
+        hashed = _hash(sources)[:, self.used]
+        return self.tfidf.transform(hashed).tocsr()
+
+
+def fit_featurizer(task_type: str, sources: Sequence[str]) -> Featurizer:
+    """A featurizer fitted on ``sources``. Images are refused."""
     if task_type == "image-classification":
         raise FeaturizeError("Automated labeling of images is not supported yet")
     rows = _numeric_rows(sources)
     if rows is not None:
-        return MaxAbsScaler().fit_transform(rows)
+        return Featurizer(columns=rows.shape[1], scaler=MaxAbsScaler().fit(rows))
     if task_type == "tabular-classification":
         raise FeaturizeError("Every item of a tabular job must be a CSV row of numbers")
-    hashed = HashingVectorizer(
+    hashed = _hash(sources)
+    # Only the hashed columns some item uses: the model then fits in the vocabulary's size.
+    used = np.unique(hashed.indices)
+    return Featurizer(used=used, tfidf=TfidfTransformer(sublinear_tf=True).fit(hashed[:, used]))
+
+
+def featurize(task_type: str, sources: Sequence[str]):
+    """Features of every item, fitted on them all (see :class:`Featurizer`)."""
+    return fit_featurizer(task_type, sources).transform(sources)
+
+
+def _hash(sources: Sequence[str]):
+    return HashingVectorizer(
         n_features=HASH_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm=None
     ).transform(sources)
-    # Only the hashed columns some item uses: the model then fits in the vocabulary's size.
-    hashed = hashed[:, np.unique(hashed.indices)]
-    return TfidfTransformer(sublinear_tf=True).fit_transform(hashed).tocsr()
 
 
 def _numeric_rows(sources: Sequence[str]) -> np.ndarray | None:
@@ -63,6 +88,19 @@ def _numeric_rows(sources: Sequence[str]) -> np.ndarray | None:
     return np.asarray(rows, dtype=float)
 
 
+def _rows_of(sources: Sequence[str], columns: int) -> np.ndarray:
+    out = np.empty((len(sources), columns))
+    for number, source in enumerate(sources, start=1):
+        try:
+            row = [float(cell) for cell in source.split(",")]
+        except ValueError:
+            row = []
+        if len(row) != columns:
+            raise FeaturizeError(f"Item {number} is not a CSV row of {columns} numbers")
+        out[number - 1] = row
+    return out
+
+
 def new_model(features, labels: np.ndarray):
     """A linear model for sparse text features; for rows of numbers, where pixels and
     measurements are seldom linear, an RBF support-vector machine, its probabilities by Platt
@@ -73,8 +111,25 @@ def new_model(features, labels: np.ndarray):
     return CalibratedClassifierCV(SVC(C=10.0, gamma="scale"), cv=folds)
 
 
-def train(features, labels: np.ndarray):
-    return new_model(features, labels).fit(features, labels)
+@dataclass
+class Classifier:
+    """A featurizer and a model fitted on labeled items: each item's probability of each of
+    ``classes`` labels (0 for labels it never saw)."""
+
+    featurizer: Featurizer
+    model: object
+    classes: int
+
+    def probabilities(self, sources: Sequence[str]) -> np.ndarray:
+        return probabilities(self.model, self.featurizer.transform(sources), self.classes)
+
+
+def fit_classifier(
+    task_type: str, sources: Sequence[str], labels: np.ndarray, classes: int
+) -> Classifier:
+    featurizer = fit_featurizer(task_type, sources)
+    features = featurizer.transform(sources)
+    return Classifier(featurizer, new_model(features, labels).fit(features, labels), classes)
 
 
 def probabilities(model, features, classes: int) -> np.ndarray:
@@ -84,20 +139,26 @@ def probabilities(model, features, classes: int) -> np.ndarray:
     return out
 
 
-def held_out_probabilities(features, labels: np.ndarray, classes: int, folds: int = 5):
-    """Each labeled item's probabilities from a model that did not see it (k-fold), or None when
-    some label has too few items to hold any out."""
+def held_out_probabilities(
+    task_type: str, sources: Sequence[str], labels: np.ndarray, classes: int, folds: int = 5
+) -> np.ndarray | None:
+    """Each labeled item's probabilities from a classifier that did not see it (k-fold, its
+    features fitted without it too), or None when some label has too few items to hold any
+    out."""
     counts = np.bincount(labels, minlength=classes)
     seen = counts[counts > 0]
     folds = min(folds, int(seen.min()) if len(seen) else 0)
     if len(seen) < 2 or folds < 2:
         return None
-    out = np.zeros((features.shape[0], classes))
+    sources = np.asarray(sources, dtype=object)
+    out = np.zeros((len(labels), classes))
     for train_rows, test_rows in StratifiedKFold(folds, shuffle=True, random_state=0).split(
         np.zeros(len(labels)), labels
     ):
-        model = train(features[train_rows], labels[train_rows])
-        out[test_rows] = probabilities(model, features[test_rows], classes)
+        classifier = fit_classifier(
+            task_type, list(sources[train_rows]), labels[train_rows], classes
+        )
+        out[test_rows] = classifier.probabilities(list(sources[test_rows]))
     return out
 
 
@@ -195,8 +256,9 @@ def first_batch_size(total: int, classes: int, batch: int) -> int:
 
 @dataclass(frozen=True)
 class RoundPlan:
-    """What one round decides: machine labels ``(row, label, confidence)``, the rows to ask
-    people about next, and the threshold with its estimated accuracy (None: none reached)."""
+    """What one round decides, by positions in its pool: machine labels ``(position, label,
+    confidence)``, the positions to ask people about next, and the threshold with its estimated
+    accuracy (None: none reached)."""
 
     machine: list[tuple[int, int, float]]
     ask: list[int]
@@ -204,31 +266,31 @@ class RoundPlan:
     estimated_accuracy: float | None
 
 
+def random_batch(pool_size: int, batch: int, *, seed: int = 0) -> RoundPlan:
+    """A round with nothing to learn from yet (fewer than two labels seen): ask at random."""
+    ask = np.random.default_rng(seed).permutation(pool_size)[:batch]
+    return RoundPlan([], [int(position) for position in ask], None, None)
+
+
 def plan_round(
-    features,
-    labeled: np.ndarray,
-    labels: np.ndarray,
-    pool: np.ndarray,
+    pool_probabilities: np.ndarray,
+    held_out: np.ndarray | None,
+    held_out_labels: np.ndarray,
     *,
-    classes: int,
     strategy: str,
     batch: int,
     fixed_threshold: float | None = None,
     seed: int = 0,
 ) -> RoundPlan:
-    """One round over row numbers of ``features``: train on the ``labeled`` rows' human
-    ``labels``, calibrate a threshold on held-out predictions (or take ``fixed_threshold``: the
-    plain loop), machine-label the ``pool`` rows at or above it, and pick ``batch`` of the rest,
-    least certain first by ``strategy``."""
-    if len(np.unique(labels)) < 2:  # nothing to learn yet: ask about a random batch
-        ask = np.random.default_rng(seed).permutation(pool)[:batch]
-        return RoundPlan([], [int(row) for row in ask], None, None)
-    probs = probabilities(train(features[labeled], labels), features[pool], classes)
-    confidence, predicted = probs.max(axis=1), probs.argmax(axis=1)
-    held = held_out_probabilities(features[labeled], labels, classes)
+    """One round's decisions from a classifier's probabilities for the pool and held-out
+    probabilities of the human-labeled items (with their labels): calibrate a threshold on the
+    held-out ones (or take ``fixed_threshold``: the plain loop), machine-label the pool items at
+    or above it, and pick ``batch`` of the rest, least certain first by ``strategy``."""
+    confidence = pool_probabilities.max(axis=1)
+    predicted = pool_probabilities.argmax(axis=1)
     threshold = accuracy = None
-    if held is not None:
-        confidences, correct = held.max(axis=1), held.argmax(axis=1) == labels
+    if held_out is not None:
+        confidences, correct = held_out.max(axis=1), held_out.argmax(axis=1) == held_out_labels
         if fixed_threshold is None:
             calibration = calibrate_threshold(confidences, correct, confidence)
             if calibration is not None:
@@ -239,11 +301,13 @@ def plan_round(
             accuracy = float(correct[above].mean()) if above.any() else None
     elif fixed_threshold is not None:
         threshold = fixed_threshold
-    sure = confidence >= threshold if threshold is not None else np.zeros(len(pool), dtype=bool)
+    sure = (
+        confidence >= threshold if threshold is not None else np.zeros(len(confidence), dtype=bool)
+    )
     machine = [
-        (int(row), int(label), float(conf))
-        for row, label, conf in zip(pool[sure], predicted[sure], confidence[sure], strict=True)
+        (int(position), int(predicted[position]), float(confidence[position]))
+        for position in np.flatnonzero(sure)
     ]
     rest = np.flatnonzero(~sure)
-    ask = pool[rest[least_certain(probs[rest], strategy, batch, seed=seed)]]
-    return RoundPlan(machine, [int(row) for row in ask], threshold, accuracy)
+    ask = rest[least_certain(pool_probabilities[rest], strategy, batch, seed=seed)]
+    return RoundPlan(machine, [int(position) for position in ask], threshold, accuracy)

@@ -106,51 +106,65 @@ def separable(count: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     labels = rng.integers(3, size=count)
     centres = np.array([[0, 0], [4, 0], [0, 4]])
-    return centres[labels] + rng.normal(size=(count, 2)), labels
+    points = centres[labels] + rng.normal(size=(count, 2))
+    return [f"{x:.4f},{y:.4f}" for x, y in points], labels
+
+
+def test_a_classifier_fits_its_features_on_the_labeled_items_and_labels_others():
+    sources, truth = separable(300)
+    classifier = al.fit_classifier("tabular-classification", sources[:100], truth[:100], 4)
+    probs = classifier.probabilities(sources[100:])
+    assert probs.shape == (200, 4) and np.allclose(probs[:, 3], 0.0)  # label 3 never seen
+    assert np.mean(probs.argmax(axis=1) == truth[100:]) > 0.9
+    with pytest.raises(al.FeaturizeError, match="Item 2 is not a CSV row of 2 numbers"):
+        classifier.probabilities(["1,2", "1"])
+
+
+def test_held_out_probabilities_come_from_models_that_did_not_see_the_item():
+    sources, truth = separable(100)
+    held = al.held_out_probabilities("text-classification", sources, truth, 3)
+    assert held.shape == (100, 3)
+    assert 0.85 < np.mean(held.argmax(axis=1) == truth) < 1.0
+    few = np.array([0, 0, 0, 1])
+    assert al.held_out_probabilities("text-classification", sources[:4], few, 3) is None
+
+
+def round_inputs(count: int = 400, labeled: int = 100):
+    sources, truth = separable(count)
+    classifier = al.fit_classifier("text-classification", sources[:labeled], truth[:labeled], 3)
+    pool = classifier.probabilities(sources[labeled:])
+    held = al.held_out_probabilities("text-classification", sources[:labeled], truth[:labeled], 3)
+    return pool, held, truth[:labeled], truth[labeled:]
 
 
 def test_a_round_machine_labels_the_sure_items_right_and_asks_about_the_rest():
-    features, truth = separable(400)
-    labeled, pool = np.arange(100), np.arange(100, 400)
-    plan = al.plan_round(
-        features, labeled, truth[labeled], pool, classes=3, strategy="margin", batch=20
-    )
+    pool, held, held_labels, truth = round_inputs()
+    plan = al.plan_round(pool, held, held_labels, strategy="margin", batch=20)
     assert plan.threshold is not None and plan.estimated_accuracy >= 0.95
     assert len(plan.machine) >= 200
-    assert np.mean([truth[row] == label for row, label, _ in plan.machine]) >= 0.97
+    assert np.mean([truth[position] == label for position, label, _ in plan.machine]) >= 0.97
     assert all(conf >= plan.threshold for _, _, conf in plan.machine)
-    machine_rows = {row for row, _, _ in plan.machine}
+    machine = {position for position, _, _ in plan.machine}
     assert len(plan.ask) == min(20, len(pool) - len(plan.machine))
-    assert not machine_rows & set(plan.ask)
-    assert set(plan.ask) <= set(pool.tolist())
+    assert not machine & set(plan.ask)
+    assert set(plan.ask) <= set(range(len(pool)))
 
 
-def test_a_round_with_one_label_only_asks_about_a_random_batch():
-    features, _ = separable(50)
-    plan = al.plan_round(
-        features,
-        np.arange(5),
-        np.zeros(5, dtype=int),
-        np.arange(5, 50),
-        classes=3,
-        strategy="entropy",
-        batch=10,
-    )
+def test_a_round_with_nothing_to_learn_from_asks_about_a_random_batch():
+    plan = al.random_batch(45, 10, seed=1)
+    assert (plan.machine, plan.threshold, len(plan.ask), len(set(plan.ask))) == ([], None, 10, 10)
+    assert set(plan.ask) <= set(range(45))
+
+
+def test_without_held_out_labels_nothing_is_machine_labeled():
+    pool, _, held_labels, _ = round_inputs()
+    plan = al.plan_round(pool, None, held_labels, strategy="entropy", batch=10)
     assert (plan.machine, plan.threshold, len(plan.ask)) == ([], None, 10)
 
 
 def test_the_plain_loop_takes_its_fixed_threshold():
-    features, truth = separable(300)
-    labeled, pool = np.arange(60), np.arange(60, 300)
-    plan = al.plan_round(
-        features,
-        labeled,
-        truth[labeled],
-        pool,
-        classes=3,
-        strategy="random",
-        batch=10,
-        fixed_threshold=0.9,
-    )
+    pool, held, held_labels, _ = round_inputs(300, 60)
+    plan = al.plan_round(pool, held, held_labels, strategy="random", batch=10, fixed_threshold=0.9)
     assert plan.threshold == 0.9
     assert all(conf >= 0.9 for _, _, conf in plan.machine)
+    assert len(plan.machine) == int((pool.max(axis=1) >= 0.9).sum())
