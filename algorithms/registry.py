@@ -20,6 +20,7 @@ _ALGORITHMS: dict[str, type[Algorithm]] = {}
 # Every built-in image name and the module whose ``@register`` defines it. Adding an algorithm:
 # one module calling ``@register("<name>")`` and one line here.
 BUILTIN_MODULES: dict[str, str] = {
+    "auto-labeling": "algorithms.builtin.auto_labeling",  # automated labeling's classifier
     "factorization-machines": "algorithms.builtin.factorization_machines",
     "kmeans": "algorithms.builtin.kmeans",
     "knn": "algorithms.builtin.knn",
