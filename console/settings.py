@@ -48,8 +48,10 @@ INSTALLED_APPS = [
     "console.registry",
     "console.endpoints",
     "console.transform",
+    "console.processing",
     "console.labeling",
     "console.pipelines",
+    "console.buckets",
 ]
 
 MIDDLEWARE = [
