@@ -63,3 +63,19 @@ def _as_aws_errors() -> Iterator[None]:
         yield
     except sigv4.SignatureError as exc:
         raise AwsError(exc.code, exc.message, status=_SIGNATURE_STATUS.get(exc.code, 400)) from exc
+
+
+def credential_service(request: HttpRequest) -> str | None:
+    """The service a signed request's credential scope names (``sagemaker``, ``s3``, ``sts``):
+    from the Authorization header, or a presigned URL's ``X-Amz-Credential``; None if unsigned."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("AWS4-HMAC-SHA256"):
+        try:
+            credential, _, _ = sigv4.parse_authorization({"authorization": header})
+        except sigv4.SignatureError:
+            return None
+        return credential.service
+    credential = sigv4.presigned_credential(
+        {"X-Amz-Credential": request.GET.get("X-Amz-Credential", "")}
+    )
+    return None if credential is None else credential.service

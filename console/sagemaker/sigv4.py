@@ -88,8 +88,10 @@ def payload_hash(request: SignedRequest) -> str:
     return actual
 
 
-def check_scope(credential: Credential, *, signed_at: datetime, region: str) -> None:
-    """The scope must be ``<X-Amz-Date's day>/<region>/sagemaker/aws4_request``."""
+def check_scope(
+    credential: Credential, *, signed_at: datetime, region: str, service: str = SERVICE
+) -> None:
+    """The scope must be ``<X-Amz-Date's day>/<region>/<service>/aws4_request``."""
     if credential.date != f"{signed_at:%Y%m%d}":
         raise SignatureError(
             "InvalidSignatureException",
@@ -97,10 +99,10 @@ def check_scope(credential: Credential, *, signed_at: datetime, region: str) -> 
             f"from HTTP: '{credential.date}' != '{signed_at:%Y%m%d}', "
             f"from '{signed_at:%Y%m%dT%H%M%SZ}'.",
         )
-    if credential.service != SERVICE:
+    if credential.service != service:
         raise SignatureError(
             "InvalidSignatureException",
-            f"Credential should be scoped to correct service: '{SERVICE}'.",
+            f"Credential should be scoped to correct service: '{service}'.",
         )
     if credential.region != region:
         raise SignatureError(
@@ -110,7 +112,9 @@ def check_scope(credential: Credential, *, signed_at: datetime, region: str) -> 
         )
 
 
-def _canonical_request(request: SignedRequest, signed_headers: list[str]) -> str:
+def _canonical_request(
+    request: SignedRequest, signed_headers: list[str], content_sha256: str | None = None
+) -> str:
     missing = [name for name in signed_headers if name not in request.headers]
     if missing:
         raise SignatureError(
@@ -126,7 +130,7 @@ def _canonical_request(request: SignedRequest, signed_headers: list[str]) -> str
             _canonical_query(request.query_string),
             canonical_headers,
             ";".join(signed_headers),
-            payload_hash(request),
+            payload_hash(request) if content_sha256 is None else content_sha256,
         ]
     )
 
@@ -149,13 +153,31 @@ def request_time(headers: dict[str, str]) -> datetime:
 
 
 def verify(
-    request: SignedRequest, *, secret: str, region: str, now: datetime | None = None
+    request: SignedRequest,
+    *,
+    secret: str,
+    region: str,
+    now: datetime | None = None,
+    service: str = SERVICE,
+    content_sha256: str | None = None,
 ) -> Credential:
     """Check the signature of ``request`` made with ``secret`` for ``region``; raise
-    SignatureError if wrong."""
+    SignatureError if wrong.
+
+    ``content_sha256``: the payload hash the signature covers, as the client declared it, for a
+    service whose bodies are streamed (S3: the caller checks the body against it as it reads, or
+    it is ``UNSIGNED-PAYLOAD``); by default the hash of ``request.body``.
+    """
     credential, signed_headers, signature = parse_authorization(request.headers)
     signed_at = request_time(request.headers)
-    now = now or datetime.now(UTC)
+    check_time(signed_at, now or datetime.now(UTC))
+    check_scope(credential, signed_at=signed_at, region=region, service=service)
+    canonical = _canonical_request(request, signed_headers, content_sha256)
+    check_signature(canonical, request.headers["x-amz-date"], credential, signature, secret=secret)
+    return credential
+
+
+def check_time(signed_at: datetime, now: datetime) -> None:
     if abs(now - signed_at) > MAX_CLOCK_SKEW:
         raise SignatureError(
             "InvalidSignatureException",
@@ -165,16 +187,15 @@ def verify(
             else f"Signature not yet current: {signed_at:%Y%m%dT%H%M%SZ} is still later than "
             f"{now + MAX_CLOCK_SKEW:%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} + 15 min.)",
         )
-    check_scope(credential, signed_at=signed_at, region=region)
-    canonical = _canonical_request(request, signed_headers)
+
+
+def check_signature(
+    canonical: str, amz_date: str, credential: Credential, signature: str, *, secret: str
+) -> None:
+    """The signature of the canonical request must be the one the client sent."""
     scope = f"{credential.date}/{credential.region}/{credential.service}/aws4_request"
     string_to_sign = "\n".join(
-        [
-            "AWS4-HMAC-SHA256",
-            request.headers["x-amz-date"],
-            scope,
-            hashlib.sha256(canonical.encode()).hexdigest(),
-        ]
+        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
     key = signing_key(secret, credential.date, credential.region, credential.service)
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
@@ -184,4 +205,69 @@ def verify(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method.",
         )
+
+
+MAX_PRESIGNED_EXPIRY = timedelta(days=7)
+
+
+def presigned_credential(query: dict[str, str]) -> Credential | None:
+    """The credential a presigned URL's ``X-Amz-Credential`` names; None if it has none."""
+    parts = query.get("X-Amz-Credential", "").split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        return None
+    return Credential(*parts[:4])
+
+
+def verify_presigned(
+    request: SignedRequest,
+    *,
+    secret: str,
+    region: str,
+    service: str,
+    now: datetime | None = None,
+) -> Credential:
+    """Check a presigned URL (the signature in the query string, the payload unsigned)."""
+    query = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    credential = presigned_credential(query)
+    if query.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or credential is None:
+        raise SignatureError(
+            "AuthorizationQueryParametersError",
+            "X-Amz-Algorithm must be AWS4-HMAC-SHA256 and X-Amz-Credential "
+            "<AccessKeyId>/<date>/<region>/<service>/aws4_request.",
+        )
+    signed_at = request_time({"x-amz-date": query.get("X-Amz-Date", "")})
+    try:
+        expires = timedelta(seconds=int(query.get("X-Amz-Expires", "")))
+    except ValueError:
+        raise SignatureError(
+            "AuthorizationQueryParametersError", "X-Amz-Expires must be a number of seconds."
+        ) from None
+    if not timedelta(0) < expires <= MAX_PRESIGNED_EXPIRY:
+        raise SignatureError(
+            "AuthorizationQueryParametersError",
+            "X-Amz-Expires must be more than 0 and at most 604800 seconds.",
+        )
+    now = now or datetime.now(UTC)
+    if now > signed_at + expires:
+        raise SignatureError("AccessDenied", "Request has expired.")
+    if signed_at - now > MAX_CLOCK_SKEW:
+        raise SignatureError("AccessDenied", "Request is not yet valid.")
+    check_scope(credential, signed_at=signed_at, region=region, service=service)
+    unsigned_query = "&".join(
+        part for part in request.query_string.split("&") if not part.startswith("X-Amz-Signature=")
+    )
+    canonical = _canonical_request(
+        SignedRequest(
+            method=request.method,
+            path=request.path,
+            query_string=unsigned_query,
+            headers=request.headers,
+            body=b"",
+        ),
+        query.get("X-Amz-SignedHeaders", "host").split(";"),
+        "UNSIGNED-PAYLOAD",
+    )
+    check_signature(
+        canonical, query["X-Amz-Date"], credential, query.get("X-Amz-Signature", ""), secret=secret
+    )
     return credential
