@@ -10,6 +10,8 @@ class TrainingJob(Job):
     # [{"Status", "StartTime", "EndTime", "StatusMessage"}], as DescribeTrainingJob returns them.
     secondary_status_transitions = models.JSONField(default=list)
     tuning_job_arn = models.CharField(max_length=256, blank=True, default="")
+    # The labeling job whose automated labeling created this job, as SageMaker's LabelingJobArn.
+    labeling_job_arn = models.CharField(max_length=256, blank=True, default="", db_index=True)
     model_artifacts = models.CharField(max_length=1024, blank=True, default="")
     final_metrics = models.JSONField(default=dict)  # {metric name: final value}
 

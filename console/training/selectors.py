@@ -94,6 +94,8 @@ def training_job_describe(job: TrainingJob) -> dict[str, Any]:
     response.update({field: spec[field] for field in _ECHOED if field in spec})
     if job.tuning_job_arn:
         response["TuningJobArn"] = job.tuning_job_arn
+    if job.labeling_job_arn:
+        response["LabelingJobArn"] = job.labeling_job_arn
     if job.failure_reason:
         response["FailureReason"] = job.failure_reason
     if job.started_at:
@@ -113,6 +115,11 @@ def training_job_describe(job: TrainingJob) -> dict[str, Any]:
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def training_job_list_for_labeling_job(*, labeling_job_arn: str) -> QuerySet[TrainingJob]:
+    """The training jobs a labeling job's automated labeling created, oldest first."""
+    return TrainingJob.objects.filter(labeling_job_arn=labeling_job_arn).order_by("pk")
 
 
 # What the tuning flow reads of its trials.

@@ -32,8 +32,11 @@ DUPLICATE_MESSAGE = (
 CLASSIC_REQUIRED = ("AlgorithmSpecification", "ResourceConfig", "StoppingCondition")
 
 
-def training_job_create(*, user, spec: dict[str, Any], tuning_job=None) -> TrainingJob:
-    """Validate a CreateTrainingJob request, save the job InProgress and start its flow run."""
+def training_job_create(
+    *, user, spec: dict[str, Any], tuning_job=None, labeling_job=None
+) -> TrainingJob:
+    """Validate a CreateTrainingJob request, save the job InProgress and start its flow run.
+    A tuning job's trial, or a labeling job's round of automated labeling, names its creator."""
     training_job_validate(spec=spec)
     name = spec["TrainingJobName"]
     job_arn = arn("training-job", name, account_id=account_id_for(user.pk))
@@ -54,6 +57,7 @@ def training_job_create(*, user, spec: dict[str, Any], tuning_job=None) -> Train
             ],
             spec=spec,
             tuning_job_arn=tuning_job.arn if tuning_job is not None else "",
+            labeling_job_arn=labeling_job.arn if labeling_job is not None else "",
             model_artifacts=model_artifacts_uri(spec, name),
         )
         job_start_flow(job, deployment=DEPLOYMENT)

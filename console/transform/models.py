@@ -12,6 +12,8 @@ class TransformJob(Job):
     containers = models.JSONField(default=list)
     # Records and bytes done in total and per object, and the Dask dashboard while it runs.
     progress = models.JSONField(default=dict)
+    # The labeling job whose automated labeling created this job, as SageMaker's LabelingJobArn.
+    labeling_job_arn = models.CharField(max_length=256, blank=True, default="", db_index=True)
 
     class Meta(Job.Meta):
         constraints = [

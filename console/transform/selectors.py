@@ -26,6 +26,11 @@ def transform_job_get(*, user, name: str, for_update: bool = False) -> Transform
     )
 
 
+def transform_job_list_for_labeling_job(*, labeling_job_arn: str) -> QuerySet[TransformJob]:
+    """The transform jobs a labeling job's automated labeling created, oldest first."""
+    return TransformJob.objects.filter(labeling_job_arn=labeling_job_arn).order_by("pk")
+
+
 def transform_job_by_id(*, job_id: int) -> TransformJob:
     """The job a transform flow run was started for."""
     return job_by_id(TransformJob, job_id=job_id)
@@ -75,6 +80,8 @@ def transform_job_describe(job: TransformJob) -> dict[str, Any]:
         "CreationTime": job.created_at,
     }
     response.update({field: request[field] for field in _ECHOED if field in request})
+    if job.labeling_job_arn:
+        response["LabelingJobArn"] = job.labeling_job_arn
     if job.failure_reason:
         response["FailureReason"] = job.failure_reason
     if job.started_at:

@@ -27,8 +27,9 @@ DUPLICATE_MESSAGE = (
 INPUT_URI = f"{batch_spec.S3_SOURCE}.S3Uri"
 
 
-def transform_job_create(*, user, spec: dict[str, Any]) -> TransformJob:
+def transform_job_create(*, user, spec: dict[str, Any], labeling_job=None) -> TransformJob:
     """Validate a CreateTransformJob request, save the job InProgress and start its flow run.
+    A labeling job's round of automated labeling names its creator.
 
     Everything knowable now is checked now: the request's shape and limits, the model, the
     JSONPath filters, that the input matches objects and that the output bucket exists.
@@ -60,6 +61,7 @@ def transform_job_create(*, user, spec: dict[str, Any]) -> TransformJob:
             spec=spec,
             model_name=model.name,
             containers=model_containers(model),
+            labeling_job_arn=labeling_job.arn if labeling_job is not None else "",
         )
         job_start_flow(job, deployment=DEPLOYMENT)
     return job
