@@ -1,5 +1,7 @@
 """The labeling flow, human-only and automated, in-process: each time the flow run waits for
-people, the work team acts through the same services the console and REST use."""
+people, the work team acts through the same services the console and REST use; automated
+labeling's training jobs train in this process and its transform jobs run on the suite's Dask
+cluster."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import json
 import time
 import types
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pytest
@@ -20,7 +23,15 @@ from console.labeling.services import (
     labeling_task_next,
 )
 from console.labeling.specs import QUERY_STRATEGY_TAG
-from flows.labeling import loop_settings, run_labeling_job
+from console.registry.models import Model
+from console.training.selectors import training_job_describe, training_job_list_for_labeling_job
+from console.transform.selectors import (
+    transform_job_describe,
+    transform_job_list_for_labeling_job,
+)
+from flows.labeling import child_name, loop_settings, run_labeling_job
+from flows.training import run_training_job
+from flows.transform import run_transform_job
 from infra.storage import get_store
 from tests.console.labeling import conftest as labeling
 from tests.console.labeling.conftest import TEXTS, job_request
@@ -183,13 +194,23 @@ def answer_all(job: LabelingJob, worker, truth: list[int]) -> None:
         labeling_task_answer(user=worker, item=item, label=truth[item.index])
 
 
+def run_automated(job: LabelingJob, dask_client) -> str:
+    """The flow with its training and transform jobs run in this process."""
+    return run_labeling_job(
+        job.pk,
+        poll_seconds=0,
+        run_training=run_training_job,
+        run_transform=partial(run_transform_job, client=dask_client),
+    )
+
+
 def test_automated_labeling_labels_most_items_by_machine_and_mostly_right(
-    monkeypatch, user, workteam, labeling_bucket, labelers
+    monkeypatch, user, workteam, labeling_bucket, labelers, dask_client
 ):
     texts, truth = reviews(300)
     job = automated_job(user, workteam, labeling_bucket, texts)
     while_waiting(monkeypatch, lambda: answer_all(job, labelers[0], truth))
-    assert run_labeling_job(job.pk, poll_seconds=0) == "Completed"
+    assert run_automated(job, dask_client) == "Completed"
     job.refresh_from_db()
     counters = job.label_counters
     assert counters["Unlabeled"] == 0
@@ -213,6 +234,25 @@ def test_automated_labeling_labels_most_items_by_machine_and_mostly_right(
     ]
     assert {line["sentiment-metadata"]["human-annotated"] for line in lines} == {"yes", "no"}
 
+    # Each round with a model ran a training job and a transform job naming the labeling job,
+    # under the job's output prefix in Ground Truth's layout.
+    trained = [r for r in rounds if r["model_arn"]]
+    trainings = list(training_job_list_for_labeling_job(labeling_job_arn=job.arn))
+    transforms = list(transform_job_list_for_labeling_job(labeling_job_arn=job.arn))
+    assert [t.name for t in trainings] == [child_name("topics", r["number"]) for r in trained]
+    assert [t.name for t in transforms] == [t.name for t in trainings]
+    assert {t.status for t in trainings + transforms} == {"Completed"}
+    assert training_job_describe(trainings[0])["LabelingJobArn"] == job.arn
+    assert transform_job_describe(transforms[0])["LabelingJobArn"] == job.arn
+    prefix = f"s3://{labeling_bucket}/out/topics"
+    assert trainings[0].model_artifacts.startswith(f"{prefix}/training/")
+    assert transform_job_describe(transforms[0])["TransformOutput"]["S3OutputPath"].startswith(
+        f"{prefix}/inference/"
+    )
+    final = Model.objects.get(arn=described["LabelingJobOutput"]["FinalActiveLearningModelArn"])
+    assert final.spec["PrimaryContainer"]["ModelDataUrl"] == trainings[-1].model_artifacts
+    assert trained[-1]["model_arn"] == final.arn
+
 
 def test_the_query_strategy_tag_is_read_and_a_bad_one_fails_the_job(
     monkeypatch, user, workteam, labeling_bucket, labelers
@@ -229,7 +269,7 @@ def test_the_query_strategy_tag_is_read_and_a_bad_one_fails_the_job(
 
 
 def test_a_stopping_condition_ends_automated_labeling(
-    monkeypatch, user, workteam, labeling_bucket, labelers
+    monkeypatch, user, workteam, labeling_bucket, labelers, dask_client
 ):
     texts, truth = reviews(120)
     job = automated_job(
@@ -240,14 +280,14 @@ def test_a_stopping_condition_ends_automated_labeling(
         StoppingConditions={"MaxHumanLabeledObjectCount": 30},
     )
     while_waiting(monkeypatch, lambda: answer_all(job, labelers[0], truth))
-    assert run_labeling_job(job.pk, poll_seconds=0) == "Completed"
+    assert run_automated(job, dask_client) == "Completed"
     job.refresh_from_db()
     assert job.label_counters["HumanLabeled"] == 30
     assert job.label_counters["MachineLabeled"] == 0
 
 
 def test_stopping_during_automated_labeling_keeps_the_answers(
-    monkeypatch, user, workteam, labeling_bucket, labelers
+    monkeypatch, user, workteam, labeling_bucket, labelers, dask_client
 ):
     texts, truth = reviews(120)
     job = automated_job(user, workteam, labeling_bucket, texts)
@@ -260,7 +300,7 @@ def test_stopping_during_automated_labeling_keeps_the_answers(
             labeling_job_stop(user=user, name="topics")
 
     while_waiting(monkeypatch, answer_then_stop)
-    assert run_labeling_job(job.pk, poll_seconds=0) == "Stopped"
+    assert run_automated(job, dask_client) == "Stopped"
     job.refresh_from_db()
     assert job.label_counters["HumanLabeled"] == 60
     assert job.rounds.count() == 1
