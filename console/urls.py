@@ -104,6 +104,7 @@ urlpatterns = [
     path("models/new", registry_views.model_new, name="model-new"),
     path("models/<str:name>/", registry_views.model, name="model"),
     path("models/<str:name>/delete", registry_views.model_delete_view, name="model-delete"),
+    path("", include("console.registry.urls")),
     path("", include("console.endpoints.urls")),
     path("", include("console.transform.urls")),
     path("", include("console.labeling.urls")),
