@@ -10,6 +10,7 @@ NAVIGATION = [
     ("Batch transform", "transform-jobs"),
     ("Labeling", "labeling-jobs"),
     ("Pipelines", "pipelines"),
+    ("Model registry", "model-package-groups"),
     ("Labeling queue", "labeling-queue"),
     ("Objects", "objects"),
     ("Access keys", "access-keys"),
