@@ -1,0 +1,136 @@
+"""Who is calling the S3 API: SigV4 with the platform's access keys, the same verification as the
+SageMaker API (``console.sagemaker.sigv4``), scoped to the ``s3`` service.
+
+S3 signs the payload's hash as the client declares it in ``x-amz-content-sha256``: a hex SHA-256
+(checked against the body as it streams, see ``console.s3.body``), ``UNSIGNED-PAYLOAD``, or an
+``aws-chunked`` body (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``: each chunk signed in a chain
+seeded by the request's signature). Presigned URLs carry the signature in the query string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from console.accounts.selectors import access_key_credentials
+from console.accounts.services import access_key_mark_used
+from console.s3.errors import S3Error, access_denied
+from console.sagemaker import sigv4
+from console.sagemaker.auth import signed_request
+
+SERVICE = "s3"
+UNSIGNED = "UNSIGNED-PAYLOAD"
+STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+
+
+@dataclass(frozen=True)
+class ChunkSigning:
+    """What verifying the signature of each chunk of an aws-chunked body needs."""
+
+    key: bytes
+    amz_date: str
+    scope: str
+    seed_signature: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: object
+    payload: str  # the declared x-amz-content-sha256
+    chunk_signing: ChunkSigning | None = None
+
+
+def authenticate(request: HttpRequest) -> Caller:
+    signed = signed_request(request, b"")
+    if "authorization" in signed.headers:
+        return _header_signed(signed)
+    if "X-Amz-Credential" in request.GET:
+        return _presigned(signed, request.GET["X-Amz-Credential"])
+    raise access_denied("Anonymous access is not allowed: sign the request with an access key.")
+
+
+def _credentials(access_key_id: str):
+    credentials = access_key_credentials(access_key_id=access_key_id)
+    if credentials is None:
+        raise S3Error(
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            status=403,
+            AWSAccessKeyId=access_key_id,
+        )
+    return credentials
+
+
+def _header_signed(signed: sigv4.SignedRequest) -> Caller:
+    with _as_s3_errors():
+        credential, _, signature = sigv4.parse_authorization(signed.headers)
+    payload = signed.headers.get("x-amz-content-sha256", "").strip()
+    if not payload:
+        raise S3Error(
+            "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"
+        )
+    if payload.endswith("-TRAILER") and payload != STREAMING_UNSIGNED_TRAILER:
+        raise S3Error("NotImplemented", f"x-amz-content-sha256 {payload} is not implemented.")
+    key, secret = _credentials(credential.access_key_id)
+    with _as_s3_errors():
+        sigv4.verify(
+            signed,
+            secret=secret,
+            region=settings.SAGEMAKER_REGION,
+            service=SERVICE,
+            content_sha256=payload,
+        )
+    access_key_mark_used(key=key)
+    chunk_signing = None
+    if payload == STREAMING_SIGNED:
+        chunk_signing = ChunkSigning(
+            key=sigv4.signing_key(secret, credential.date, credential.region, SERVICE),
+            amz_date=signed.headers["x-amz-date"],
+            scope=f"{credential.date}/{credential.region}/{SERVICE}/aws4_request",
+            seed_signature=signature,
+        )
+    return Caller(user=key.user, payload=payload, chunk_signing=chunk_signing)
+
+
+def _presigned(signed: sigv4.SignedRequest, raw_credential: str) -> Caller:
+    access_key_id = raw_credential.split("/", 1)[0]
+    key, secret = _credentials(access_key_id)
+    with _as_s3_errors():
+        sigv4.verify_presigned(
+            signed, secret=secret, region=settings.SAGEMAKER_REGION, service=SERVICE
+        )
+    access_key_mark_used(key=key)
+    return Caller(user=key.user, payload=UNSIGNED)
+
+
+class _as_s3_errors:
+    """SigV4's refusals as S3 names them."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, traceback) -> None:
+        if not isinstance(exc, sigv4.SignatureError):
+            return
+        message = exc.message
+        if exc.code in ("IncompleteSignatureException", "AuthorizationQueryParametersError"):
+            code, status = (
+                (
+                    "AuthorizationHeaderMalformed"
+                    if exc.code == "IncompleteSignatureException"
+                    else exc.code
+                ),
+                400,
+            )
+        elif exc.code == "AccessDenied":
+            code, status = "AccessDenied", 403
+        elif message.startswith(("Signature expired", "Signature not yet")):
+            code, status = "RequestTimeTooSkewed", 403
+        elif message.startswith(("Credential should be scoped", "Date in")):
+            code, status = "AuthorizationHeaderMalformed", 400
+        else:
+            code, status = "SignatureDoesNotMatch", 403
+        raise S3Error(code, message, status=status) from exc

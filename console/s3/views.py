@@ -1,0 +1,169 @@
+"""The S3 API's one entry: find the bucket and key (path style, or ``<bucket>.localhost``),
+authenticate, pick the operation by method and sub-resource, answer S3's shapes.
+
+``S3Middleware`` sends a request here, before Django's URL routing and CSRF, when it is signed
+for the ``s3`` service (Authorization header or presigned URL) or addressed to a bucket's
+virtual host. Every other request (a browser's) goes on to the console.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+
+from console.s3 import buckets, multipart, objects
+from console.s3.auth import SERVICE, authenticate
+from console.s3.errors import S3Error, error_response, from_exception, not_implemented
+from console.sagemaker.auth import credential_service
+from infra.storage.base import BUCKET_NAME
+
+log = logging.getLogger(__name__)
+VIRTUAL_HOST_SUFFIX = ".localhost"
+# Query parameters that are not sub-resources: listing, presigning and response overrides.
+_PLAIN_PARAMETERS = frozenset(
+    {
+        "list-type",
+        "prefix",
+        "delimiter",
+        "continuation-token",
+        "start-after",
+        "max-keys",
+        "encoding-type",
+        "fetch-owner",
+        "marker",
+        "x-id",
+        "response-content-type",
+        "response-content-disposition",
+        "response-cache-control",
+        "response-content-encoding",
+        "response-content-language",
+        "response-expires",
+    }
+)
+
+
+def virtual_host_bucket(request: HttpRequest) -> str | None:
+    host = request.META.get("HTTP_HOST", "").rsplit(":", 1)[0].lower()
+    if host.endswith(VIRTUAL_HOST_SUFFIX):
+        name = host.removesuffix(VIRTUAL_HOST_SUFFIX)
+        if BUCKET_NAME.match(name):
+            return name
+    return None
+
+
+def is_s3_request(request: HttpRequest) -> bool:
+    return virtual_host_bucket(request) is not None or credential_service(request) == SERVICE
+
+
+class S3Middleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_s3_request(request):
+            return s3_api(request)
+        return self.get_response(request)
+
+
+def address(request: HttpRequest) -> tuple[str, str]:
+    """``(bucket, key)`` the request names; either may be empty."""
+    if bucket := virtual_host_bucket(request):
+        return bucket, request.path[1:]
+    bucket, _, key = request.path[1:].partition("/")
+    return bucket, key
+
+
+def s3_api(request: HttpRequest) -> HttpResponse:
+    request_id = uuid.uuid4().hex[:16].upper()
+    bucket, key = address(request)
+    try:
+        try:
+            caller = authenticate(request)
+            response = dispatch(request, caller, bucket, key)
+        except Exception as exc:
+            raise from_exception(exc, bucket=bucket, key=key) from exc
+    except S3Error as error:
+        response = error_response(
+            error,
+            resource=request.path,
+            request_id=request_id,
+            head=request.method == "HEAD",
+        )
+    except Exception:
+        log.exception("S3 request %s failed", request_id)
+        response = error_response(
+            S3Error(
+                "InternalError", "We encountered an internal error. Please try again.", status=500
+            ),
+            resource=request.path,
+            request_id=request_id,
+            head=request.method == "HEAD",
+        )
+    response["x-amz-request-id"] = request_id
+    return response
+
+
+def _sub_resources(request: HttpRequest) -> set[str]:
+    return {
+        name
+        for name in request.GET
+        if name not in _PLAIN_PARAMETERS and not name.startswith("X-Amz-")
+    }
+
+
+def dispatch(request: HttpRequest, caller, bucket: str, key: str) -> HttpResponse:
+    method, sub = request.method, _sub_resources(request)
+    if not bucket:
+        if method == "GET" and not sub:
+            return buckets.list_buckets(caller)
+        raise not_implemented(f"{method} on the service")
+    if not key:
+        return _bucket_operation(request, caller, bucket, method, sub)
+    return _object_operation(request, caller, bucket, key, method, sub)
+
+
+def _bucket_operation(request, caller, bucket: str, method: str, sub: set[str]) -> HttpResponse:
+    operations = {
+        ("GET", frozenset()): (
+            buckets.list_objects_v2 if request.GET.get("list-type") == "2" else buckets.list_objects
+        ),
+        ("GET", frozenset({"location"})): buckets.location,
+        ("GET", frozenset({"uploads"})): multipart.list_uploads,
+        ("PUT", frozenset()): buckets.create,
+        ("HEAD", frozenset()): buckets.head,
+        ("DELETE", frozenset()): buckets.delete,
+        ("POST", frozenset({"delete"})): buckets.delete_objects,
+    }
+    operation = operations.get((method, frozenset(sub)))
+    if operation is None:
+        raise not_implemented(f"{method} on a bucket with {_named(sub)}")
+    return operation(request, caller, bucket)
+
+
+def _object_operation(
+    request, caller, bucket: str, key: str, method: str, sub: set[str]
+) -> HttpResponse:
+    copying = "x-amz-copy-source" in request.headers
+    operations = {
+        ("PUT", frozenset(), False): objects.put,
+        ("PUT", frozenset(), True): objects.copy,
+        ("PUT", frozenset({"partNumber", "uploadId"}), False): multipart.upload_part,
+        ("GET", frozenset(), False): objects.get,
+        ("GET", frozenset({"uploadId"}), False): multipart.list_parts,
+        ("HEAD", frozenset(), False): objects.head,
+        ("DELETE", frozenset(), False): objects.delete,
+        ("DELETE", frozenset({"uploadId"}), False): multipart.abort,
+        ("POST", frozenset({"uploads"}), False): multipart.create,
+        ("POST", frozenset({"uploadId"}), False): multipart.complete,
+    }
+    operation = operations.get((method, frozenset(sub), copying))
+    if operation is None:
+        what = "x-amz-copy-source with " if copying else ""
+        raise not_implemented(f"{method} on an object with {what}{_named(sub)}")
+    return operation(request, caller, bucket, key)
+
+
+def _named(sub: set[str]) -> str:
+    return ", ".join(f"?{name}" for name in sorted(sub)) if sub else "no sub-resource"

@@ -1,0 +1,1 @@
+"""STS (query protocol, XML) for the calls SageMaker clients make: GetCallerIdentity."""
