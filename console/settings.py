@@ -56,6 +56,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The S3 and STS APIs share the host and paths with the console: signed requests for those
+    # services (and S3's <bucket>.localhost) are answered before static files and URL routing.
+    "console.s3.views.S3Middleware",
+    "console.sts.views.StsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
