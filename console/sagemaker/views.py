@@ -24,6 +24,7 @@ from console.sagemaker import (  # noqa: F401  (each module registers its operat
     endpoints,
     labeling,
     pipelines,
+    processing,
     registry,
     training,
     transform,
