@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import time
 
+from algorithms.sandbox import sandbox_status
 from infra.prefect import api_healthy, configure_environment
 
 configure_environment()
@@ -25,7 +26,15 @@ from prefect import Flow  # noqa: E402
 from prefect.exceptions import TerminationSignal  # noqa: E402
 from prefect.runner import Runner  # noqa: E402
 
-from flows import endpoints, labeling, system, training, transform, tuning  # noqa: E402
+from flows import (  # noqa: E402
+    endpoints,
+    labeling,
+    processing,
+    system,
+    training,
+    transform,
+    tuning,
+)
 
 DEPLOYMENT = "sagebrush"
 # How often the runner asks for flow runs to start (Prefect's default is 10 s): a run starts
@@ -43,6 +52,7 @@ def served_flows() -> list[Flow]:
         tuning.tuning,
         endpoints.endpoint_deploy,
         labeling.labeling,
+        processing.processing,
     ]
 
 
@@ -86,6 +96,7 @@ def fork_flow_runs(flows: list[Flow]) -> None:
 def main() -> None:
     wait_for_api()
     system.reconcile()
+    sandbox_status()  # says once, here, when user code cannot be sandboxed on this machine
     flows = served_flows()
     fork_flow_runs(flows)
     # Flows added as objects (not as deployments loaded from a path) run in a child process
