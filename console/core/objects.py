@@ -1,4 +1,8 @@
-"""The console's object browser: buckets, prefixes, upload, download, delete."""
+"""The console's object browser: buckets, prefixes, upload, download, delete.
+
+A user sees and touches only the buckets they may reach (``console.buckets``): their own, or
+every one for staff. Someone else's bucket is answered as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from console.buckets.errors import BucketForbidden, BucketTaken
+from console.buckets.selectors import bucket_check, bucket_check_uri, bucket_list
+from console.buckets.services import bucket_create as create_bucket
+from console.core.errors import NotFound, ValidationError
 from infra.storage import ObjectNotFound, StorageError, get_store, parse_uri
-from infra.storage.base import BUCKET_NAME
 
 
 def _browse_url(bucket: str = "", prefix: str = "") -> str:
@@ -27,9 +34,14 @@ def _browse_url(bucket: str = "", prefix: str = "") -> str:
 def objects(request, bucket: str = "", prefix: str = ""):
     store = get_store()
     if not bucket:
-        return render(request, "core/buckets.html", {"buckets": store.list_buckets()})
+        names = [name for name, _ in bucket_list(user=request.user)]
+        return render(request, "core/buckets.html", {"buckets": names})
     try:
+        bucket_check(user=request.user, name=bucket)
         listing = store.browse(f"s3://{bucket}/{prefix}")
+    except (NotFound, BucketForbidden):
+        messages.error(request, f"No bucket named {bucket!r}.")
+        return redirect("objects")
     except StorageError as exc:
         messages.error(request, str(exc))
         return redirect("objects")
@@ -58,14 +70,18 @@ def objects(request, bucket: str = "", prefix: str = ""):
 @require_POST
 def bucket_create(request):
     name = request.POST.get("bucket", "").strip()
-    if not BUCKET_NAME.match(name):
+    try:
+        create_bucket(user=request.user, name=name)
+    except ValidationError:
         messages.error(
             request,
             f"Bucket name {name!r} must be 3-63 lower-case letters, digits, dots or hyphens, "
             "starting and ending with a letter or digit.",
         )
         return redirect("objects")
-    get_store().create_bucket(name)
+    except BucketTaken as exc:
+        messages.error(request, exc.message)
+        return redirect("objects")
     messages.success(request, f"Bucket {name} created.")
     return redirect(_browse_url(name))
 
@@ -73,6 +89,10 @@ def bucket_create(request):
 @login_required
 @require_POST
 def object_upload(request, bucket: str, prefix: str = ""):
+    try:
+        bucket_check(user=request.user, name=bucket)
+    except (NotFound, BucketForbidden):
+        raise Http404(f"No bucket named {bucket!r}") from None
     store = get_store()
     uploads = request.FILES.getlist("files")
     for upload in uploads:
@@ -91,9 +111,10 @@ def object_download(request):
     uri = request.GET.get("uri", "")
     store = get_store()
     try:
+        bucket_check_uri(user=request.user, uri=uri)
         store.stat(uri)
         reader = store.open_read(uri)
-    except (ObjectNotFound, StorageError):
+    except (ObjectNotFound, StorageError, NotFound, BucketForbidden):
         raise Http404(f"No object at {uri}") from None
     return FileResponse(reader, as_attachment=True, filename=posixpath.basename(uri))
 
@@ -103,8 +124,11 @@ def object_download(request):
 def object_delete(request):
     uri = request.POST.get("uri", "")
     try:
-        bucket, key = parse_uri(uri)
+        bucket, key = bucket_check_uri(user=request.user, uri=uri)
         get_store().delete(uri)
+    except (NotFound, BucketForbidden):
+        messages.error(request, f"No object at {uri}.")
+        return redirect("objects")
     except StorageError as exc:
         messages.error(request, str(exc))
         return redirect("objects")
