@@ -29,6 +29,7 @@ from prefect.runner import Runner  # noqa: E402
 from flows import (  # noqa: E402
     endpoints,
     labeling,
+    pipelines,
     processing,
     system,
     training,
@@ -53,6 +54,7 @@ def served_flows() -> list[Flow]:
         endpoints.endpoint_deploy,
         labeling.labeling,
         processing.processing,
+        pipelines.pipeline,
     ]
 
 
