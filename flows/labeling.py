@@ -29,6 +29,7 @@ from algorithms import active_learning
 from algorithms.builtin.auto_labeling import HELD_OUT_FILE
 from console.core.errors import InvalidState, ValidationError
 from console.labeling import selectors, services, specs
+from console.labeling.manifests import job_prefix
 from console.registry.services import model_create
 from console.training.selectors import training_job_by_id
 from console.training.services import training_job_create, training_job_stop
@@ -170,6 +171,8 @@ class RoundModel:
     held_out: np.ndarray | None
     held_out_labels: np.ndarray
     model_arn: str = ""
+    training_job_name: str = ""
+    transform_job_name: str = ""
 
 
 class Rounds(Protocol):
@@ -243,6 +246,8 @@ def label_automatically(
             estimated_accuracy=plan.estimated_accuracy,
             machine_labeled=labeled,
             model_arn=model.model_arn if model is not None else "",
+            training_job_name=model.training_job_name if model is not None else "",
+            transform_job_name=model.transform_job_name if model is not None else "",
         )
         job = selectors.labeling_job_by_id(job_id=job_id)
         if selectors.labeling_job_all_labeled(job) or selectors.labeling_job_stopping_condition(
@@ -282,7 +287,7 @@ class PlatformRounds:
         self.run_transform = run_transform
         self.poll_seconds = poll_seconds
         self.stop = StopPoll(LABELING, job_id, every=poll_seconds)
-        self.prefix = f"{self.job.spec['OutputConfig']['S3OutputPath'].rstrip('/')}/{self.job.name}"
+        self.prefix = job_prefix(self.job)
         self.last_model_arn: str | None = None
 
     def __call__(
@@ -332,6 +337,8 @@ class PlatformRounds:
             held_out=held_out,
             held_out_labels=held_out_labels,
             model_arn=model.arn,
+            training_job_name=training.name,
+            transform_job_name=transform.name,
         )
 
     def _training_spec(self, name: str, train_uri: str) -> dict:

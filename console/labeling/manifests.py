@@ -1,6 +1,8 @@
 """The files a labeling job writes, in Ground Truth's layout under ``<S3OutputPath>/<job>/``:
 ``manifests/output/output.manifest``, ``manifests/intermediate/<n>/output.manifest`` while it
-runs, and ``annotations/`` (every worker's answer, and each item's consolidated label)."""
+runs, ``annotations/`` (every worker's answer, and each item's consolidated label) and
+``activelearning/`` (each round of automated labeling). The automated-labeling flow writes
+``training/`` and ``inference/`` beside them."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from console.labeling.models import HumanAnswer, LabelingItem, LabelingJob
+from console.labeling.models import HumanAnswer, LabelingItem, LabelingJob, LabelingRound
 from infra.storage import get_store
 
 NOT_LABELED = "The job ended before this object was labeled."
@@ -84,6 +86,23 @@ def write_intermediate(job: LabelingJob, iteration: int) -> str:
     uri = intermediate_manifest_uri(job, iteration)
     labeled = job.items.exclude(label=None).order_by("index")
     get_store().write_bytes(uri, manifest_bytes(job, labeled))
+    return uri
+
+
+def write_round(job: LabelingJob, round_: LabelingRound) -> str:
+    """``activelearning/round-<n>.json``: what a round of automated labeling decided."""
+    uri = _under(job_prefix(job), f"activelearning/round-{round_.number}.json")
+    record = {
+        "round": round_.number,
+        "threshold": round_.threshold,
+        "estimated-accuracy": round_.estimated_accuracy,
+        "machine-labeled": round_.machine_labeled,
+        "human-labeled": round_.human_labeled,
+        "model-arn": round_.model_arn,
+        "training-job-name": round_.training_job_name,
+        "transform-job-name": round_.transform_job_name,
+    }
+    get_store().write_bytes(uri, json.dumps(record).encode())
     return uri
 
 

@@ -120,6 +120,9 @@ class LabelingRound(models.Model):
     machine_labeled = models.PositiveIntegerField(default=0)  # in this round
     human_labeled = models.PositiveIntegerField(default=0)  # in the job, as the round ended
     model_arn = models.CharField(max_length=256, blank=True, default="")
+    # The round's training and transform jobs (LabelingJobArn names this job on each).
+    training_job_name = models.CharField(max_length=63, blank=True, default="")
+    transform_job_name = models.CharField(max_length=63, blank=True, default="")
     recorded_at = models.DateTimeField(auto_now=True)
 
     class Meta:

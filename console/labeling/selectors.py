@@ -242,6 +242,8 @@ def labeling_job_rounds(job: LabelingJob) -> list[dict[str, Any]]:
             "machine_labeled": r.machine_labeled,
             "human_labeled": r.human_labeled,
             "model_arn": r.model_arn,
+            "training_job_name": r.training_job_name,
+            "transform_job_name": r.transform_job_name,
             "recorded_at": r.recorded_at,
         }
         for r in job.rounds.all()

@@ -78,6 +78,7 @@ def labeling_job_detail(request, name: str):
     job = get_or_404(labeling_job_get, user=request.user, name=name)
     described = labeling_job_describe(job)
     output_uri = described.get("LabelingJobOutput", {}).get("OutputDatasetS3Uri", "")
+    final_model_arn = described.get("LabelingJobOutput", {}).get("FinalActiveLearningModelArn", "")
     disputed = labeling_items_disputed(job_id=job.pk).prefetch_related("answers__worker")
     return render(
         request,
@@ -90,6 +91,7 @@ def labeling_job_detail(request, name: str):
             "disputed": [_item_row(job, item) for item in disputed[:DISPUTED_SHOWN]],
             "disputed_count": disputed.count(),
             "output_uri": output_uri,
+            "final_model_name": final_model_arn.rsplit("/", 1)[-1],
             "automated": "LabelingJobAlgorithmsConfig" in job.spec,
             "refresh": job.status in job.ACTIVE_STATUSES,
         },

@@ -239,8 +239,9 @@ def test_automated_labeling_labels_most_items_by_machine_and_mostly_right(
     trained = [r for r in rounds if r["model_arn"]]
     trainings = list(training_job_list_for_labeling_job(labeling_job_arn=job.arn))
     transforms = list(transform_job_list_for_labeling_job(labeling_job_arn=job.arn))
-    assert [t.name for t in trainings] == [child_name("topics", r["number"]) for r in trained]
-    assert [t.name for t in transforms] == [t.name for t in trainings]
+    assert [t.name for t in trainings] == [r["training_job_name"] for r in trained]
+    assert [t.name for t in transforms] == [r["transform_job_name"] for r in trained]
+    assert trainings[0].name == child_name("topics", trained[0]["number"])
     assert {t.status for t in trainings + transforms} == {"Completed"}
     assert training_job_describe(trainings[0])["LabelingJobArn"] == job.arn
     assert transform_job_describe(transforms[0])["LabelingJobArn"] == job.arn
@@ -249,6 +250,8 @@ def test_automated_labeling_labels_most_items_by_machine_and_mostly_right(
     assert transform_job_describe(transforms[0])["TransformOutput"]["S3OutputPath"].startswith(
         f"{prefix}/inference/"
     )
+    decided = json.loads(get_store().read_bytes(f"{prefix}/activelearning/round-1.json"))
+    assert decided["machine-labeled"] == rounds[0]["machine_labeled"]
     final = Model.objects.get(arn=described["LabelingJobOutput"]["FinalActiveLearningModelArn"])
     assert final.spec["PrimaryContainer"]["ModelDataUrl"] == trainings[-1].model_artifacts
     assert trained[-1]["model_arn"] == final.arn

@@ -168,9 +168,12 @@ def labeling_job_round_record(
     estimated_accuracy: float | None,
     machine_labeled: int,
     model_arn: str = "",
+    training_job_name: str = "",
+    transform_job_name: str = "",
 ) -> LabelingRound:
     """Record round ``number`` of active learning (again: replaced) and write its intermediate
-    manifest, ``manifests/intermediate/<number>/output.manifest``."""
+    manifest, ``manifests/intermediate/<number>/output.manifest``, and what it decided,
+    ``activelearning/round-<number>.json``."""
     with transaction.atomic():
         job = LabelingJob.objects.select_for_update().get(pk=job_id)
         round_, _ = LabelingRound.objects.update_or_create(
@@ -182,9 +185,12 @@ def labeling_job_round_record(
                 "machine_labeled": machine_labeled,
                 "human_labeled": job.items.filter(state=LabelingItem.HUMAN).count(),
                 "model_arn": model_arn,
+                "training_job_name": training_job_name,
+                "transform_job_name": transform_job_name,
             },
         )
     manifests.write_intermediate(job, number)
+    manifests.write_round(job, round_)
     return round_
 
 

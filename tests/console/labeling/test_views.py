@@ -178,13 +178,29 @@ def test_the_job_page_shows_rounds_ties_and_the_output(user, workteam, labeling_
     labeling_task_answer(user=labelers[0], item=item, label=0)
     labeling_task_answer(user=labelers[1], item=item, label=1)
     labeling_job_round_record(
-        job_id=job.pk, number=1, threshold=0.8, estimated_accuracy=0.96, machine_labeled=3
+        job_id=job.pk,
+        number=1,
+        threshold=0.8,
+        estimated_accuracy=0.96,
+        machine_labeled=3,
+        model_arn="arn:aws:sagemaker:us-east-1:000000000000:model/films-round-1",
+        training_job_name="films-round-1",
+        transform_job_name="films-round-1",
     )
     LabelingJob.objects.filter(pk=job.pk).update(
-        output={"OutputDatasetS3Uri": f"s3://{labeling_bucket}/out/films/output.manifest"}
+        output={
+            "OutputDatasetS3Uri": f"s3://{labeling_bucket}/out/films/output.manifest",
+            "FinalActiveLearningModelArn": (
+                "arn:aws:sagemaker:us-east-1:000000000000:model/films-round-1"
+            ),
+        }
     )
     page = signed_in(user).get("/labeling-jobs/films/").content.decode()
     assert 'id="rounds"' in page and "0.800" in page and "96 %" in page
+    # the round's training and transform jobs, and the final model, are links
+    assert 'href="/training-jobs/films-round-1/"' in page
+    assert 'href="/transform-jobs/films-round-1/"' in page
+    assert 'id="final-model" href="/models/films-round-1/"' in page
     assert 'id="disputed"' in page and "tie" in page
     assert "lin: positive" in page and "max: negative" in page
     assert 'id="output-manifest"' in page
