@@ -23,13 +23,27 @@ from algorithms.base import (
 )
 from algorithms.hyperparameters import parse_hyperparameters
 from algorithms.manifest import ModelDirectoryError, read_manifest
-from algorithms.registry import UnknownAlgorithm, algorithm_names, register, resolve_image
+from algorithms.registry import (
+    UnknownAlgorithm,
+    algorithm_names,
+    container_model_algorithm,
+    register,
+    resolve_image,
+)
 
 
 def load_model(model_dir: str | Path) -> Model:
-    """Load any built-in algorithm's model directory, found by its manifest."""
-    manifest = read_manifest(Path(model_dir))
-    return resolve_image(manifest.algorithm).load(Path(model_dir))
+    """Load any built-in algorithm's model directory, found by its manifest (or, for a model
+    made by a SageMaker container, by its model file)."""
+    model_dir = Path(model_dir)
+    try:
+        manifest = read_manifest(model_dir)
+    except ModelDirectoryError:
+        name = container_model_algorithm(model_dir)
+        if name is None:
+            raise
+        return resolve_image(name).load(model_dir)
+    return resolve_image(manifest.algorithm).load(model_dir)
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from algorithms.base import Algorithm, AlgorithmError
@@ -38,6 +39,10 @@ BUILTIN_MODULES: dict[str, str] = {
     "pytorch-training": "algorithms.script",
     "pytorch-inference": "algorithms.script",
 }
+
+# The model file of a SageMaker container that writes no manifest, and the built-in that serves
+# it: a ``model.tar.gz`` made by SageMaker's XGBoost holds only ``xgboost-model``.
+CONTAINER_MODEL_FILES: dict[str, str] = {"xgboost-model": "xgboost"}
 
 # SageMaker's first-party images are named "sagemaker-<algorithm>" (sagemaker-xgboost).
 _IMAGE_PREFIX = "sagemaker-"
@@ -94,3 +99,11 @@ def resolve_image(image: str) -> type[Algorithm]:
 def algorithm_names() -> tuple[str, ...]:
     """Every name an image can resolve to: the built-ins (imported or not) and any registered."""
     return tuple(sorted(set(_ALGORITHMS) | set(BUILTIN_MODULES)))
+
+
+def container_model_algorithm(model_dir: Path) -> str | None:
+    """The built-in that serves a manifest-less model directory of a SageMaker container."""
+    return next(
+        (name for file, name in CONTAINER_MODEL_FILES.items() if (model_dir / file).is_file()),
+        None,
+    )
