@@ -10,6 +10,7 @@ from typing import Any
 from tests.flows.test_training import request as training_request
 
 ROLE = "arn:aws:iam::000000000000:role/sagebrush"
+METRIC = "validation:binary_logloss"
 
 
 def training_arguments(bucket: str) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def chain(bucket: str, *, threshold: float = 1.0, cache: bool = False) -> dict[s
                         {
                             "Type": "LessThanOrEqualTo",
                             "LeftValue": {
-                                "Get": "Steps.Train.FinalMetricDataList['validation:binary_logloss'].Value"
+                                "Get": f"Steps.Train.FinalMetricDataList['{METRIC}'].Value"
                             },
                             "RightValue": {"Get": "Parameters.Threshold"},
                         }
