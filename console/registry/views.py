@@ -142,7 +142,7 @@ def model_package_approval(request, name: str, version: int):
     """Approve or reject a version: the form's ``status`` and ``description``."""
     try:
         package = model_package_get(user=request.user, name=f"{name}/{version}")
-        model_package_update(
+        package = model_package_update(
             user=request.user,
             spec={
                 "ModelPackageArn": package.arn,

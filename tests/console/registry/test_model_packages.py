@@ -4,9 +4,7 @@ from an approved version."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -21,50 +19,7 @@ from console.registry.services import (
     model_package_update,
 )
 from console.training.models import TrainingJob
-from infra.storage import get_store
-
-IMAGE = "lightgbm"
-
-
-@pytest.fixture
-def registry_bucket(model_tarball: Path) -> str:
-    """A bucket holding a model artifact and its model-quality statistics."""
-    name = f"registry-{uuid.uuid4().hex[:8]}"
-    store = get_store()
-    store.create_bucket(name)
-    store.upload_file(str(model_tarball), f"s3://{name}/train-1/output/model.tar.gz")
-    statistics = {"regression_metrics": {"mse": {"value": 0.25, "standard_deviation": 0.01}}}
-    store.write_bytes(f"s3://{name}/eval/statistics.json", json.dumps(statistics).encode())
-    return name
-
-
-def package_request(bucket: str, group: str = "churn", **extra) -> dict:
-    return {
-        "ModelPackageGroupName": group,
-        "ModelPackageDescription": "LightGBM on the churn set",
-        "InferenceSpecification": {
-            "Containers": [
-                {
-                    "Image": IMAGE,
-                    "ModelDataUrl": f"s3://{bucket}/train-1/output/model.tar.gz",
-                    "Environment": {"MODE": "fast"},
-                }
-            ],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-            "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
-            "SupportedTransformInstanceTypes": ["ml.m5.large"],
-        },
-        "ModelMetrics": {
-            "ModelQuality": {
-                "Statistics": {
-                    "ContentType": "application/json",
-                    "S3Uri": f"s3://{bucket}/eval/statistics.json",
-                }
-            }
-        },
-        **extra,
-    }
+from tests.console.registry.conftest import IMAGE, package_request
 
 
 def account(user) -> str:
