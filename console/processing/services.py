@@ -167,7 +167,7 @@ def _check_inputs(inputs: list[dict[str, Any]], paths: dict[str, str]) -> None:
     names = [item["InputName"] for item in inputs]
     for index, item in enumerate(inputs, start=1):
         field = f"ProcessingInputs.{index}"
-        if names.count(item["InputName"]) > 1:
+        if item["InputName"] in names[: index - 1]:
             raise ValidationError(
                 f"{field}.InputName", "Input names must be unique", value=item["InputName"]
             )
@@ -199,7 +199,7 @@ def _check_outputs(outputs: list[dict[str, Any]], paths: dict[str, str]) -> None
     names = [item["OutputName"] for item in outputs]
     for index, item in enumerate(outputs, start=1):
         field = f"ProcessingOutputConfig.Outputs.{index}"
-        if names.count(item["OutputName"]) > 1:
+        if item["OutputName"] in names[: index - 1]:
             raise ValidationError(
                 f"{field}.OutputName", "Output names must be unique", value=item["OutputName"]
             )
