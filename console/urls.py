@@ -12,8 +12,6 @@ from console.accounts import api as accounts_api
 from console.accounts import views as accounts_views
 from console.core import objects, views
 from console.core.api import API_PREFIX, error_body
-from console.pipelines import api as pipelines_api
-from console.pipelines import views as pipelines_views
 from console.registry import api as registry_api
 from console.registry import views as registry_views
 from console.sagemaker.runtime import invoke_endpoint
@@ -57,7 +55,6 @@ api_v1 = [
         name="api-training-jobs-stop",
     ),
     *resource_api("models", registry_api.ModelListView, registry_api.ModelDetailView),
-    *resource_api("pipelines", pipelines_api.PipelineListView, pipelines_api.PipelineDetailView),
     path("access-keys/", accounts_api.AccessKeyListView.as_view(), name="api-access-keys"),
     path(
         "access-keys/<str:access_key_id>/",
@@ -108,7 +105,7 @@ urlpatterns = [
     path("", include("console.endpoints.urls")),
     path("", include("console.transform.urls")),
     path("", include("console.labeling.urls")),
-    path("pipelines/", pipelines_views.pipelines, name="pipelines"),
+    path("", include("console.pipelines.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

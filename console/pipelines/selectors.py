@@ -201,3 +201,11 @@ def pipeline_step_describe(step: PipelineExecutionStep) -> dict[str, Any]:
 def pipeline_step_job(row):
     """A step's job (or resource) row read afresh: what the execution waits on."""
     return type(row).objects.get(pk=row.pk)
+
+
+def pipeline_execution_by_name(*, user, pipeline: str, name: str) -> PipelineExecution:
+    """An execution of the caller's pipeline by its execution id."""
+    row = pipeline_get(user=user, name=pipeline).executions.filter(name=name).first()
+    if row is None:
+        raise NotFound("PipelineExecution", name)
+    return row

@@ -1,0 +1,38 @@
+"""Routes of pipelines: console pages and the REST API (included at the site root)."""
+
+from django.urls import path
+
+from console.pipelines import api, views
+
+EXECUTION = "api/v1/pipelines/<str:name>/executions/<str:execution_id>/"
+
+urlpatterns = [
+    path("pipelines/", views.pipelines, name="pipelines"),
+    path("api/v1/pipelines/", api.PipelineListView.as_view(), name="api-pipelines"),
+    path(
+        "api/v1/pipelines/<str:name>/",
+        api.PipelineDetailView.as_view(),
+        name="api-pipelines-detail",
+    ),
+    path(
+        "api/v1/pipelines/<str:name>/update/",
+        api.PipelineUpdateView.as_view(),
+        name="api-pipelines-update",
+    ),
+    path(
+        "api/v1/pipelines/<str:name>/executions/",
+        api.PipelineExecutionListView.as_view(),
+        name="api-pipeline-executions",
+    ),
+    path(EXECUTION, api.PipelineExecutionDetailView.as_view(), name="api-pipeline-execution"),
+    path(
+        f"{EXECUTION}steps/",
+        api.PipelineExecutionStepsView.as_view(),
+        name="api-pipeline-execution-steps",
+    ),
+    path(
+        f"{EXECUTION}stop/",
+        api.PipelineExecutionStopView.as_view(),
+        name="api-pipeline-execution-stop",
+    ),
+]
