@@ -216,7 +216,9 @@ def _check_outputs(outputs: list[dict[str, Any]], paths: dict[str, str]) -> None
 
 
 def _claim_path(field: str, local_path: str | None, paths: dict[str, str]) -> None:
-    """A LocalPath must lie under /opt/ml/processing and share no folder with another's."""
+    """A LocalPath must lie under /opt/ml/processing and be no other input's or output's. (One
+    inside another's is allowed, as SageMaker allows it: the SDK puts its code input at
+    /opt/ml/processing/input/code, often inside a data input at /opt/ml/processing/input.)"""
     if not local_path:
         raise ValidationError(field, "Member must not be null")
     normal = posixpath.normpath(local_path)
@@ -224,16 +226,11 @@ def _claim_path(field: str, local_path: str | None, paths: dict[str, str]) -> No
         raise ValidationError(
             field, f"Member must be a path under {PROCESSING_ROOT}/", value=local_path
         )
-    for claimed, owner in paths.items():
-        if (
-            normal == claimed
-            or normal.startswith(claimed + "/")
-            or claimed.startswith(normal + "/")
-        ):
-            raise ValidationError(
-                field,
-                f"Member must not be the same as or inside another input's or output's "
-                f"LocalPath ({owner} is {claimed})",
-                value=local_path,
-            )
+    if normal in paths:
+        raise ValidationError(
+            field,
+            f"Member must differ from every other input's and output's LocalPath "
+            f"({paths[normal]} is {normal})",
+            value=local_path,
+        )
     paths[normal] = field

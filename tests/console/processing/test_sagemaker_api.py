@@ -156,7 +156,7 @@ BAD_REQUESTS = {
             LocalPath="/opt/ml/processing/input/raw/"
         ),
         "ProcessingInputs.2.S3Input.LocalPath",
-        "another input's or output's LocalPath",
+        "every other input's and output's LocalPath",
     ),
     "an output name twice": (
         lambda s: s["ProcessingOutputConfig"]["Outputs"].append(
