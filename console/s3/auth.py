@@ -9,7 +9,12 @@ seeded by the request's signature). Presigned URLs carry the signature in the qu
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -49,6 +54,8 @@ def authenticate(request: HttpRequest) -> Caller:
         return _header_signed(signed)
     if "X-Amz-Credential" in request.GET:
         return _presigned(signed, request.GET["X-Amz-Credential"])
+    if "AWSAccessKeyId" in request.GET:
+        return _presigned_v2(request)
     raise access_denied("Anonymous access is not allowed: sign the request with an access key.")
 
 
@@ -101,6 +108,81 @@ def _presigned(signed: sigv4.SignedRequest, raw_credential: str) -> Caller:
     with _as_s3_errors():
         sigv4.verify_presigned(
             signed, secret=secret, region=settings.SAGEMAKER_REGION, service=SERVICE
+        )
+    access_key_mark_used(key=key)
+    return Caller(user=key.user, payload=UNSIGNED)
+
+
+# Query parameters that a version-2 presigned URL's signature covers, besides the path.
+_V2_SIGNED_PARAMETERS = [
+    "acl",
+    "cors",
+    "delete",
+    "lifecycle",
+    "location",
+    "logging",
+    "notification",
+    "partNumber",
+    "policy",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+]
+
+
+def is_presigned_v2(request: HttpRequest) -> bool:
+    return {"AWSAccessKeyId", "Signature", "Expires"} <= set(request.GET)
+
+
+def _presigned_v2(request: HttpRequest) -> Caller:
+    """A presigned URL of S3's older query signature (HMAC-SHA1), which boto3's
+    ``generate_presigned_url`` makes unless the client is configured for ``s3v4``."""
+    query = request.GET
+    key, secret = _credentials(query.get("AWSAccessKeyId", ""))
+    expires = query.get("Expires", "")
+    if not expires.isdigit():
+        raise S3Error(
+            "AccessDenied", "Expires must be a time in seconds since the epoch.", status=403
+        )
+    if int(expires) < time.time():
+        raise S3Error("AccessDenied", "Request has expired", status=403)
+    signed_parameters = sorted(name for name in query if name in _V2_SIGNED_PARAMETERS)
+    resource = quote(request.path, safe="/~")
+    if signed_parameters:
+        resource += "?" + "&".join(
+            name if query[name] == "" else f"{name}={query[name]}" for name in signed_parameters
+        )
+    string_to_sign = "\n".join(
+        [
+            request.method or "GET",
+            request.headers.get("Content-MD5", ""),
+            # Only a request with a body has a Content-Type (a WSGI server may make one up).
+            request.headers.get("Content-Type", "") if request.method in ("PUT", "POST") else "",
+            expires,
+            resource,
+        ]
+    )
+    expected = base64.b64encode(
+        hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    ).decode()
+    if not hmac.compare_digest(expected, query.get("Signature", "")):
+        raise S3Error(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+            status=403,
         )
     access_key_mark_used(key=key)
     return Caller(user=key.user, payload=UNSIGNED)

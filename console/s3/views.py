@@ -14,7 +14,7 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 
 from console.s3 import buckets, multipart, objects
-from console.s3.auth import SERVICE, authenticate
+from console.s3.auth import SERVICE, authenticate, is_presigned_v2
 from console.s3.errors import S3Error, error_response, from_exception, not_implemented
 from console.sagemaker.auth import credential_service
 from infra.storage.base import BUCKET_NAME
@@ -40,6 +40,9 @@ _PLAIN_PARAMETERS = frozenset(
         "response-content-encoding",
         "response-content-language",
         "response-expires",
+        "AWSAccessKeyId",
+        "Signature",
+        "Expires",
     }
 )
 
@@ -54,7 +57,11 @@ def virtual_host_bucket(request: HttpRequest) -> str | None:
 
 
 def is_s3_request(request: HttpRequest) -> bool:
-    return virtual_host_bucket(request) is not None or credential_service(request) == SERVICE
+    return (
+        virtual_host_bucket(request) is not None
+        or credential_service(request) == SERVICE
+        or is_presigned_v2(request)
+    )
 
 
 class S3Middleware:
