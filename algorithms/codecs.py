@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from scipy import sparse
 
 from algorithms.base import CONTENT_TYPES, DataError, UnsupportedContentType
 from algorithms.tabular import check_no_missing, parse_csv, parse_jsonlines, record_features
@@ -23,10 +24,14 @@ LIBSVM = "text/libsvm"
 # One record a line, one output line a record: bodies of these types can be joined and cut.
 LINE_TYPES = (CSV, JSONLINES)
 
+# Other spellings of the same types, as SageMaker's documentation and its SDK's examples write
+# them (``TrainingInput(s3, content_type="csv")``).
 _ALIASES = {
+    "csv": CSV,
+    "libsvm": LIBSVM,
+    "text/x-libsvm": LIBSVM,
     "application/x-jsonlines": JSONLINES,
     "application/jsonl": JSONLINES,
-    "text/x-libsvm": LIBSVM,
 }
 
 
@@ -65,6 +70,39 @@ def decode(
     if media_type == JSON:
         return _decode_json(body, feature_count=feature_count, allow_missing=allow_missing)
     raise UnsupportedContentType(content_type, CONTENT_TYPES)
+
+
+def decode_libsvm(body: bytes, *, feature_count: int) -> sparse.csr_matrix:
+    """``text/libsvm`` records (``[label] index:value ...``, the label ignored) as a sparse
+    ``(records, feature_count)`` matrix; indices are column numbers as written, and an absent
+    entry is a missing value. Blank lines are not records."""
+    indptr, indices, values = [0], [], []
+    for number, line in enumerate(body.decode("utf-8", errors="replace").splitlines(), start=1):
+        tokens = line.split()
+        if not tokens:
+            continue
+        if ":" not in tokens[0]:
+            tokens = tokens[1:]  # the label, as training files carry it
+        for token in tokens:
+            index, sep, value = token.partition(":")
+            try:
+                column, number_value = int(index), float(value)
+            except ValueError:
+                column, number_value = -1, 0.0
+            if not sep or column < 0:
+                raise DataError(f"expected index:value, got {token!r}", line=number)
+            if column >= feature_count:
+                raise DataError(
+                    f"feature index {column} is beyond the model's {feature_count} features",
+                    line=number,
+                )
+            indices.append(column)
+            values.append(number_value)
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
+        shape=(len(indptr) - 1, feature_count),
+    )
 
 
 def _decode_json(body: bytes, *, feature_count: int | None, allow_missing: bool) -> np.ndarray:
