@@ -117,6 +117,7 @@ class PipelineExecutionListView(APIView):
     parser_classes = [StrictJSONParser]
 
     @extend_schema(
+        operation_id="v1_pipelines_executions_list",
         responses=responses({200: {"type": "array", "items": EXECUTION_SCHEMA}}, 404),
         description="The pipeline's executions, newest first.",
     )
@@ -142,7 +143,10 @@ class PipelineExecutionDetailView(APIView):
     def get(self, request, name: str, execution_id: str):
         execution = pipeline_execution_by_name(user=request.user, pipeline=name, name=execution_id)
         body = _execution_body(execution)
-        body["pipeline_parameters"] = pipeline_execution_parameters(execution)
+        body["pipeline_parameters"] = [
+            {"name": item["Name"], "value": item["Value"]}
+            for item in pipeline_execution_parameters(execution)
+        ]
         return Response(body)
 
 
