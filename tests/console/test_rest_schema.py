@@ -67,7 +67,7 @@ def test_refusals_are_documented_in_the_error_shape(document):
 @pytest.mark.parametrize(
     ("path", "method"),
     [
-        ("/api/v1/pipelines/", "post"),
+        ("/api/v1/pipelines/{name}/update/", "get"),
         ("/api/v1/training-jobs/{name}/", "delete"),
         ("/api/v1/transform-jobs/{name}/", "delete"),
         ("/api/v1/tuning-jobs/{name}/", "delete"),
