@@ -46,6 +46,17 @@ def split_content_type(value: str) -> tuple[str, dict[str, str]]:
     return _ALIASES.get(media_type, media_type), parsed
 
 
+def training_media_type(content_type: str, accepted: Iterable[str]) -> str:
+    """The media type a channel's ``ContentType`` names (``"csv"`` → ``text/csv``,
+    ``"text/csv;label_size=1"`` → ``text/csv``) when it is one of ``accepted`` (an algorithm's
+    ``training_content_types``); otherwise :class:`UnsupportedContentType` listing them."""
+    accepted = tuple(accepted)
+    media_type, _ = split_content_type(content_type)
+    if media_type not in {split_content_type(spelling)[0] for spelling in accepted}:
+        raise UnsupportedContentType(content_type, accepted)
+    return media_type
+
+
 def decode(
     body: bytes,
     content_type: str,
