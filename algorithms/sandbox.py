@@ -189,7 +189,8 @@ class Sandbox:
         if not self.enabled:
             return
         uid = job_uid(str(self.root))
-        for folder in (self.root, self.tmp):
+        writable = [Path(source) for source, _, read_only in self.extra_binds if not read_only]
+        for folder in (self.root, self.tmp, *writable):
             folder.mkdir(parents=True, exist_ok=True)
             os.chown(folder, uid, uid)
             for parent, dirs, files in os.walk(folder):

@@ -53,10 +53,12 @@ def hide(path, kept):
 
 
 def main(plan):
-    # Binds first: their sources may lie under a folder hidden next.
-    for source, target, read_only in plan["binds"]:
-        bind(source, target, read_only=read_only)
-    # Folders to keep in sight inside hidden ones (the job's Python), held open before hiding.
+    # Every source is held open before anything is mounted: a bind (of /tmp, say) or a hidden
+    # folder may cover the path of a source bound after it.
+    sources = [os.open(source, os.O_PATH | os.O_DIRECTORY) for source, _, _ in plan["binds"]]
+    for descriptor, (_, target, read_only) in zip(sources, plan["binds"], strict=True):
+        bind(f"/proc/self/fd/{descriptor}", target, read_only=read_only)
+    # Folders to keep in sight inside hidden ones (the job's Python), held open likewise.
     kept = {folder: os.open(folder, os.O_PATH | os.O_DIRECTORY) for folder in plan["keep"]}
     for path in plan["hide"]:
         hide(path, kept)

@@ -1,7 +1,7 @@
 """SageMaker script mode: train by running the user's own script, as the SageMaker training toolkit.
 
 The algorithm itself; what the toolkit gives the script is in ``algorithms.script_toolkit``, how
-it runs in ``algorithms.script_run`` (no sandbox: read its warning), and its code's unpacking in
+it runs in ``algorithms.script_run`` (in the job sandbox), and its code's unpacking in
 ``algorithms.script_code``.
 """
 
@@ -76,17 +76,21 @@ class ScriptMode(Algorithm):
                 "must be a local .tar.gz or directory when training starts "
                 f"(got {settings.submit_directory!r})",
             )
-        with tempfile.TemporaryDirectory(prefix="sagebrush-script-") as work_dir:
+        with tempfile.TemporaryDirectory(prefix="sagebrush-script-") as scratch:
+            # The script's /opt/ml and its /tmp, side by side.
+            work_dir = Path(scratch) / "ml"
+            work_dir.mkdir()
             result = run_script(
                 code=code,
                 settings=settings,
                 channels=channels,
                 model_dir=model_dir,
-                work_dir=Path(work_dir),
+                work_dir=work_dir,
                 reporter=reporter,
+                tmp_dir=Path(scratch) / "tmp",
             )
             # What the script wrote to SM_OUTPUT_DATA_DIR travels on as output.tar.gz.
-            written = Path(work_dir) / "output" / "data"
+            written = work_dir / "output" / "data"
             if any(written.iterdir()):
                 shutil.copytree(written, output_data_dir(model_dir), dirs_exist_ok=True)
             return result

@@ -1,8 +1,10 @@
 """Running the user's training script: its command, its process, and what it says when it fails.
 
-The script runs as a subprocess **with the platform's own rights**: the same operating-system
-user, filesystem, network and environment variables (credentials included). There is no sandbox;
-offer script mode only to users you would give a shell on the training machines.
+The script runs in the job sandbox (``algorithms.sandbox``): its scratch folder is ``/opt/ml``,
+with the channels at ``/opt/ml/input/data/<channel>``, the model at ``/opt/ml/model`` and the code
+at ``/opt/ml/code`` as in SageMaker's framework images, as a user of its own, with only the
+toolkit's environment. Where the machine cannot sandbox, it runs as a subprocess with the
+platform's own rights and paths, and the job's log says so.
 """
 
 from __future__ import annotations
@@ -18,11 +20,20 @@ from algorithms.base import AlgorithmError, Channel, HyperparameterError, Report
 from algorithms.inference import MODEL_CODE_DIR
 from algorithms.manifest import write_manifest
 from algorithms.process import STOP_GRACE_SECONDS, supervise
+from algorithms.sandbox import (
+    CONTAINER_ROOT,
+    UNSANDBOXED_WARNING,
+    Sandbox,
+    base_environment,
+    instance_limits,
+    sandbox_status,
+)
 from algorithms.script_code import copy_missing, stage_code
 from algorithms.script_toolkit import (
     PROGRAM,
     SUBMIT_DIRECTORY,
     ScriptSettings,
+    make_folders,
     sm_environment,
     training_environment,
     user_args,
@@ -62,26 +73,30 @@ def run_script(
     environment: Mapping[str, str] | None = None,
     job_name: str = "",
     stop_grace_seconds: float = STOP_GRACE_SECONDS,
+    tmp_dir: Path | None = None,
 ) -> TrainingResult:
     """Run the user's script to completion or until ``reporter.should_stop()``.
 
-    ``work_dir`` (empty) receives the toolkit's ``input/config`` files, the run's code and
-    ``output/`` (``output/data`` is what SageMaker uploads as ``output.tar.gz``). ``environment``
-    is the job's ``Environment`` map. Raises :class:`ScriptError` when the script fails.
+    ``work_dir`` (empty; the script's ``/opt/ml``) receives the toolkit's ``input/config`` files,
+    the run's code and ``output/`` (``output/data`` is what SageMaker uploads as
+    ``output.tar.gz``); ``tmp_dir`` is the script's ``/tmp`` (default: ``work_dir/tmp``).
+    ``environment`` is the job's ``Environment`` map. Raises :class:`ScriptError` when the
+    script fails.
     """
     source = stage_code(code, work_dir / "source")
     run_dir = work_dir / "code"
     # The script runs in a copy, so whatever it writes into its working directory never ends
     # up in the model's servable code.
     shutil.copytree(source, run_dir)
-    command = _command(run_dir, settings.program) + user_args(settings.user_hyperparameters)
+    _command(run_dir, settings.program)  # the program must be in the submitted code
     job_name = job_name or str(settings.framework_parameters.get("sagemaker_job_name", ""))
     if (run_dir / "requirements.txt").exists():
         reporter.log(
             "requirements.txt is not installed: scripts run in the platform's Python environment"
         )
     model_dir.mkdir(parents=True, exist_ok=True)
-    training_env = training_environment(
+    make_folders(work_dir)
+    host_env = training_environment(
         settings=settings,
         channels=channels,
         model_dir=model_dir,
@@ -89,17 +104,39 @@ def run_script(
         work_dir=work_dir,
         job_name=job_name,
     )
-    write_input_config(training_env, settings)
-    env = _process_environment(training_env, environment, run_dir=run_dir, job_name=job_name)
-    reporter.log(f"Invoking script with: {' '.join(command[1:])}")
+    write_input_config(host_env, settings, work_dir / "input" / "config")
+    arguments = user_args(settings.user_hyperparameters)
+    if sandbox_status().available:
+        sandbox = _sandbox(
+            settings=settings,
+            channels=channels,
+            model_dir=model_dir,
+            work_dir=work_dir,
+            tmp_dir=tmp_dir or work_dir / "tmp",
+            environment=environment,
+            job_name=job_name,
+        )
+        sandbox.prepare()
+        container_code = f"{CONTAINER_ROOT}/code"
+        command = sandbox.command(
+            _command(Path(container_code), settings.program, check=False) + arguments,
+            cwd=container_code,
+        )
+        env, cwd = sandbox.host_env(), Path("/")
+    else:
+        reporter.log(UNSANDBOXED_WARNING.format(reason=sandbox_status().reason))
+        command = _command(run_dir, settings.program) + arguments
+        env = _process_environment(host_env, environment, run_dir=run_dir, job_name=job_name)
+        cwd = run_dir
+    reporter.log(f"Invoking script with: {settings.program} {' '.join(arguments)}".rstrip())
     outcome = supervise(
-        command, cwd=run_dir, env=env, reporter=reporter, stop_grace_seconds=stop_grace_seconds
+        command, cwd=cwd, env=env, reporter=reporter, stop_grace_seconds=stop_grace_seconds
     )
     if outcome.exit_code != 0 and not outcome.stopped:
         raise ScriptError(
             settings.program,
             exit_code=outcome.exit_code,
-            failure_reason=_failure_reason(Path(training_env["output_dir"])),
+            failure_reason=_failure_reason(Path(host_env["output_dir"])),
             stderr_tail=outcome.stderr_tail,
         )
     # The code travels inside the model so that it is servable on its own, as in SageMaker's
@@ -119,6 +156,50 @@ def run_script(
     return TrainingResult(stopped_early=outcome.stopped)
 
 
+def _sandbox(
+    *,
+    settings: ScriptSettings,
+    channels: Mapping[str, Channel],
+    model_dir: Path,
+    work_dir: Path,
+    tmp_dir: Path,
+    environment: Mapping[str, str] | None,
+    job_name: str,
+) -> Sandbox:
+    """The script's sandbox: ``work_dir`` at /opt/ml, each channel at /opt/ml/input/data/<name>,
+    the model at /opt/ml/model, and the toolkit's environment with those paths."""
+    root = Path(CONTAINER_ROOT)
+    seen = training_environment(
+        settings=settings,
+        channels={
+            name: Channel(name, root / "input" / "data" / name, channel.content_type)
+            for name, channel in channels.items()
+        },
+        model_dir=root / "model",
+        run_dir=root / "code",
+        work_dir=root,
+        job_name=job_name,
+    )
+    env = {**base_environment(), **(environment or {}), **sm_environment(seen)}
+    env["PYTHONPATH"] = str(root / "code")
+    if job_name:
+        env["TRAINING_JOB_NAME"] = job_name
+    binds = [(str(model_dir), str(root / "model"), False)]
+    binds += [
+        (str(channel.path), str(root / "input" / "data" / name), False)
+        for name, channel in channels.items()
+    ]
+    return Sandbox(
+        root=work_dir,
+        tmp=tmp_dir,
+        environment=env,
+        limits=instance_limits(
+            str(settings.framework_parameters.get("sagemaker_instance_type", ""))
+        ),
+        extra_binds=tuple(binds),
+    )
+
+
 def _process_environment(
     training_env: dict, environment: Mapping[str, str] | None, *, run_dir: Path, job_name: str
 ) -> dict[str, str]:
@@ -131,9 +212,11 @@ def _process_environment(
     return env
 
 
-def _command(run_dir: Path, program: str) -> list[str]:
+def _command(run_dir: Path, program: str, *, check: bool = True) -> list[str]:
+    """The command that runs ``program`` from ``run_dir`` (checked to be there, unless
+    ``check=False``: a container path, checked on the platform's side already)."""
     entry = (run_dir / program).resolve()
-    if not entry.is_relative_to(run_dir.resolve()) or not entry.is_file():
+    if check and (not entry.is_relative_to(run_dir.resolve()) or not entry.is_file()):
         found = ", ".join(sorted(p.name for p in run_dir.iterdir())) or "nothing"
         raise HyperparameterError(
             PROGRAM, f"names {program!r}, which is not in the submitted code (found: {found})"

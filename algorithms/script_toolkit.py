@@ -77,12 +77,11 @@ def training_environment(
     work_dir: Path,
     job_name: str,
 ) -> dict[str, Any]:
-    """The training toolkit's environment, by its own (lower-case) names."""
+    """The training toolkit's environment, by its own (lower-case) names: paths as the script
+    sees them (``work_dir`` is its ``/opt/ml`` in the sandbox; see :func:`make_folders`)."""
     import torch  # imported here: only script mode needs the GPU count, and torch is slow to load
 
     input_dir, output_dir = work_dir / "input", work_dir / "output"
-    for folder in (input_dir / "config", output_dir / "data", output_dir / "intermediate"):
-        folder.mkdir(parents=True, exist_ok=True)
     hosts = [CURRENT_HOST]
     return {
         "additional_framework_parameters": settings.framework_parameters,
@@ -121,8 +120,17 @@ def training_environment(
     }
 
 
-def write_input_config(training_env: dict[str, Any], settings: ScriptSettings) -> None:
-    config = Path(training_env["input_config_dir"])
+def make_folders(work_dir: Path) -> None:
+    """The toolkit's folders under ``work_dir``: ``input/config``, ``output/data`` and
+    ``output/intermediate``."""
+    for folder in ("input/config", "output/data", "output/intermediate"):
+        (work_dir / folder).mkdir(parents=True, exist_ok=True)
+
+
+def write_input_config(
+    training_env: dict[str, Any], settings: ScriptSettings, config: Path
+) -> None:
+    """The toolkit's ``input/config`` files, written to ``config`` on the platform's disk."""
     (config / "hyperparameters.json").write_text(json.dumps(settings.raw))
     (config / "inputdataconfig.json").write_text(json.dumps(training_env["input_data_config"]))
     (config / "resourceconfig.json").write_text(json.dumps(training_env["resource_config"]))

@@ -14,6 +14,7 @@ import algorithms
 from algorithms.base import Channel, HyperparameterError
 from algorithms.inference import MODEL_CODE_DIR
 from algorithms.metrics import MetricExtractingReporter, parse_metric_definitions
+from algorithms.sandbox import sandbox_status
 from algorithms.script import ScriptMode
 from algorithms.script_run import ScriptError, run_script
 from algorithms.script_toolkit import ScriptSettings
@@ -45,7 +46,7 @@ joblib.dump(model, os.path.join(args.model_dir, "model.joblib"))
 seen = {
     "argv": sys.argv[1:],
     "cwd": os.getcwd(),
-    "env": {key: value for key, value in os.environ.items() if key.startswith("SM_")},
+    "env": dict(os.environ),
 }
 with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "seen.json"), "w") as out:
     json.dump(seen, out)
@@ -161,15 +162,37 @@ def test_script_sees_the_training_toolkit_environment_and_arguments(
     # Sorted by name, "--name value", a one-letter name "-n value" (the training toolkit's form).
     assert seen["argv"] == ["-C", "0.5", "--max_iter", "150", "--solver", "lbfgs"]
     assert Path(seen["cwd"]).name == "code"
-    assert env["SM_MODEL_DIR"] == str(tmp_path / "model")
-    assert env["SM_CHANNEL_TRAIN"] == env["SM_CHANNEL_VALIDATION"] == str(train_channel.path)
+    # In the job sandbox, SageMaker's container paths; without one, the platform's own.
+    sandboxed = sandbox_status().available
+    root = Path("/opt/ml") if sandboxed else work_dir
+    assert env["SM_MODEL_DIR"] == str(root / "model" if sandboxed else tmp_path / "model")
+    channels = (
+        [str(root / "input" / "data" / name) for name in ("train", "validation")]
+        if sandboxed
+        else [str(train_channel.path)] * 2
+    )
+    assert [env["SM_CHANNEL_TRAIN"], env["SM_CHANNEL_VALIDATION"]] == channels
     assert json.loads(env["SM_CHANNELS"]) == ["train", "validation"]
     assert json.loads(env["SM_HPS"]) == {"C": 0.5, "max_iter": 150, "solver": "lbfgs"}
     assert env["SM_HP_MAX_ITER"] == "150" and env["SM_HP_SOLVER"] == "lbfgs"
     assert json.loads(env["SM_USER_ARGS"]) == seen["argv"]
-    assert env["SM_OUTPUT_DIR"] == str(work_dir / "output")
-    assert env["SM_OUTPUT_DATA_DIR"] == str(work_dir / "output" / "data")
-    assert env["SM_INPUT_DIR"] == str(work_dir / "input")
+    assert env["SM_OUTPUT_DIR"] == str(root / "output")
+    assert env["SM_OUTPUT_DATA_DIR"] == str(root / "output" / "data")
+    assert env["SM_INPUT_DIR"] == str(root / "input")
+    assert env["MY_SETTING"] == "on"
+    if sandboxed:  # only what SageMaker's container would hold: none of the platform's settings
+        assert not {"SECRET_KEY", "DATA_DIR", "DATABASE_URL"} & set(env)
+        # (KMP_* are set by the OpenMP runtime the script itself loads.)
+        assert {k for k in env if not k.startswith(("SM_", "KMP_"))} <= {
+            "PATH",
+            "HOME",
+            "LANG",
+            "PYTHONUNBUFFERED",
+            "PYTHONDONTWRITEBYTECODE",
+            "PYTHONPATH",
+            "TRAINING_JOB_NAME",
+            "MY_SETTING",
+        }
     assert int(env["SM_NUM_CPUS"]) >= 1 and int(env["SM_NUM_GPUS"]) >= 0
     assert env["SM_CURRENT_HOST"] == "algo-1" and json.loads(env["SM_HOSTS"]) == ["algo-1"]
     training_env = json.loads(env["SM_TRAINING_ENV"])
