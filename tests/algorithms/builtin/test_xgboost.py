@@ -433,3 +433,14 @@ def test_model_directory_copies_serve_alike(tmp_path, regression_problem) -> Non
     assert load_model(tmp_path / "bare").invoke(body, "text/csv", "text/csv") == model.invoke(
         body, "text/csv", "text/csv"
     )
+
+
+@pytest.mark.parametrize(
+    "version", ["0.90-2", "1.0-1", "1.2-2", "1.3-1", "1.5-1", "1.7-1", "3.0-5"]
+)
+def test_every_sdk_image_version_is_this_builtin(version) -> None:
+    from sagemaker import image_uris
+
+    image = image_uris.retrieve("xgboost", "us-east-1", version)
+    assert resolve_image(image) is resolve_image("xgboost")
+    assert resolve_image(image).__module__ == "algorithms.builtin.xgboost"
