@@ -5,6 +5,8 @@ Creating takes the SageMaker request (CreateModelPackageGroup, CreateModelPackag
 snake_case names; a group or package reads as its Describe response, snake_cased.
 """
 
+from functools import partial
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -151,36 +153,24 @@ def _package_name(group: str | None, version: int | None, name: str | None) -> s
     return f"{group}/{version}" if group else name
 
 
-class ModelPackageDetailView(Described, APIView):
-    """``GET`` / ``DELETE`` ``/api/v1/model-packages/<group>/<version>/`` (a version) or
-    ``/api/v1/model-packages/<name>/`` (an unversioned package)."""
-
+class _ModelPackageDetail(Described, APIView):
     describe = model_package_describe
     describe_operation = "DescribeModelPackage"
 
-    @extend_schema(responses=responses({200: describe_schema("DescribeModelPackage")}, 404))
     def get(self, request, group=None, version=None, name=None):
         package = model_package_get(user=request.user, name=_package_name(group, version, name))
         return Response(self.described(package))
 
-    @extend_schema(responses=responses({204: None}, 404, 409))
     def delete(self, request, group=None, version=None, name=None):
         model_package_delete(user=request.user, name=_package_name(group, version, name))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ModelPackageUpdateView(Described, APIView):
-    """``POST .../update/`` with UpdateModelPackage's other members: approve or reject a
-    version (``model_approval_status``, ``approval_description``), change its metadata."""
-
+class _ModelPackageUpdate(Described, APIView):
     parser_classes = [StrictJSONParser]
     describe = model_package_describe
     describe_operation = "DescribeModelPackage"
 
-    @extend_schema(
-        request=request_schema("UpdateModelPackage", leave_out=("model_package_arn",)),
-        responses=responses({200: describe_schema("DescribeModelPackage")}, 400, 404, 409, 415),
-    )
     def post(self, request, group=None, version=None, name=None):
         package = model_package_get(user=request.user, name=_package_name(group, version, name))
         body = {**request_object(request), "model_package_arn": package.arn}
@@ -188,3 +178,47 @@ class ModelPackageUpdateView(Described, APIView):
             user=request.user, spec=from_snake("UpdateModelPackage", body)
         )
         return Response(self.described(updated))
+
+
+def _documented_detail(view: type, operation: str):
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"{operation}_retrieve",
+            responses=responses({200: describe_schema("DescribeModelPackage")}, 404),
+        ),
+        delete=extend_schema(
+            operation_id=f"{operation}_destroy", responses=responses({204: None}, 404, 409)
+        ),
+    )(view)
+
+
+def _documented_update(view: type, operation: str):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"{operation}_update",
+            request=request_schema("UpdateModelPackage", leave_out=("model_package_arn",)),
+            responses=responses({200: describe_schema("DescribeModelPackage")}, 400, 404, 409, 415),
+        )
+    )(view)
+
+
+@partial(_documented_detail, operation="v1_model_package_version")
+class ModelPackageVersionView(_ModelPackageDetail):
+    """``GET`` / ``DELETE`` ``/api/v1/model-packages/<group>/<version>/``: a version."""
+
+
+@partial(_documented_update, operation="v1_model_package_version")
+class ModelPackageVersionUpdateView(_ModelPackageUpdate):
+    """``POST /api/v1/model-packages/<group>/<version>/update/`` with UpdateModelPackage's other
+    members: approve or reject the version (``model_approval_status``,
+    ``approval_description``), change its metadata."""
+
+
+@partial(_documented_detail, operation="v1_unversioned_model_package")
+class UnversionedModelPackageView(_ModelPackageDetail):
+    """``GET`` / ``DELETE`` ``/api/v1/model-packages/<name>/``: an unversioned package."""
+
+
+@partial(_documented_update, operation="v1_unversioned_model_package")
+class UnversionedModelPackageUpdateView(_ModelPackageUpdate):
+    """``POST /api/v1/model-packages/<name>/update/`` with UpdateModelPackage's other members."""

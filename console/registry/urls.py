@@ -48,22 +48,22 @@ urlpatterns = [
     ),
     path(
         "api/v1/model-packages/<str:group>/<int:version>/",
-        api.ModelPackageDetailView.as_view(),
+        api.ModelPackageVersionView.as_view(),
         name="api-model-packages-detail",
     ),
     path(
         "api/v1/model-packages/<str:group>/<int:version>/update/",
-        api.ModelPackageUpdateView.as_view(),
+        api.ModelPackageVersionUpdateView.as_view(),
         name="api-model-packages-update",
     ),
     path(
         "api/v1/model-packages/<str:name>/",
-        api.ModelPackageDetailView.as_view(),
+        api.UnversionedModelPackageView.as_view(),
         name="api-model-packages-unversioned",
     ),
     path(
         "api/v1/model-packages/<str:name>/update/",
-        api.ModelPackageUpdateView.as_view(),
+        api.UnversionedModelPackageUpdateView.as_view(),
         name="api-model-packages-unversioned-update",
     ),
 ]
