@@ -104,6 +104,7 @@ urlpatterns = [
     path("", include("console.registry.urls")),
     path("", include("console.endpoints.urls")),
     path("", include("console.transform.urls")),
+    path("", include("console.processing.urls")),
     path("", include("console.labeling.urls")),
     path("", include("console.pipelines.urls")),
     path("api/v1/", include(api_v1)),

@@ -8,6 +8,7 @@ NAVIGATION = [
     ("Models", "models"),
     ("Endpoints", "endpoints"),
     ("Batch transform", "transform-jobs"),
+    ("Processing", "processing-jobs"),
     ("Labeling", "labeling-jobs"),
     ("Pipelines", "pipelines"),
     ("Model registry", "model-package-groups"),
