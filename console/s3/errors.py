@@ -12,7 +12,13 @@ from django.http import HttpResponse
 
 from console.buckets.errors import BucketForbidden, BucketTaken
 from console.core import errors as service_errors
-from infra.storage import BucketNotEmpty, BucketNotFound, InvalidURI, ObjectNotFound
+from infra.storage import (
+    BucketNotEmpty,
+    BucketNotFound,
+    InvalidURI,
+    ObjectNotFound,
+    StorageError,
+)
 from infra.storage.uploads import InvalidPart, InvalidPartOrder, PartTooSmall, UploadNotFound
 
 
@@ -89,6 +95,8 @@ def from_exception(exc: Exception, *, bucket: str = "", key: str = "") -> S3Erro
             return S3Error("InvalidPart", str(exc))
         case PartTooSmall():
             return S3Error("EntityTooSmall", str(exc))
+        case StorageError():  # what the backend cannot hold, e.g. both "a" and "a/b" locally
+            return S3Error("InvalidRequest", str(exc), Key=key)
     raise exc
 
 

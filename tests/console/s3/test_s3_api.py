@@ -352,3 +352,12 @@ def test_presigned_get_and_unsigned_requests(live_server, s3, bucket):
     with pytest.raises(urllib.error.HTTPError) as console:
         urllib.request.urlopen(f"{live_server.url}/{bucket}/shared.txt")
     assert console.value.code == 404 and b"<Error>" not in console.value.read()
+
+
+def test_an_object_and_a_prefix_of_the_same_name_is_refused_not_a_5xx(s3, bucket):
+    """The local store is a directory tree: ``a`` and ``a/b`` cannot both be objects."""
+    s3.put_object(Bucket=bucket, Key="a", Body=b"file")
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=bucket, Key="a/b", Body=b"under")
+    assert error_code(refused) == "InvalidRequest"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
