@@ -117,6 +117,21 @@ def pipeline(job_id: int) -> str:
     return run_pipeline_execution(job_id, submit=prefect_submit)
 
 
+@flow(name="pipeline-schedule", log_prints=True)
+def pipeline_schedule(schedule_id: int) -> str:
+    """A schedule's run: start an execution for the time it was due, and run it here."""
+    from prefect.context import FlowRunContext
+
+    run = FlowRunContext.get().flow_run
+    due = run.expected_start_time or run.start_time
+    execution = services.pipeline_execution_start_scheduled(
+        schedule_id=schedule_id, flow_run_id=run.id, scheduled_time=due
+    )
+    if execution is None:
+        return "Skipped"
+    return run_pipeline_execution(execution.pk, submit=prefect_submit)
+
+
 def run_pipeline_execution(
     job_id: int,
     *,
@@ -449,3 +464,14 @@ def _read_json(uri: str) -> Any:
         return json.loads(get_store().read_bytes(uri))
     except (StorageError, ValueError) as exc:
         raise EvaluationError(f"cannot read JSON from {uri}: {exc}") from None
+
+
+def restore_schedules() -> dict:
+    """Run by the serve process once its deployments are registered (which clears their
+    schedules): every pipeline schedule is applied to Prefect again, and the runs due while the
+    platform was down are recorded as missed."""
+    from console.pipelines.schedules import pipeline_schedules_restore
+
+    restored = pipeline_schedules_restore()
+    log.info("Pipeline schedules restored: %s", restored)
+    return restored

@@ -22,7 +22,13 @@ from console.core.api import StrictJSONParser
 from console.core.api_schema import describe_schema, request_schema, responses
 from console.core.api_views import ResourceDetailView, ResourceListView, request_object
 from console.core.casing import from_snake, to_snake
+from console.core.errors import ValidationError
 from console.pipelines.models import Pipeline
+from console.pipelines.schedules import (
+    pipeline_schedule_create,
+    pipeline_schedule_delete,
+    pipeline_schedule_update,
+)
 from console.pipelines.selectors import (
     pipeline_describe,
     pipeline_execution_by_name,
@@ -32,6 +38,9 @@ from console.pipelines.selectors import (
     pipeline_execution_steps,
     pipeline_get,
     pipeline_list,
+    pipeline_schedule_describe,
+    pipeline_schedule_get,
+    pipeline_schedule_list,
     pipeline_step_describe,
 )
 from console.pipelines.services import (
@@ -179,3 +188,102 @@ class PipelineExecutionStopView(APIView):
         execution = pipeline_execution_by_name(user=request.user, pipeline=name, name=execution_id)
         pipeline_execution_stop(user=request.user, execution_arn=execution.arn)
         return Response(status=status.HTTP_202_ACCEPTED)
+
+
+# -- schedules ---------------------------------------------------------------------------------
+
+SCHEDULE_FIELDS = {
+    "schedule_name": "ScheduleName",
+    "cron": "Cron",
+    "interval_seconds": "IntervalSeconds",
+    "timezone": "Timezone",
+    "start_time": "StartTime",
+    "end_time": "EndTime",
+    "enabled": "Enabled",
+}
+SCHEDULE_REQUEST = {
+    "application/json": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "schedule_name": {"type": "string", "maxLength": 63},
+            "cron": {
+                "type": "string",
+                "description": "Five fields: minute hour day month weekday.",
+            },
+            "interval_seconds": {"type": "integer", "minimum": 60},
+            "timezone": {"type": "string", "description": "An IANA time zone; UTC by default."},
+            "start_time": {"type": "string", "format": "date-time"},
+            "end_time": {"type": "string", "format": "date-time"},
+            "enabled": {"type": "boolean"},
+            "pipeline_parameters": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+                },
+            },
+        },
+    }
+}
+SCHEDULE_SCHEMA = {"type": "object", "description": "A schedule, its last run and missed runs."}
+
+
+def _schedule_spec(body: dict) -> dict:
+    spec = {SCHEDULE_FIELDS.get(key, key): value for key, value in body.items()}
+    if "pipeline_parameters" in spec:
+        given = spec.pop("pipeline_parameters")
+        if not isinstance(given, list) or not all(isinstance(item, dict) for item in given):
+            raise ValidationError("PipelineParameters", "Member must be a list of name and value")
+        spec["PipelineParameters"] = [
+            {"Name": item.get("name"), "Value": item.get("value")} for item in given
+        ]
+    return spec
+
+
+class PipelineScheduleListView(APIView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        operation_id="v1_pipelines_schedules_list",
+        responses=responses({200: {"type": "array", "items": SCHEDULE_SCHEMA}}, 404),
+    )
+    def get(self, request, name: str):
+        schedules = pipeline_schedule_list(user=request.user, pipeline=name)
+        return Response([pipeline_schedule_describe(s) for s in schedules])
+
+    @extend_schema(
+        request=SCHEDULE_REQUEST,
+        responses=responses({201: SCHEDULE_SCHEMA}, 400, 404, 409, 415),
+        description="A schedule (cron or interval) that starts executions with its parameters.",
+    )
+    def post(self, request, name: str):
+        spec = _schedule_spec(request_object(request))
+        schedule = pipeline_schedule_create(user=request.user, pipeline_name=name, spec=spec)
+        return Response(pipeline_schedule_describe(schedule), status=status.HTTP_201_CREATED)
+
+
+class PipelineScheduleDetailView(APIView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(responses=responses({200: SCHEDULE_SCHEMA}, 404))
+    def get(self, request, name: str, schedule: str):
+        row = pipeline_schedule_get(user=request.user, pipeline=name, name=schedule)
+        return Response(pipeline_schedule_describe(row))
+
+    @extend_schema(
+        request=SCHEDULE_REQUEST,
+        responses=responses({200: SCHEDULE_SCHEMA}, 400, 404, 415),
+        description="Change what is given; the rest stays.",
+    )
+    def patch(self, request, name: str, schedule: str):
+        spec = _schedule_spec(request_object(request))
+        row = pipeline_schedule_update(
+            user=request.user, pipeline_name=name, schedule_name=schedule, spec=spec
+        )
+        return Response(pipeline_schedule_describe(row))
+
+    @extend_schema(responses=responses({204: None}, 404))
+    def delete(self, request, name: str, schedule: str):
+        pipeline_schedule_delete(user=request.user, pipeline_name=name, schedule_name=schedule)
+        return Response(status=status.HTTP_204_NO_CONTENT)

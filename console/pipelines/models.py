@@ -34,6 +34,9 @@ class PipelineExecution(Job):
     definition = models.JSONField(default=dict)
     parameters = models.JSONField(default=dict)  # every parameter's value, defaults filled in
     client_request_token = models.CharField(max_length=36, blank=True, default="")
+    schedule = models.ForeignKey(
+        "PipelineSchedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     ACTIVE_STATUSES = ("Executing", "Stopping")
     TERMINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
     END_WITHOUT_FLOW = "console.pipelines.services.pipeline_execution_end_without_flow"
@@ -72,3 +75,39 @@ class PipelineExecutionStep(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PipelineSchedule(models.Model):
+    """A schedule that starts executions of a pipeline: a cron expression or an interval, in a
+    time zone, between an optional start and end, with its own parameter values. Kept here and
+    applied to Prefect as a schedule of the ``pipeline-schedule/sagebrush`` deployment (this row
+    is the source of truth: the serve process applies every row again when it starts)."""
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="schedules")
+    name = models.CharField(max_length=63)
+    cron = models.CharField(max_length=256, blank=True, default="")
+    interval_seconds = models.PositiveIntegerField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    start_at = models.DateTimeField(null=True, blank=True)
+    end_at = models.DateTimeField(null=True, blank=True)
+    parameters = models.JSONField(default=list)  # PipelineParameters, as StartPipelineExecution
+    enabled = models.BooleanField(default=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    missed_runs = models.JSONField(default=list)  # ISO times a run was due while the stack was down
+    applied = models.BooleanField(default=False)  # whether Prefect holds it now
+    apply_error = models.CharField(max_length=1024, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "name"], name="pipeline_schedule_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def slug(self) -> str:
+        return f"pipeline-schedule-{self.pk}"

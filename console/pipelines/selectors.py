@@ -209,3 +209,36 @@ def pipeline_execution_by_name(*, user, pipeline: str, name: str) -> PipelineExe
     if row is None:
         raise NotFound("PipelineExecution", name)
     return row
+
+
+def pipeline_schedule_list(*, user, pipeline: str) -> QuerySet:
+    return pipeline_get(user=user, name=pipeline).schedules.all()
+
+
+def pipeline_schedule_get(*, user, pipeline: str, name: str):
+    row = pipeline_schedule_list(user=user, pipeline=pipeline).filter(name=name).first()
+    if row is None:
+        raise NotFound("PipelineSchedule", name)
+    return row
+
+
+def pipeline_schedule_describe(schedule) -> dict[str, Any]:
+    """A schedule as the REST API and the console show it."""
+    return {
+        "schedule_name": schedule.name,
+        "cron": schedule.cron or None,
+        "interval_seconds": schedule.interval_seconds,
+        "timezone": schedule.timezone,
+        "start_time": schedule.start_at,
+        "end_time": schedule.end_at,
+        "pipeline_parameters": [
+            {"name": item["Name"], "value": item["Value"]} for item in schedule.parameters
+        ],
+        "enabled": schedule.enabled,
+        "last_fired_at": schedule.last_fired_at,
+        "missed_runs": schedule.missed_runs,
+        "applied": schedule.applied,
+        "apply_error": schedule.apply_error,
+        "created_at": schedule.created_at,
+        "updated_at": schedule.updated_at,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +17,12 @@ from console.core.services import job_start_flow, owned_resource_create
 from console.core.shapes import validate_request
 from console.pipelines.definition import Definition, load_definition, parse_definition
 from console.pipelines.expressions import parameter_values
-from console.pipelines.models import Pipeline, PipelineExecution, PipelineExecutionStep
+from console.pipelines.models import (
+    Pipeline,
+    PipelineExecution,
+    PipelineExecutionStep,
+    PipelineSchedule,
+)
 from console.pipelines.selectors import pipeline_execution_get, pipeline_get
 from console.pipelines.steps import step_types
 from infra.storage import StorageError, get_store
@@ -280,3 +286,37 @@ def _end_open_steps(execution: PipelineExecution, status: str) -> None:
     execution.steps.filter(status__in=PipelineExecutionStep.ACTIVE_STATUSES).update(
         status=status, ended_at=timezone.now()
     )
+
+
+def pipeline_execution_start_scheduled(
+    *, schedule_id: int, flow_run_id, scheduled_time: datetime
+) -> PipelineExecution | None:
+    """The execution a schedule's flow run starts (this flow run runs it), or None: the
+    schedule is gone, off, or outside its start and end."""
+    from console.pipelines.schedules import pipeline_schedule_due, pipeline_schedule_fired
+
+    schedule = PipelineSchedule.objects.select_related("pipeline").filter(pk=schedule_id).first()
+    if schedule is None or not pipeline_schedule_due(schedule, scheduled_time):
+        return None
+    pipeline = schedule.pipeline
+    definition = pipeline_definition_check(pipeline.definition)
+    values = parameter_values(definition.parameters, schedule.parameters)
+    execution_id = "".join(secrets.choice(EXECUTION_ID_ALPHABET) for _ in range(12))
+    with transaction.atomic():
+        execution = PipelineExecution.objects.create(
+            owner=pipeline.owner,
+            name=execution_id,
+            arn=f"{pipeline.arn}/execution/{execution_id}",
+            pipeline=pipeline,
+            status="Executing",
+            spec={"PipelineName": pipeline.name, "PipelineParameters": schedule.parameters},
+            display_name=f"{schedule.name}-{scheduled_time:%Y%m%dT%H%M%S}",
+            description=f"Started by schedule {schedule.name} for {scheduled_time.isoformat()}",
+            definition=pipeline.definition,
+            parameters=values,
+            schedule=schedule,
+            flow_run_id=flow_run_id,
+        )
+        Pipeline.objects.filter(pk=pipeline.pk).update(last_run_at=timezone.now())
+        pipeline_schedule_fired(schedule_id=schedule.pk, at=scheduled_time)
+    return execution

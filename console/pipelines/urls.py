@@ -35,4 +35,14 @@ urlpatterns = [
         api.PipelineExecutionStopView.as_view(),
         name="api-pipeline-execution-stop",
     ),
+    path(
+        "api/v1/pipelines/<str:name>/schedules/",
+        api.PipelineScheduleListView.as_view(),
+        name="api-pipeline-schedules",
+    ),
+    path(
+        "api/v1/pipelines/<str:name>/schedules/<str:schedule>/",
+        api.PipelineScheduleDetailView.as_view(),
+        name="api-pipeline-schedule",
+    ),
 ]
