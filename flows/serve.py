@@ -55,6 +55,7 @@ def served_flows() -> list[Flow]:
         labeling.labeling,
         processing.processing,
         pipelines.pipeline,
+        pipelines.pipeline_schedule,
     ]
 
 
@@ -106,6 +107,7 @@ def main() -> None:
     runner = Runner(limit=None, query_seconds=POLL_SECONDS)
     for served in flows:
         runner.add_flow(served, name=DEPLOYMENT)
+    pipelines.restore_schedules()  # registering the deployments cleared their schedules
     names = ", ".join(f"{served.name}/{DEPLOYMENT}" for served in flows)
     print(f"Deployments {names} are served and polling for scheduled runs.", flush=True)
     try:
