@@ -154,11 +154,19 @@ def job_uid(key: str) -> int:
     return FIRST_UID + zlib.crc32(key.encode()) % UID_COUNT
 
 
+# The job's own Python packages: ``pip install`` inside the sandbox (FrameworkProcessor's
+# requirements.txt, say) puts them here, in the job's /tmp, where its Python finds them first.
+JOB_SITE_PACKAGES = "/tmp/site-packages"
+
+
 def base_environment() -> dict[str, str]:
     """What every SageMaker container has before the job's own variables: the platform's Python
-    first on ``PATH`` (as the framework image's Python is), a ``HOME``, a UTF-8 locale."""
+    first on ``PATH`` (as the framework image's Python is), a ``HOME``, a UTF-8 locale, and
+    ``pip`` installing into the job's own packages."""
     python_bin = str(Path(sys.executable).parent)
     return {
+        "PIP_TARGET": JOB_SITE_PACKAGES,
+        "PYTHONPATH": JOB_SITE_PACKAGES,
         "PATH": os.pathsep.join(
             [python_bin, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
         ),

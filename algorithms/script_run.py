@@ -22,6 +22,7 @@ from algorithms.manifest import write_manifest
 from algorithms.process import STOP_GRACE_SECONDS, supervise
 from algorithms.sandbox import (
     CONTAINER_ROOT,
+    JOB_SITE_PACKAGES,
     UNSANDBOXED_WARNING,
     Sandbox,
     base_environment,
@@ -181,7 +182,7 @@ def _sandbox(
         job_name=job_name,
     )
     env = {**base_environment(), **(environment or {}), **sm_environment(seen)}
-    env["PYTHONPATH"] = str(root / "code")
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "code"), JOB_SITE_PACKAGES])
     if job_name:
         env["TRAINING_JOB_NAME"] = job_name
     binds = [(str(model_dir), str(root / "model"), False)]

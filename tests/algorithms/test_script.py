@@ -192,6 +192,7 @@ def test_script_sees_the_training_toolkit_environment_and_arguments(
             "PYTHONPATH",
             "TRAINING_JOB_NAME",
             "MY_SETTING",
+            "PIP_TARGET",
         }
     assert int(env["SM_NUM_CPUS"]) >= 1 and int(env["SM_NUM_GPUS"]) >= 0
     assert env["SM_CURRENT_HOST"] == "algo-1" and json.loads(env["SM_HOSTS"]) == ["algo-1"]

@@ -215,6 +215,8 @@ def test_the_script_sees_no_platform_secret_and_no_other_jobs_files(user, bucket
         "LANG",
         "PYTHONUNBUFFERED",
         "PYTHONDONTWRITEBYTECODE",
+        "PYTHONPATH",
+        "PIP_TARGET",
         "LOOK_AT",
     }
     assert seen["uid"] != 0

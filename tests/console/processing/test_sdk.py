@@ -173,3 +173,50 @@ def test_script_processor_with_a_framework_image(session, flow_runs, tmp_path):
     assert processor.latest_job.describe()["ProcessingJobStatus"] == "Completed"
     body = session.read_s3_file(bucket, "evaluation/evaluation.json")
     assert '"mse": 0.5' in body
+
+
+def test_framework_processor_installs_requirements_in_the_jobs_own_environment(
+    session, flow_runs, tmp_path
+):
+    from sagemaker.processing import FrameworkProcessor, ProcessingOutput
+    from sagemaker.sklearn.estimator import SKLearn
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "requirements.txt").write_text("tabulate==0.9.0\n")
+    (source / "helpers.py").write_text("ROWS = [['a', 1], ['b', 2]]\n")
+    (source / "report.py").write_text(
+        "import tabulate, helpers\n"
+        "open('/opt/ml/processing/report/table.txt', 'w').write(tabulate.tabulate(helpers.ROWS))\n"
+    )
+    bucket = session.default_bucket()
+    processor = FrameworkProcessor(
+        estimator_cls=SKLearn,
+        framework_version="1.2-1",
+        role=ROLE,
+        instance_type="ml.m5.large",
+        instance_count=1,
+        sagemaker_session=session,
+    )
+    processor.run(
+        code="report.py",
+        source_dir=str(source),
+        outputs=[
+            ProcessingOutput(
+                output_name="report",
+                source="/opt/ml/processing/report",
+                destination=f"s3://{bucket}/report",
+            )
+        ],
+        wait=False,
+        logs=False,
+    )
+    run_started_jobs(flow_runs)
+    processor.latest_job.wait(logs=False)
+
+    described = processor.latest_job.describe()
+    assert described["ProcessingJobStatus"] == "Completed", described["FailureReason"]
+    assert "a  1" in session.read_s3_file(bucket, "report/table.txt")
+    # Installed for this job only: the platform's environment is as it was.
+    with pytest.raises(ImportError):
+        import tabulate  # noqa: F401
