@@ -32,6 +32,7 @@ from infra.storage.inputs import InputObject, list_inputs
 
 CONTAINER_ROOT = "/opt/ml"
 MESSAGE_LIMIT = 1024
+MESSAGE_READ_LIMIT = 64 * 1024
 FAILURE_REASON_LIMIT = 1024
 CONTINUOUS_SCAN_SECONDS = 1.0
 RELAY_SECONDS = 0.1  # how often the instances' log lines reach the job's log
@@ -346,16 +347,24 @@ def _upload(
 
 
 def _exit_message(instances: list[Instance]) -> str:
-    """The first KiB of each instance's /opt/ml/output/message, joined; SageMaker fails a job whose
-    message is not UTF-8."""
+    """Each instance's /opt/ml/output/message, joined, cut to its first KiB. SageMaker fails a job
+    whose message is not UTF-8 text: :class:`ProcessingClientError`."""
     messages = []
     for instance in instances:
         path = instance.root / "output" / "message"
         if not path.is_file() or path.is_symlink():
             continue
         with path.open("rb") as message:
-            raw = message.read(MESSAGE_LIMIT)
-        messages.append(raw.decode("utf-8", errors="ignore"))
+            raw = message.read(MESSAGE_READ_LIMIT)
+        try:
+            messages.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            if len(raw) == MESSAGE_READ_LIMIT:  # cut inside a character: keep what decodes
+                messages.append(raw.decode("utf-8", errors="ignore"))
+                continue
+            raise ProcessingClientError(
+                f"/opt/ml/output/message on {instance.host} is not UTF-8 text"
+            ) from None
     return "".join(messages)[:MESSAGE_LIMIT]
 
 

@@ -323,3 +323,11 @@ def test_max_runtime_stops_the_script_and_fails_the_job_saying_so(user, bucket):
     job.refresh_from_db()
     assert job.failure_reason.startswith("MaxRuntimeExceeded: ")
     assert "MaxRuntimeInSeconds (1 s)" in job.failure_reason
+
+
+def test_an_exit_message_that_is_not_utf8_fails_the_job_as_a_client_error(user, bucket):
+    put_script(bucket, "open('/opt/ml/output/message', 'wb').write(b'\\xff\\xfe bad')\n")
+    job = processing_job_create(user=user, spec=request(bucket))
+    assert run_processing_job(job.pk) == "Failed"
+    job.refresh_from_db()
+    assert job.failure_reason == "ClientError: /opt/ml/output/message on algo-1 is not UTF-8 text"
