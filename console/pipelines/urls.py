@@ -8,6 +8,17 @@ EXECUTION = "api/v1/pipelines/<str:name>/executions/<str:execution_id>/"
 
 urlpatterns = [
     path("pipelines/", views.pipelines, name="pipelines"),
+    path("pipelines/<str:name>/", views.pipeline, name="pipeline"),
+    path(
+        "pipelines/<str:name>/executions/<str:execution_id>/",
+        views.pipeline_execution,
+        name="pipeline-execution",
+    ),
+    path(
+        "pipelines/<str:name>/executions/<str:execution_id>/stop",
+        views.pipeline_execution_stop_view,
+        name="pipeline-execution-stop",
+    ),
     path("api/v1/pipelines/", api.PipelineListView.as_view(), name="api-pipelines"),
     path(
         "api/v1/pipelines/<str:name>/",

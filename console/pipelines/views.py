@@ -1,12 +1,115 @@
-"""Console pages for pipelines."""
+"""Console pages for pipelines: the list, a pipeline with its step graph, executions and
+schedules, and one execution with each step's state (refreshed while it runs)."""
 
-from console.core.views import ResourceListPage
-from console.pipelines.selectors import pipeline_list
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from console.core import errors
+from console.core.views import ResourceListPage, get_or_404
+from console.pipelines.graph import step_graph
+from console.pipelines.selectors import (
+    pipeline_execution_by_name,
+    pipeline_execution_list,
+    pipeline_execution_steps,
+    pipeline_get,
+    pipeline_list,
+    pipeline_schedule_describe,
+)
+from console.pipelines.services import pipeline_definition_check, pipeline_execution_stop
+from infra.prefect import flow_run_url
 
 pipelines = ResourceListPage.as_view(
     title="Pipelines",
     selector=pipeline_list,
-    columns=[("Name", "name"), ("Status", "status"), ("Created", "created_at")],
+    columns=[
+        ("Name", "name"),
+        ("Display name", "display_name"),
+        ("Status", "status"),
+        ("Last run", "last_run_at"),
+        ("Created", "created_at"),
+    ],
     statuses=["Active", "Deleting"],
     sagemaker_operation="CreatePipeline",
+    detail_url_name="pipeline",
 )
+
+
+def _duration(execution) -> str:
+    if not execution.started_at:
+        return ""
+    seconds = int(
+        ((execution.ended_at or execution.updated_at) - execution.started_at).total_seconds()
+    )
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+@login_required
+def pipeline(request, name: str):
+    row = get_or_404(pipeline_get, user=request.user, name=name)
+    executions = list(
+        pipeline_execution_list(user=request.user, pipeline=row).order_by("-created_at")[:50]
+    )
+    latest = executions[0] if executions else None
+    statuses = {s.name: s.status for s in pipeline_execution_steps(latest)} if latest else {}
+    definition = pipeline_definition_check(row.definition)
+    return render(
+        request,
+        "pipelines/pipeline.html",
+        {
+            "pipeline": row,
+            "graph": step_graph(definition, statuses),
+            "latest": latest,
+            "parameters": definition.parameters.values(),
+            "executions": [{"row": e, "duration": _duration(e)} for e in executions],
+            "schedules": [pipeline_schedule_describe(s) for s in row.schedules.all()],
+            "refresh": any(e.status in e.ACTIVE_STATUSES for e in executions),
+        },
+    )
+
+
+@login_required
+def pipeline_execution(request, name: str, execution_id: str):
+    execution = get_or_404(
+        pipeline_execution_by_name, user=request.user, pipeline=name, name=execution_id
+    )
+    steps = list(pipeline_execution_steps(execution))
+    definition = pipeline_definition_check(execution.definition)
+    return render(
+        request,
+        "pipelines/execution.html",
+        {
+            "execution": execution,
+            "pipeline": execution.pipeline,
+            "graph": step_graph(definition, {s.name: s.status for s in steps}),
+            "steps": [
+                {
+                    "row": s,
+                    "job_arn": next(iter(s.metadata.values()), {}).get("Arn", "")
+                    if s.metadata
+                    else "",
+                }
+                for s in steps
+            ],
+            "duration": _duration(execution),
+            "flow_run_url": flow_run_url(execution.flow_run_id) if execution.flow_run_id else None,
+            "refresh": execution.status in execution.ACTIVE_STATUSES,
+        },
+    )
+
+
+@login_required
+@require_POST
+def pipeline_execution_stop_view(request, name: str, execution_id: str):
+    execution = get_or_404(
+        pipeline_execution_by_name, user=request.user, pipeline=name, name=execution_id
+    )
+    try:
+        pipeline_execution_stop(user=request.user, execution_arn=execution.arn)
+        messages.success(request, f"Stopping execution {execution_id}.")
+    except errors.InvalidState as exc:
+        messages.error(request, exc.message)
+    return redirect("pipeline-execution", name=name, execution_id=execution_id)
