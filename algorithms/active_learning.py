@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import issparse
+from scipy.sparse import hstack, issparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.isotonic import IsotonicRegression
@@ -36,7 +36,7 @@ class FeaturizeError(ValueError):
 class Featurizer:
     """Features of items, fitted on some of them: the numbers of a CSV row, each column scaled
     by its largest magnitude (tabular jobs, and text jobs whose every item is a row of numbers),
-    else hashed word and word-pair TF-IDF of the text."""
+    else hashed TF-IDF of the text's words, word pairs and characters."""
 
     columns: int | None = None  # rows of numbers: how many; None for text
     scaler: MaxAbsScaler | None = None
@@ -71,9 +71,19 @@ def featurize(task_type: str, sources: Sequence[str]):
 
 
 def _hash(sources: Sequence[str]):
-    return HashingVectorizer(
+    """Words and word pairs, and the character 2- to 4-grams within words: these carry
+    inflections, compounds, other scripts and languages that whole words miss."""
+    words = HashingVectorizer(
         n_features=HASH_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm=None
     ).transform(sources)
+    characters = HashingVectorizer(
+        n_features=HASH_FEATURES,
+        analyzer="char_wb",
+        ngram_range=(2, 4),
+        alternate_sign=False,
+        norm=None,
+    ).transform(sources)
+    return hstack([words, characters]).tocsr()
 
 
 def _numeric_rows(sources: Sequence[str]) -> np.ndarray | None:
@@ -125,9 +135,11 @@ class Classifier:
 
 
 def fit_classifier(
-    task_type: str, sources: Sequence[str], labels: np.ndarray, classes: int
+    featurizer: Featurizer, sources: Sequence[str], labels: np.ndarray, classes: int
 ) -> Classifier:
-    featurizer = fit_featurizer(task_type, sources)
+    """A model trained on the labeled ``sources``, featurized by ``featurizer``: fitted on every
+    item of the job, labeled or not, so that a column or word the labeled items lack is still
+    scaled or weighted as the whole set has it."""
     features = featurizer.transform(sources)
     return Classifier(featurizer, new_model(features, labels).fit(features, labels), classes)
 
@@ -140,25 +152,27 @@ def probabilities(model, features, classes: int) -> np.ndarray:
 
 
 def held_out_probabilities(
-    task_type: str, sources: Sequence[str], labels: np.ndarray, classes: int, folds: int = 5
+    featurizer: Featurizer,
+    sources: Sequence[str],
+    labels: np.ndarray,
+    classes: int,
+    folds: int = 5,
 ) -> np.ndarray | None:
-    """Each labeled item's probabilities from a classifier that did not see it (k-fold, its
-    features fitted without it too), or None when some label has too few items to hold any
-    out."""
+    """Each labeled item's probabilities from a model that did not see it (k-fold), or None
+    when some label has too few items to hold any out."""
     counts = np.bincount(labels, minlength=classes)
     seen = counts[counts > 0]
     folds = min(folds, int(seen.min()) if len(seen) else 0)
     if len(seen) < 2 or folds < 2:
         return None
-    sources = np.asarray(sources, dtype=object)
+    features = featurizer.transform(sources)
     out = np.zeros((len(labels), classes))
     for train_rows, test_rows in StratifiedKFold(folds, shuffle=True, random_state=0).split(
         np.zeros(len(labels)), labels
     ):
-        classifier = fit_classifier(
-            task_type, list(sources[train_rows]), labels[train_rows], classes
-        )
-        out[test_rows] = classifier.probabilities(list(sources[test_rows]))
+        model = new_model(features[train_rows], labels[train_rows])
+        model.fit(features[train_rows], labels[train_rows])
+        out[test_rows] = probabilities(model, features[test_rows], classes)
     return out
 
 

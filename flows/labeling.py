@@ -299,8 +299,10 @@ class PlatformRounds:
             train_uri,
             _jsonl({"id": pk, "source": source, "label": label} for pk, source, label in labeled),
         )
+        pool_uri = f"{self.prefix}/inference/input/round-{number}/pool.jsonl"
+        store.write_bytes(pool_uri, _jsonl({"id": pk, "source": source} for pk, source in pool))
         training = training_job_create(
-            user=job.owner, spec=self._training_spec(name, train_uri), labeling_job=job
+            user=job.owner, spec=self._training_spec(name, train_uri, pool_uri), labeling_job=job
         )
         if self.run_training is not None:
             self.run_training(training.pk)
@@ -319,8 +321,6 @@ class PlatformRounds:
             },
         )
         self.last_model_arn = model.arn
-        pool_uri = f"{self.prefix}/inference/input/round-{number}/pool.jsonl"
-        store.write_bytes(pool_uri, _jsonl({"id": pk, "source": source} for pk, source in pool))
         output = f"{self.prefix}/inference/output/round-{number}"
         transform = transform_job_create(
             user=job.owner, spec=_transform_spec(name, pool_uri, output), labeling_job=job
@@ -341,7 +341,9 @@ class PlatformRounds:
             transform_job_name=transform.name,
         )
 
-    def _training_spec(self, name: str, train_uri: str) -> dict:
+    def _training_spec(self, name: str, train_uri: str, pool_uri: str) -> dict:
+        """The human labels as the ``train`` channel; the pool as ``unlabeled``, which the
+        features are fitted on too."""
         job = self.job
         return {
             "TrainingJobName": name,
@@ -353,16 +355,17 @@ class PlatformRounds:
             },
             "InputDataConfig": [
                 {
-                    "ChannelName": "train",
+                    "ChannelName": channel,
                     "ContentType": "application/jsonlines",
                     "DataSource": {
                         "S3DataSource": {
                             "S3DataType": "S3Prefix",
-                            "S3Uri": train_uri,
+                            "S3Uri": uri,
                             "S3DataDistributionType": "FullyReplicated",
                         }
                     },
                 }
+                for channel, uri in (("train", train_uri), ("unlabeled", pool_uri))
             ],
             "OutputDataConfig": {"S3OutputPath": f"{self.prefix}/training/output"},
             "ResourceConfig": {

@@ -1,11 +1,15 @@
 """``auto-labeling``: the classifier automated labeling trains each round on the human labels.
 
-Trains on JSON Lines records ``{"source": <text or CSV row>, "label": <class index>}`` (any other
-keys, such as the item's ``id``, are carried into the held-out output): features and model as
-:mod:`algorithms.active_learning` fits them. Beside the model it writes, as output data,
-``held_out.jsonl``: each training record's probabilities from a model trained without it
-(k-fold), which the labeling flow calibrates its confidence threshold on; empty when some label
-has too few records to hold any out. Reports ``validation:accuracy`` of those predictions.
+Trains on the ``train`` channel's JSON Lines records ``{"source": <text or CSV row>, "label":
+<class index>}`` (any other keys, such as the item's ``id``, are carried into the held-out
+output): features and model as :mod:`algorithms.active_learning` fits them. The optional
+``unlabeled`` channel's records (``{"source": ...}``, the items still to label) take part in
+fitting the features only: word weights and column scales then hold for every item.
+
+Beside the model it writes, as output data, ``held_out.jsonl``: each training record's
+probabilities from a model trained without it (k-fold), which the labeling flow calibrates its
+confidence threshold on; empty when some label has too few records to hold any out. Reports
+``validation:accuracy`` of those predictions.
 
 Inference reads JSON Lines records with ``source`` and answers one line per record:
 ``{"label": <most likely class>, "confidence": <its probability>, "probabilities": [...]}``.
@@ -46,7 +50,7 @@ class AutoLabeling(Algorithm):
     training_content_types = (JSONLINES,)
     metrics = ("validation:accuracy",)
     hyperparameters = (
-        Hyperparameter("num_classes", "int", required=True, min=2, max=30),
+        Hyperparameter("num_classes", "int", required=True, min=2, max=256),
         Hyperparameter("task_type", "str", "text-classification", choices=TASK_TYPES),
         Hyperparameter("held_out_folds", "int", 5, min=2, max=10),
     )
@@ -65,14 +69,21 @@ class AutoLabeling(Algorithm):
         labels = np.array([record["label"] for record in records], dtype=int)
         if len(np.unique(labels)) < 2:
             raise DataError("the train channel must hold records of at least two labels")
+        unlabeled = []
+        if "unlabeled" in channels:
+            unlabeled = [r["source"] for r in read_records(channels["unlabeled"], classes=None)]
         try:
-            classifier = active_learning.fit_classifier(task_type, sources, labels, classes)
+            featurizer = active_learning.fit_featurizer(task_type, sources + unlabeled)
+            classifier = active_learning.fit_classifier(featurizer, sources, labels, classes)
             held_out = active_learning.held_out_probabilities(
-                task_type, sources, labels, classes, folds=hyperparameters["held_out_folds"]
+                featurizer, sources, labels, classes, folds=hyperparameters["held_out_folds"]
             )
         except active_learning.FeaturizeError as exc:
             raise DataError(str(exc), source="train") from None
-        reporter.log(f"trained on {len(records)} records of {len(np.unique(labels))} labels")
+        reporter.log(
+            f"trained on {len(records)} records of {len(np.unique(labels))} labels, features "
+            f"fitted on {len(unlabeled)} unlabeled records too"
+        )
         save_fitted(model_dir, classifier)
         write_manifest(
             model_dir,
@@ -99,9 +110,9 @@ class AutoLabeling(Algorithm):
         return AutoLabelingModel(load_fitted(model_dir))
 
 
-def read_records(channel: Channel, *, classes: int) -> list[dict[str, Any]]:
-    """Every record of a training channel, each checked: a JSON object, ``source`` a string and
-    ``label`` a class index below ``classes``."""
+def read_records(channel: Channel, *, classes: int | None) -> list[dict[str, Any]]:
+    """Every record of a channel, each checked: a JSON object, ``source`` a string and (unless
+    ``classes`` is None: unlabeled records) ``label`` a class index below ``classes``."""
     records = []
     for path in channel_files(channel.path):
         name = f"{channel.name}/{path.relative_to(channel.path).as_posix()}"
@@ -110,6 +121,9 @@ def read_records(channel: Channel, *, classes: int) -> list[dict[str, Any]]:
                 continue
             record = _record(line, source=name, line=number)
             label = record.get("label")
+            if classes is None:
+                records.append(record)
+                continue
             if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
                 raise DataError(
                     f"'label' must be a class index from 0 to {classes - 1}",

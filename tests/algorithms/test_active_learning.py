@@ -9,10 +9,11 @@ import pytest
 from algorithms import active_learning as al
 
 
-def test_text_is_featurized_as_tfidf_over_the_words_used():
+def test_text_is_featurized_as_tfidf_over_the_words_and_characters_used():
     features = al.featurize("text-classification", ["good film", "bad film", "good good plot"])
     assert features.shape[0] == 3
-    assert features.shape[1] <= 8  # only the hashed columns some item uses
+    # only the hashed columns some item uses: 8 words and word pairs, 44 character n-grams
+    assert features.shape[1] == 52
     assert np.allclose(np.asarray(features.multiply(features).sum(axis=1)).ravel(), 1.0)
 
 
@@ -110,9 +111,10 @@ def separable(count: int, seed: int = 0):
     return [f"{x:.4f},{y:.4f}" for x, y in points], labels
 
 
-def test_a_classifier_fits_its_features_on_the_labeled_items_and_labels_others():
+def test_a_classifier_learns_from_the_labeled_items_and_labels_others():
     sources, truth = separable(300)
-    classifier = al.fit_classifier("tabular-classification", sources[:100], truth[:100], 4)
+    featurizer = al.fit_featurizer("tabular-classification", sources)
+    classifier = al.fit_classifier(featurizer, sources[:100], truth[:100], 4)
     probs = classifier.probabilities(sources[100:])
     assert probs.shape == (200, 4) and np.allclose(probs[:, 3], 0.0)  # label 3 never seen
     assert np.mean(probs.argmax(axis=1) == truth[100:]) > 0.9
@@ -122,18 +124,20 @@ def test_a_classifier_fits_its_features_on_the_labeled_items_and_labels_others()
 
 def test_held_out_probabilities_come_from_models_that_did_not_see_the_item():
     sources, truth = separable(100)
-    held = al.held_out_probabilities("text-classification", sources, truth, 3)
+    featurizer = al.fit_featurizer("text-classification", sources)
+    held = al.held_out_probabilities(featurizer, sources, truth, 3)
     assert held.shape == (100, 3)
     assert 0.85 < np.mean(held.argmax(axis=1) == truth) < 1.0
     few = np.array([0, 0, 0, 1])
-    assert al.held_out_probabilities("text-classification", sources[:4], few, 3) is None
+    assert al.held_out_probabilities(featurizer, sources[:4], few, 3) is None
 
 
 def round_inputs(count: int = 400, labeled: int = 100):
     sources, truth = separable(count)
-    classifier = al.fit_classifier("text-classification", sources[:labeled], truth[:labeled], 3)
+    featurizer = al.fit_featurizer("text-classification", sources)
+    classifier = al.fit_classifier(featurizer, sources[:labeled], truth[:labeled], 3)
     pool = classifier.probabilities(sources[labeled:])
-    held = al.held_out_probabilities("text-classification", sources[:labeled], truth[:labeled], 3)
+    held = al.held_out_probabilities(featurizer, sources[:labeled], truth[:labeled], 3)
     return pool, held, truth[:labeled], truth[labeled:]
 
 

@@ -34,16 +34,27 @@ def write_records(path, records: list[dict]) -> None:
 
 def test_it_trains_on_labeled_texts_writes_held_out_probabilities_and_labels_the_pool(tmp_path):
     sources, labels = texts(90)
-    records = [{"id": i, "source": s, "label": y} for i, (s, y) in enumerate(zip(sources, labels))]
+    records = [
+        {"id": i, "source": s, "label": y}
+        for i, (s, y) in enumerate(zip(sources, labels, strict=True))
+    ]
     write_records(tmp_path / "train" / "round-1.jsonl", records)
+    pool, truth = texts(30, seed=1)
+    write_records(
+        tmp_path / "unlabeled" / "pool.jsonl", [{"id": i, "source": s} for i, s in enumerate(pool)]
+    )
     result, model, reporter = train(
         "auto-labeling",
         {"num_classes": "3"},
-        {"train": channel(tmp_path / "train", "application/jsonlines")},
+        {
+            "train": channel(tmp_path / "train", "application/jsonlines"),
+            "unlabeled": channel(tmp_path / "unlabeled", "application/jsonlines"),
+        },
         tmp_path / "model",
     )
     assert result.final_metrics["validation:accuracy"] > 0.9
     assert reporter.steps("validation:accuracy") == [1]
+    assert any("fitted on 30 unlabeled records too" in line for line in reporter.lines)
     held_out = [
         json.loads(line)
         for line in (output_data_dir(tmp_path / "model") / HELD_OUT_FILE).read_text().splitlines()
@@ -52,13 +63,12 @@ def test_it_trains_on_labeled_texts_writes_held_out_probabilities_and_labels_the
     assert [r["label"] for r in held_out] == labels
     assert all(len(r["probabilities"]) == 3 for r in held_out)
 
-    pool, truth = texts(30, seed=1)
     body = b"\n".join(json.dumps({"source": s}).encode() for s in pool) + b"\n\n"
     answers = [
         json.loads(line) for line in model.invoke(body, "application/jsonlines", "").splitlines()
     ]
     assert len(answers) == 30
-    assert np.mean([a["label"] == t for a, t in zip(answers, truth)]) > 0.9
+    assert np.mean([a["label"] == t for a, t in zip(answers, truth, strict=True)]) > 0.9
     assert all(a["confidence"] == pytest.approx(max(a["probabilities"])) for a in answers)
     assert all(sum(a["probabilities"]) == pytest.approx(1.0) for a in answers)
 
@@ -67,7 +77,7 @@ def test_rows_of_numbers_are_learned_and_a_pool_row_of_another_width_is_named(tm
     rng = np.random.default_rng(3)
     labels = rng.integers(2, size=60)
     rows = [f"{y * 4 + rng.normal():.3f},{rng.normal():.3f}" for y in labels]
-    records = [{"source": row, "label": int(y)} for row, y in zip(rows, labels)]
+    records = [{"source": row, "label": int(y)} for row, y in zip(rows, labels, strict=True)]
     write_records(tmp_path / "train" / "rows.jsonl", records)
     _, model, _ = train(
         "auto-labeling",
