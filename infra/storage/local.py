@@ -19,6 +19,7 @@ import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -59,6 +60,14 @@ class _FileWriter(ObjectWriter):
     def _write(self, data: memoryview) -> None:
         self.md5.update(data)
         self.file.write(data)
+
+
+@dataclass
+class FileTarget:
+    """What ``LocalObjectStore.open_file_write`` yields."""
+
+    file: BinaryIO
+    etag: str | None = None
 
 
 class LocalObjectStore(ObjectStore):
@@ -233,6 +242,28 @@ class LocalObjectStore(ObjectStore):
                 file.flush()
                 os.fsync(file.fileno())
             self._publish(uri, temp, path, bucket, key, writer.md5.hexdigest())
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    @contextmanager
+    def open_file_write(self, uri: str) -> Iterator[FileTarget]:
+        """A plain file on the store's own file system that becomes the object when the block
+        exits without an error, for a writer that fills it by the kernel's means (a
+        ``copy_file_range`` of parts) and knows the object's ETag: it sets ``etag`` on the
+        target (else the object gets the cheap ETag of a file without a sidecar)."""
+        bucket, key = parse_object_uri(uri)
+        path = self._bucket_dir(bucket).joinpath(*key.split("/"))
+        fd, temp = self._temp_file()
+        try:
+            with os.fdopen(fd, "wb") as file:
+                target = FileTarget(file=file)
+                yield target
+                file.flush()
+                os.fsync(file.fileno())
+            stat = os.stat(temp)
+            etag = target.etag or f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+            self._publish(uri, temp, path, bucket, key, etag)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
