@@ -584,23 +584,27 @@ class _Recorder(xgb.callback.TrainingCallback):
         self.stopped = False
 
     def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-        values: dict[str, float] = {}
-        cells = [f"[{epoch}]"]
-        for data_name, metrics in evals_log.items():
-            for metric, history in metrics.items():
-                value = history[-1]
-                value = float(value[0] if isinstance(value, tuple) else value)
-                values[f"{data_name}:{metric}"] = value
-                cells.append(f"{data_name}-{metric}:{value:.5f}")
-        for name, value in values.items():
-            self.reporter.metric(name, value, step=epoch + 1)
-        self.history[epoch + 1] = values
-        if len(cells) > 1:
-            self.reporter.log("#011".join(cells))
+        self.record(
+            epoch,
+            {
+                f"{data_name}:{metric}": _last(history)
+                for data_name, metrics in evals_log.items()
+                for metric, history in metrics.items()
+            },
+        )
         if self.reporter.should_stop():
             self.stopped = True
             return True
         return False
+
+    def record(self, epoch: int, values: dict[str, float]) -> None:
+        """Report iteration ``epoch``'s values (XGBoost's 0-based count) and log its line."""
+        for name, value in values.items():
+            self.reporter.metric(name, value, step=epoch + 1)
+        self.history[epoch + 1] = values
+        if values:
+            cells = [f"{name.replace(':', '-', 1)}:{value:.5f}" for name, value in values.items()]
+            self.reporter.log("#011".join([f"[{epoch}]", *cells]))
 
 
 def container_metrics(
@@ -721,3 +725,8 @@ class XGBoostModel(Model):
 def is_sagemaker_model_dir(model_dir: Path) -> bool:
     """A directory of SageMaker's XGBoost container: ``xgboost-model`` without a manifest."""
     return (model_dir / MODEL_FILE).is_file() and not (model_dir / MODEL_MANIFEST).is_file()
+
+
+def _last(history: Any) -> float:
+    value = history[-1]
+    return float(value[0] if isinstance(value, tuple) else value)
