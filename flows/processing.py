@@ -60,6 +60,9 @@ def scratch_root() -> Path:
 
 @contextlib.contextmanager
 def job_scratch(job_id: int) -> Iterator[Path]:
+    """The job's empty scratch folder, removed when done. The folders of jobs that have ended
+    go first: a run killed mid-way (the machine stopped, a kill -9) leaves its own behind."""
+    remove_abandoned_scratch()
     work = scratch_root() / str(job_id)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -67,6 +70,19 @@ def job_scratch(job_id: int) -> Iterator[Path]:
         yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def remove_abandoned_scratch() -> int:
+    """Remove the scratch folders of processing jobs that no longer run; returns how many."""
+    root = scratch_root()
+    # The folders first, then the running jobs: a folder listed here belongs to a job that was
+    # running when it was made, so a job absent from the second read has ended.
+    folders = list(root.iterdir()) if root.is_dir() else []
+    running = {str(pk) for pk in selectors.processing_job_active_ids()}
+    abandoned = [folder for folder in folders if folder.name not in running]
+    for folder in abandoned:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(abandoned)
 
 
 def _process(job: ProcessingJob, *, stop_grace_seconds: float | None) -> ProcessingResult:

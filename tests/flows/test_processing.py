@@ -331,3 +331,12 @@ def test_an_exit_message_that_is_not_utf8_fails_the_job_as_a_client_error(user, 
     assert run_processing_job(job.pk) == "Failed"
     job.refresh_from_db()
     assert job.failure_reason == "ClientError: /opt/ml/output/message on algo-1 is not UTF-8 text"
+
+
+def test_a_new_run_removes_the_scratch_left_by_jobs_that_ended(user, bucket):
+    put_script(bucket, PREPROCESS)
+    left = scratch_root() / "424242"  # no such job runs: a killed run's leftovers
+    (left / "algo-1" / "ml").mkdir(parents=True)
+    job = processing_job_create(user=user, spec=request(bucket))
+    assert run_processing_job(job.pk) == "Completed"
+    assert not left.exists()
