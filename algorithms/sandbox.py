@@ -139,7 +139,8 @@ def _probe() -> SandboxStatus:
 def hidden_folders() -> list[str]:
     """What a job must not see: the platform's data directory (database, object store, other
     jobs' scratch, secret key) and the platform user's home (its credentials and caches)."""
-    return [str(settings().data_dir), str(Path.home())]
+    folders = [str(settings().data_dir), str(Path.home())]
+    return [folder for folder in folders if Path(folder).resolve() != Path("/")]
 
 
 def python_folders() -> list[str]:
