@@ -17,6 +17,7 @@ from console.s3 import buckets, multipart, objects
 from console.s3.auth import SERVICE, authenticate, is_presigned_v2
 from console.s3.errors import S3Error, error_response, from_exception, not_implemented
 from console.sagemaker.auth import credential_service
+from console.sagemaker.runtime import INVOCATIONS_PATH
 from infra.storage.base import BUCKET_NAME
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ def virtual_host_bucket(request: HttpRequest) -> str | None:
 
 
 def is_s3_request(request: HttpRequest) -> bool:
+    """Signed for ``s3`` or addressed to a bucket's host. Never a call that names an AWS JSON
+    target, nor the runtime's invocations path (which ``console.asgi`` answers before Django):
+    those are the SageMaker APIs', which refuse a signature scoped to another service."""
+    if "X-Amz-Target" in request.headers or INVOCATIONS_PATH.match(request.path):
+        return False
     return (
         virtual_host_bucket(request) is not None
         or credential_service(request) == SERVICE
