@@ -57,7 +57,7 @@ def test_a_query_protocol_client_gets_an_error_it_can_parse(client, access_key):
         form,
         target=None,
         content_type="application/x-www-form-urlencoded; charset=utf-8",
-        service="sts",
+        service="sagemaker",  # signed for sts, STS answers it (console/sts)
     )
     response = post(client, headers, form)
     assert response.status_code == 400
