@@ -100,8 +100,22 @@ def pipeline_step(step_name: str, work: Callable[[], Outcome]) -> Outcome:
         connections.close_all()  # this thread's own connections
 
 
-def prefect_submit(step_name: str, work: Callable[[], Outcome]):
-    return pipeline_step.with_options(task_run_name=step_name).submit(step_name, work)
+class _TaskRun:
+    """A submitted step's Prefect future, asked as the loop asks a ``concurrent.futures``
+    one: whether it is done (without a call to the API) and its outcome."""
+
+    def __init__(self, future) -> None:
+        self.future = future
+
+    def done(self) -> bool:
+        return self.future.wrapped_future.done()
+
+    def result(self) -> Outcome:
+        return self.future.result()
+
+
+def prefect_submit(step_name: str, work: Callable[[], Outcome]) -> _TaskRun:
+    return _TaskRun(pipeline_step.with_options(task_run_name=step_name).submit(step_name, work))
 
 
 def inline_submit(step_name: str, work: Callable[[], Outcome]) -> Future:
