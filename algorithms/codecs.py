@@ -22,7 +22,7 @@ JSONLINES = "application/jsonlines"
 JSON = "application/json"
 LIBSVM = "text/libsvm"
 # One record a line, one output line a record: bodies of these types can be joined and cut.
-LINE_TYPES = (CSV, JSONLINES)
+LINE_TYPES = (CSV, JSONLINES, LIBSVM)
 
 # Other spellings of the same types, as SageMaker's documentation and its SDK's examples write
 # them (``TrainingInput(s3, content_type="csv")``).

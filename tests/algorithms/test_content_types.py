@@ -96,3 +96,21 @@ def test_xgboost_inference_content_types(tmp_path, content_type, body) -> None:
     answer = model.invoke(body, content_type, "text/csv")
     expected = booster.predict(xgb.DMatrix(features[:2]))
     np.testing.assert_allclose(np.array(answer.split(), dtype=float), expected, rtol=1e-6)
+
+
+def test_libsvm_requests_are_joined_one_line_a_record(tmp_path) -> None:
+    """An endpoint joins concurrent libsvm requests as it joins CSV ones; each gets its own."""
+    from infra.serving.batching import Call, invoke_batch
+
+    features = np.array([[0.5, 2], [1.5, 3], [2.5, 1]])
+    booster = xgb.train({"nthread": 1}, xgb.DMatrix(features, label=[1, 0, 1]), 3)
+    (tmp_path / "xgboost-model").write_bytes(bytes(booster.save_raw("json")))
+    model = load_model(tmp_path)
+    calls = [
+        Call(b"1 0:0.5 1:2\n", "text/libsvm", "text/csv"),
+        Call(b"0:1.5 1:3\n0:2.5 1:1\n", "text/x-libsvm", "text/csv"),
+    ]
+    first, second = invoke_batch(model, calls)
+    expected = booster.predict(xgb.DMatrix(features))
+    assert np.array(first.body.split(), dtype=float) == pytest.approx(expected[:1], rel=1e-6)
+    assert np.array(second.body.split(), dtype=float) == pytest.approx(expected[1:], rel=1e-6)
