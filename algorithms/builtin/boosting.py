@@ -1,4 +1,4 @@
-"""Gradient-boosted trees on LightGBM, shared by the ``lightgbm`` and ``xgboost`` algorithms.
+"""Gradient-boosted trees on LightGBM: the ``lightgbm`` algorithm (``xgboost`` is XGBoost).
 
 Each algorithm maps its hyperparameters onto LightGBM in one place (:class:`BoostingSetup`), used
 by single-machine training here and by ``algorithms.distributed``. Each iteration's metrics go to
