@@ -3,6 +3,8 @@ database and the local store."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from console.pipelines.models import PipelineExecution
@@ -14,7 +16,7 @@ from console.pipelines.services import (
 )
 from console.registry.selectors import model_list
 from console.training.selectors import training_job_list
-from flows.pipelines import job_name, run_pipeline_execution
+from flows.pipelines import job_name, retry_delay, run_pipeline_execution
 from flows.training import run_training_job
 from tests.console.pipelines.definitions import ROLE, chain, text
 
@@ -151,3 +153,23 @@ def test_generated_job_names_fit_the_kinds_limits():
     name = job_name("abcdefghijkl", "A_very_long_step_name_" * 4)
     assert len(name) <= 63 and name.startswith("pipelines-abcdefghijkl-A-very-long")
     assert len(job_name("abcdefghijkl", "Tune", 32)) <= 32
+
+
+def test_retry_policies_back_off_and_give_up():
+    policies = [
+        {"ExceptionType": ["Step.THROTTLING"], "MaxAttempts": 1},
+        {
+            "ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"],
+            "IntervalSeconds": 2,
+            "BackoffRate": 3.0,
+            "MaxAttempts": 2,
+        },
+    ]
+    now = time.monotonic()
+    assert retry_delay(policies, "SageMaker.JOB_INTERNAL_ERROR", 1, now) == 2.0
+    assert retry_delay(policies, "SageMaker.JOB_INTERNAL_ERROR", 2, now) == 6.0
+    assert retry_delay(policies, "SageMaker.JOB_INTERNAL_ERROR", 3, now) is None  # 2 retries done
+    assert retry_delay(policies, "SageMaker.RESOURCE_LIMIT", 1, now) is None  # no policy names it
+    expiring = [{"ExceptionType": ["SageMaker.RESOURCE_LIMIT"], "ExpireAfterMin": 1}]
+    assert retry_delay(expiring, "SageMaker.RESOURCE_LIMIT", 9, now) == 1 * 2.0**8
+    assert retry_delay(expiring, "SageMaker.RESOURCE_LIMIT", 2, now - 61) is None
