@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -102,6 +103,7 @@ XGBOOST_METRICS = (
     "ndcg",
     "map",
     "pre",
+    "quantile",
     "poisson-nloglik",
     "gamma-nloglik",
     "gamma-deviance",
@@ -447,10 +449,10 @@ def booster_params(hp: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+@dataclass(frozen=True)
 class _Data:
-    def __init__(self, data: xgb.DMatrix, labels: np.ndarray) -> None:
-        self.data = data
-        self.labels = labels
+    data: xgb.DMatrix
+    labels: np.ndarray  # also inside ``data``; kept to name a bad record
 
 
 def read_xgboost_channel(
