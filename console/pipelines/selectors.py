@@ -100,8 +100,6 @@ def pipeline_describe(pipeline: Pipeline) -> dict[str, Any]:
         "LastModifiedTime": pipeline.updated_at,
         "CreatedBy": _user_context(pipeline.owner_id),
         "LastModifiedBy": _user_context(pipeline.owner_id),
-        "PipelineVersionDisplayName": "",
-        "PipelineVersionDescription": "",
     }
     if pipeline.last_run_at:
         response["LastRunTime"] = pipeline.last_run_at
