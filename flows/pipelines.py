@@ -21,6 +21,7 @@ import string
 import threading
 import time
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,6 +107,10 @@ class _TaskRun:
 
     def __init__(self, future) -> None:
         self.future = future
+
+    @property
+    def wrapped_future(self) -> Future:
+        return self.future.wrapped_future
 
     def done(self) -> bool:
         return self.future.wrapped_future.done()
@@ -223,8 +228,12 @@ class ExecutionRun:
                 self.running[name] = self.submit(name, partial(self.run_step, name))
             if not self.running and not self._ready_now(ready):
                 break
-            if self.running and all(not f.done() for f in self.running.values()):
-                time.sleep(self.poll_seconds)
+            if self.running:  # until a step ends (or the next look at a stop request)
+                futures.wait(
+                    [_concurrent(f) for f in self.running.values()],
+                    timeout=self.poll_seconds,
+                    return_when=futures.FIRST_COMPLETED,
+                )
         return self._ending()
 
     def _ready_now(self, ready: list[str]) -> bool:
@@ -418,6 +427,10 @@ class ExecutionRun:
         if name not in self.properties:
             raise EvaluationError(f"step {name!r} has not run in this execution")
         return self.properties[name]
+
+
+def _concurrent(future) -> Future:
+    return getattr(future, "wrapped_future", future)
 
 
 def _outcome(future) -> Outcome:
