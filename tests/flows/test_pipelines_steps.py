@@ -14,7 +14,7 @@ from flows.pipelines import run_pipeline_execution
 from flows.processing import run_processing_job
 from flows.training import run_training_job
 from flows.tuning import run_tuning_job
-from tests.console.pipelines.definitions import ROLE
+from tests.console.pipelines.definitions import ROLE, training_arguments
 from tests.console.test_tuning import request as tuning_request
 from tests.flows.test_processing import put_script
 from tests.flows.test_processing import request as processing_request
@@ -176,3 +176,47 @@ def test_the_best_trial_of_a_tuning_step_is_registered_in_a_group_it_creates(use
     url = package.spec["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     assert url == f"s3://{data_bucket}/tuning/{best}/output/model.tar.gz"
     assert package.source.endswith("/execution/" + steps["Tune"].execution.name)
+
+
+def test_a_trained_model_gets_an_endpoint_config(user, data_bucket):
+    definition = {
+        "Version": "2020-12-01",
+        "Parameters": [{"Name": "NumRound", "Type": "Integer", "DefaultValue": 2}],
+        "Steps": [
+            {"Name": "Train", "Type": "Training", "Arguments": training_arguments(data_bucket)},
+            {
+                "Name": "Model",
+                "Type": "Model",
+                "Arguments": {
+                    "ModelName": "churn-model",
+                    "ExecutionRoleArn": ROLE,
+                    "PrimaryContainer": {
+                        "Image": "lightgbm",
+                        "ModelDataUrl": {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"},
+                    },
+                },
+            },
+            {
+                "Name": "Config",
+                "Type": "EndpointConfig",
+                "Arguments": {
+                    "ProductionVariants": [
+                        {
+                            "VariantName": "main",
+                            "ModelName": {"Get": "Steps.Model.ModelName"},
+                            "InitialInstanceCount": 1,
+                            "InstanceType": "ml.m5.large",
+                        }
+                    ]
+                },
+            },
+        ],
+    }
+
+    status, steps = run(user, definition)
+
+    assert status == "Succeeded", {n: s.failure_reason for n, s in steps.items()}
+    config = steps["Config"].properties
+    assert config["ProductionVariants"][0]["ModelName"] == "churn-model"
+    assert config["EndpointConfigName"].startswith("pipelines-")
+    assert steps["Config"].metadata == {"EndpointConfig": {"Arn": config["EndpointConfigArn"]}}
