@@ -148,7 +148,8 @@ def _labeling() -> StepKind:
 
     return StepKind(
         StepType("CreateLabelingJob", "LabelingJobName", ("DescribeLabelingJobResponse",)),
-        metadata_key="LabelingJob",
+        # SageMaker has no labeling step: its generic ``Job`` metadata is what boto3 reads back.
+        metadata_key="Job",
         create=labeling_job_create,
         describe=labeling_job_describe,
         stop=labeling_job_stop,
