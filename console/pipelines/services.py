@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
@@ -292,12 +293,15 @@ def pipeline_execution_start_scheduled(
     *, schedule_id: int, flow_run_id, scheduled_time: datetime
 ) -> PipelineExecution | None:
     """The execution a schedule's flow run starts (this flow run runs it), or None: the
-    schedule is gone, off, or outside its start and end."""
+    schedule is gone, off, or outside its start and end, or this run was due while the platform
+    was down (Prefect still holds such a run; it was reported in ``missed_runs`` instead)."""
     from console.pipelines.schedules import pipeline_schedule_due, pipeline_schedule_fired
 
     schedule = PipelineSchedule.objects.select_related("pipeline").filter(pk=schedule_id).first()
     if schedule is None or not pipeline_schedule_due(schedule, scheduled_time):
         return None
+    if scheduled_time in {parse_datetime(at) for at in schedule.missed_runs}:
+        return None  # reported missed when the platform came back: not run late as well
     pipeline = schedule.pipeline
     definition = pipeline_definition_check(pipeline.definition)
     values = parameter_values(definition.parameters, schedule.parameters)
