@@ -3,6 +3,7 @@
 import json
 
 from console.core.errors import AlreadyExists
+from console.core.shapes import ShapeError, Violation
 from console.pipelines.selectors import (
     pipeline_describe,
     pipeline_execution_describe,
@@ -115,7 +116,11 @@ def list_pipeline_executions(*, user, params: dict) -> dict:
 
 @operation("ListPipelineExecutionSteps")
 def list_pipeline_execution_steps(*, user, params: dict) -> dict:
-    """Steps newest first, as SageMaker lists them (SortOrder Ascending: oldest first)."""
+    """Steps newest first, as SageMaker lists them (SortOrder Ascending: oldest first).
+
+    botocore leaves PipelineExecutionArn optional here; SageMaker needs it all the same."""
+    if params.get("PipelineExecutionArn") is None:
+        raise ShapeError([Violation("PipelineExecutionArn", None, "Member must not be null")])
     execution = pipeline_execution_get(user=user, execution_arn=params["PipelineExecutionArn"])
     steps = pipeline_execution_steps(execution)
     ascending = params.get("SortOrder", "Descending") == "Ascending"

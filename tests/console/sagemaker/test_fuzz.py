@@ -227,7 +227,14 @@ def control_plane_request(draw):
 def test_no_control_plane_request_gets_a_5xx_or_a_non_aws_answer(client, access_key, request):
     target, body, variant = request
     headers, sent = _headers(access_key, body, variant, target=target)
-    _assert_control_plane_answer(post(client, headers, sent))
+    response = post(client, headers, sent)
+    if target is None and variant == "wrong-service":
+        # Signed for s3 and naming no JSON target: the S3 API's call, refused in its own shape.
+        assert 400 <= response.status_code < 500, response.content[:500]
+        assert response["Content-Type"] == "application/xml"
+        assert b"<Error><Code>" in response.content
+        return
+    _assert_control_plane_answer(response)
 
 
 @pytest.mark.parametrize("operation", OPERATION_NAMES)
