@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 from django.db.models import Model, QuerySet
@@ -61,3 +62,13 @@ def job_stop_requested(model: type[Job], *, job_id: int) -> bool:
 def job_active_ids(model: type[Job]) -> set[int]:
     """The ids of the jobs of ``model`` that have not ended."""
     return set(model.objects.filter(status__in=model.ACTIVE_STATUSES).values_list("pk", flat=True))
+
+
+def job_log_events(job: Job) -> list[tuple[datetime, str]]:
+    """Each line of a job's log with when it was recorded, in order, for a job kind that keeps its
+    log as batches of lines (``log_batches``: training, processing)."""
+    return [
+        (created_at, line)
+        for text, created_at in job.log_batches.order_by("pk").values_list("text", "created_at")
+        for line in text.splitlines()
+    ]

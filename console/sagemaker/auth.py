@@ -34,9 +34,11 @@ def access_key_id_of(signed: sigv4.SignedRequest) -> str:
     return credential.access_key_id
 
 
-def verified_user(signed: sigv4.SignedRequest, credentials: tuple | None):
-    """The key's user, once the signature checks out against ``credentials`` (the
-    ``(key, secret)`` that ``access_key_credentials`` found, or None); AwsError otherwise."""
+def verified_user(
+    signed: sigv4.SignedRequest, credentials: tuple | None, *, service: str = sigv4.SERVICE
+):
+    """The key's user, once the signature for ``service`` checks out against ``credentials``
+    (the ``(key, secret)`` that ``access_key_credentials`` found, or None); AwsError otherwise."""
     if credentials is None:
         raise AwsError(
             "UnrecognizedClientException",
@@ -44,15 +46,15 @@ def verified_user(signed: sigv4.SignedRequest, credentials: tuple | None):
         )
     key, secret = credentials
     with _as_aws_errors():
-        sigv4.verify(signed, secret=secret, region=settings.SAGEMAKER_REGION)
+        sigv4.verify(signed, secret=secret, region=settings.SAGEMAKER_REGION, service=service)
     return key.user
 
 
-def authenticate(request: HttpRequest, body: bytes):
-    """The user whose access key signed the request; AwsError (4xx) otherwise."""
+def authenticate(request: HttpRequest, body: bytes, *, service: str = sigv4.SERVICE):
+    """The user whose access key signed the request for ``service``; AwsError (4xx) otherwise."""
     signed = signed_request(request, body)
     credentials = access_key_credentials(access_key_id=access_key_id_of(signed))
-    user = verified_user(signed, credentials)
+    user = verified_user(signed, credentials, service=service)
     access_key_mark_used(key=credentials[0])
     return user
 

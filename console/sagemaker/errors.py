@@ -64,7 +64,11 @@ def unknown_operation(target: str | None, *, supported: bool = False) -> AwsErro
             "The request names no operation: this endpoint answers the SageMaker API, "
             "AWS JSON 1.1 with 'X-Amz-Target: SageMaker.<Operation>'.",
         )
-    why = "is not supported by this platform yet" if supported else "is not a SageMaker operation"
+    why = (
+        "is not supported by this platform yet"
+        if supported
+        else "is not an operation of the services this endpoint answers (SageMaker, Logs)"
+    )
     return AwsError("UnknownOperationException", f"Operation {target!r} {why}.")
 
 

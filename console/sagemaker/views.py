@@ -19,10 +19,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from console.core import errors as service_errors
-from console.core.shapes import ShapeError, operation_model, validate
+from console.core.shapes import ShapeError, validate
 from console.sagemaker import (  # noqa: F401  (each module registers its operations)
     endpoints,
     labeling,
+    logs,
     pipelines,
     processing,
     registry,
@@ -38,14 +39,13 @@ from console.sagemaker.errors import (
     service_unavailable,
     unknown_operation,
 )
-from console.sagemaker.operations import OPERATIONS
+from console.sagemaker.operations import SAGEMAKER, JsonService, json_service
 from console.sagemaker.requests import parse_json, read_body
 from infra.serving.state import STATE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 JSON_1_1 = "application/x-amz-json-1.1"
 FORM = "application/x-www-form-urlencoded"
-TARGET_PREFIX = "SageMaker."
 
 
 def is_sagemaker_request(request: HttpRequest) -> bool:
@@ -108,12 +108,13 @@ def _without_target(request: HttpRequest, body: bytes) -> AwsError:
     )
 
 
-def _operation(target: str):
-    name = target.removeprefix(TARGET_PREFIX)
-    handler = OPERATIONS.get(name) if target.startswith(TARGET_PREFIX) else None
+def _operation(service: JsonService | None, target: str):
+    if service is None:
+        raise unknown_operation(target)
+    name = target.removeprefix(service.target_prefix)
+    handler = service.operations.get(name)
     if handler is None:
-        supported = target.startswith(TARGET_PREFIX) and operation_model(name) is not None
-        raise unknown_operation(target, supported=supported)
+        raise unknown_operation(target, supported=service.operation_model(name) is not None)
     return name, handler
 
 
@@ -122,14 +123,15 @@ def _call(request: HttpRequest) -> dict:
     target = request.headers.get("X-Amz-Target")
     if target is None:
         raise _without_target(request, body)
-    user = authenticate(request, body)
-    name, handler = _operation(target)
+    service = json_service(target)
+    user = authenticate(request, body, service=(service or SAGEMAKER).signing_name)
+    name, handler = _operation(service, target)
     content_type = request.content_type or ""
     if content_type != JSON_1_1:
         raise AwsError(
             "SerializationException", f"Content-Type must be {JSON_1_1} (got {content_type!r})."
         )
-    params = validate(operation_model(name), parse_json(body))
+    params = validate(service.operation_model(name), parse_json(body))
     return handler(user=user, params=params)
 
 
@@ -145,7 +147,11 @@ def sagemaker_api(request: HttpRequest) -> HttpResponse:
     try:
         return aws_response(_call(request), request_id=request_id)
     except (AwsError, ShapeError, service_errors.ServiceError) as exc:
-        return answer(from_exception(exc), request_id=request_id)
+        error = from_exception(exc)
+        service = json_service(request.headers.get("X-Amz-Target") or "")
+        if service is not None and error.code in service.error_codes:
+            error.code = service.error_codes[error.code]
+        return answer(error, request_id=request_id)
     except STATE_UNAVAILABLE:
         log.warning("SageMaker API request %s: the serving state is unreachable", request_id)
         return answer(service_unavailable(request_id), request_id=request_id)
