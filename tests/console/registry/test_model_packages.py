@@ -19,6 +19,8 @@ from console.registry.services import (
     model_package_update,
 )
 from console.training.models import TrainingJob
+from console.transform.models import TransformJob
+from infra.storage import get_store
 from tests.console.registry.conftest import IMAGE, package_request
 
 
@@ -127,6 +129,17 @@ def test_versions_are_numbered_within_their_group_and_described_in_full(
     assert again["ModelApprovalStatus"] == "Approved"
     assert again["CustomerMetadataProperties"] == {"team": "growth"}
     assert again["MetadataProperties"]["GeneratedBy"].endswith("execution/e1")
+
+    by_group_arn = sagemaker.create_model_package(
+        **package_request(registry_bucket, group=described["ModelPackageGroupName"])
+    )["ModelPackageArn"]
+    assert by_group_arn.endswith(":model-package/churn/3")
+    group = sagemaker.describe_model_package_group(ModelPackageGroupName="churn")
+    group.pop("ResponseMetadata")
+    assert response_violations("DescribeModelPackageGroup", as_sent(group)) == []
+    group_arn = group["ModelPackageGroupArn"]
+    third = sagemaker.create_model_package(**package_request(registry_bucket, group=group_arn))
+    assert third["ModelPackageArn"].endswith(":model-package/churn/4")
 
     package = ModelPackage.objects.get(version=2)
     assert package.source.endswith("pipeline/p/execution/e1")
@@ -283,13 +296,30 @@ def test_a_model_is_created_only_from_an_approved_version(boto3_sagemaker, regis
     assert container["ModelDataUrl"] == f"s3://{registry_bucket}/train-1/output/model.tar.gz"
     assert container["Environment"] == {"MODE": "fast", "EXTRA": "1"}
 
+    # The model is an ordinary one: a transform job runs the package's container.
+    get_store().write_bytes(f"s3://{registry_bucket}/in/a.csv", b"1,2,3,4,5\n")
+    sagemaker.create_transform_job(
+        TransformJobName="score-churn",
+        ModelName="churn-live",
+        TransformInput={
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{registry_bucket}/in/"}
+            },
+            "ContentType": "text/csv",
+        },
+        TransformOutput={"S3OutputPath": f"s3://{registry_bucket}/out/"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    )
+    [container] = TransformJob.objects.get(name="score-churn").containers
+    assert container["ModelDataUrl"] == f"s3://{registry_bucket}/train-1/output/model.tar.gz"
+
     missing = {**request, "ModelName": "other"}
     missing["PrimaryContainer"] = {"ModelPackageName": arn.replace("/1", "/9")}
     code, message = error_of(sagemaker.create_model, **missing)
     assert "existing model package" in message
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # like this module's live-server tests
 def test_lineage_names_the_training_job_whose_artifact_the_version_serves(user, registry_bucket):
     TrainingJob.objects.create(
         owner=user,
