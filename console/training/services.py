@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from algorithms import HyperparameterError, UnknownAlgorithm, parse_hyperparameters, resolve_image
-from algorithms.base import Algorithm
+from algorithms.base import Algorithm, UnsupportedContentType
+from algorithms.codecs import CSV, LIBSVM, split_content_type, training_media_type
 from algorithms.metrics import MetricDefinitionError, parse_metric_definitions
 from algorithms.script_toolkit import SUBMIT_DIRECTORY
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
@@ -256,14 +257,17 @@ def _check_channels(algorithm: type[Algorithm], channels: list[dict[str, Any]]) 
         source = channel["DataSource"].get("S3DataSource")
         if source is None:
             raise ValidationError(f"{field}.DataSource", "Only S3DataSource is supported")
-        content_type = channel.get("ContentType", "text/csv").split(";")[0].strip()
-        allowed = algorithm.training_content_types
-        if allowed and content_type not in (*allowed, "text/libsvm"):
-            raise ValidationError(
-                f"{field}.ContentType",
-                f"{algorithm.name} reads {', '.join(allowed)}",
-                value=content_type,
-            )
+        given = channel.get("ContentType", CSV)
+        content_type = split_content_type(given)[0]
+        if allowed := algorithm.training_content_types:
+            try:  # as the algorithm reads it: "csv" is text/csv
+                content_type = training_media_type(given, (*allowed, LIBSVM))
+            except UnsupportedContentType:
+                raise ValidationError(
+                    f"{field}.ContentType",
+                    f"{algorithm.name} reads {', '.join(allowed)}",
+                    value=given,
+                ) from None
         if source["S3DataType"] == AUGMENTED_MANIFEST:
             _check_augmented_manifest(field, source, content_type)
         try:

@@ -112,6 +112,15 @@ def test_a_train_channel_is_required(user, data_bucket):
         training_job_create(user=user, spec=request(data_bucket, InputDataConfig=only_validation))
 
 
+@pytest.mark.parametrize("content_type", ["csv", "text/csv; label_size=1", "libsvm"])
+def test_content_types_are_read_in_every_spelling_the_algorithm_reads(
+    user, data_bucket, content_type
+):
+    train = channel("train", f"s3://{data_bucket}/train/", content_type)
+    job = training_job_create(user=user, spec=request(data_bucket, InputDataConfig=[train]))
+    assert job.spec["InputDataConfig"][0]["ContentType"] == content_type  # as the user wrote it
+
+
 def test_a_prefix_matching_nothing_is_refused(user, data_bucket):
     spec = request(data_bucket, InputDataConfig=[channel("train", f"s3://{data_bucket}/nothing/")])
     with pytest.raises(ValidationError) as raised:
