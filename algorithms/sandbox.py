@@ -150,6 +150,16 @@ def python_folders() -> list[str]:
     return sorted(folders)
 
 
+def _kept_under_tmp() -> list[tuple[str, str, bool]]:
+    """Read-only binds of the job's Python where it lies under /tmp (a checkout in /tmp), which
+    the job's own /tmp would otherwise cover."""
+    return [
+        (folder, folder, True)
+        for folder in python_folders()
+        if folder.startswith("/tmp/")
+    ]
+
+
 def job_uid(key: str) -> int:
     """The user (and group) a job runs as, derived from its scratch folder's path."""
     return FIRST_UID + zlib.crc32(key.encode()) % UID_COUNT
@@ -216,6 +226,7 @@ class Sandbox:
             binds=[
                 (str(self.root), CONTAINER_ROOT, False),
                 (str(self.tmp), "/tmp", False),
+                *_kept_under_tmp(),
                 *self.extra_binds,
             ],
             hide=hidden_folders(),

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from algorithms.sandbox import Sandbox, base_environment, instance_limits, sandbox_status
+from algorithms import sandbox as sandbox_module
+from algorithms.sandbox import (
+    Sandbox,
+    base_environment,
+    instance_limits,
+    python_folders,
+    sandbox_status,
+)
 from infra.config import settings
 
 pytestmark = pytest.mark.skipif(
@@ -66,7 +73,10 @@ def test_a_command_sees_its_own_files_only_and_none_of_the_platforms(tmp_path: P
     assert seen["uid"] != 0
     assert "PLATFORM_ONLY" not in seen["env"] and "SECRET_KEY" not in seen["env"]
     assert seen["ml"] == ["processing"]
-    assert seen["tmp"] == []
+    # Empty, but for the way to the job's Python where that lies under /tmp (a checkout there).
+    assert seen["tmp"] == sorted(
+        {Path(f).relative_to("/tmp").parts[0] for f in python_folders() if f.startswith("/tmp/")}
+    )
     assert seen["data_dir"] in ([], "FileNotFoundError")  # hidden (under /tmp here: replaced)
     assert "someone-elses.csv" not in done.stdout
     assert seen["home"] in ([], [".pyenv"], "PermissionError", "FileNotFoundError")
@@ -89,3 +99,21 @@ def test_a_command_that_is_not_there_is_named(tmp_path: Path):
     done = run_inside(sandbox, ["no-such-program", "x"])
     assert done.returncode == 125
     assert "'no-such-program' is not found" in done.stderr
+
+
+def test_a_python_under_tmp_stays_in_sight_under_the_jobs_own_tmp(tmp_path: Path, monkeypatch):
+    """A checkout in /tmp: its virtual environment is bound back, read-only, over the job's /tmp."""
+    python = tmp_path / "checkout" / ".venv"
+    (python / "bin").mkdir(parents=True)
+    (python / "bin" / "marker").write_text("here")
+    assert str(python).startswith("/tmp/")  # pytest's tmp_path
+    monkeypatch.setattr(sandbox_module, "python_folders", lambda: [*python_folders(), str(python)])
+    sandbox = Sandbox(
+        root=tmp_path / "ml",
+        tmp=tmp_path / "tmp",
+        environment=base_environment(),
+        limits=instance_limits("ml.m5.large"),
+    )
+    done = run_inside(sandbox, ["sh", "-c", f"cat {python}/bin/marker; touch {python}/x"])
+    assert done.stdout == "here"
+    assert done.returncode != 0 and "Read-only" in done.stderr
