@@ -87,7 +87,9 @@ def run_started_jobs(flow_runs: list) -> None:
         run_processing_job(parameters["job_id"])
 
 
-def test_sklearn_processor_runs_a_script_unchanged(session, flow_runs, tmp_path):
+def test_sklearn_processor_runs_a_script_unchanged(
+    session, flow_runs, tmp_path, live_server, monkeypatch, capsys
+):
     from sagemaker.processing import ProcessingInput, ProcessingOutput
     from sagemaker.sklearn.processing import SKLearnProcessor
 
@@ -117,7 +119,10 @@ def test_sklearn_processor_runs_a_script_unchanged(session, flow_runs, tmp_path)
         logs=False,
     )
     run_started_jobs(flow_runs)
-    processor.latest_job.wait(logs=False)
+    # The SDK prints the job's log from CloudWatch Logs, which it finds by its endpoint variable.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", live_server.url)
+    processor.latest_job.wait(logs=True)
+    assert "split 10 rows at 8" in capsys.readouterr().out
 
     described = processor.latest_job.describe()
     assert described["ProcessingJobStatus"] == "Completed", described["FailureReason"]
