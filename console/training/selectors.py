@@ -92,6 +92,19 @@ def training_job_describe(job: TrainingJob) -> dict[str, Any]:
         ],
     }
     response.update({field: spec[field] for field in _ECHOED if field in spec})
+    # Defaults SageMaker fills in and clients index directly (the SDK's Estimator.attach).
+    response["OutputDataConfig"] = {"KmsKeyId": "", **spec.get("OutputDataConfig", {})}
+    response["AlgorithmSpecification"] = {
+        "MetricDefinitions": [],
+        "EnableSageMakerMetricsTimeSeries": False,
+        **spec.get("AlgorithmSpecification", {}),
+    }
+    for flag in (
+        "EnableNetworkIsolation",
+        "EnableInterContainerTrafficEncryption",
+        "EnableManagedSpotTraining",
+    ):
+        response.setdefault(flag, spec.get(flag, False))
     if job.tuning_job_arn:
         response["TuningJobArn"] = job.tuning_job_arn
     if job.labeling_job_arn:
