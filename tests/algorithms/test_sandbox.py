@@ -39,6 +39,14 @@ print(json.dumps({
 """
 
 
+def tmp_as_a_job_sees_it() -> list[str]:
+    """A job's own /tmp, when new: empty, but for the way to the job's Python where that lies
+    under /tmp (a checkout there)."""
+    return sorted(
+        {Path(f).relative_to("/tmp").parts[0] for f in python_folders() if f.startswith("/tmp/")}
+    )
+
+
 def run_inside(sandbox: Sandbox, argv: list[str]) -> subprocess.CompletedProcess:
     sandbox.prepare()
     return subprocess.run(
@@ -73,10 +81,7 @@ def test_a_command_sees_its_own_files_only_and_none_of_the_platforms(tmp_path: P
     assert seen["uid"] != 0
     assert "PLATFORM_ONLY" not in seen["env"] and "SECRET_KEY" not in seen["env"]
     assert seen["ml"] == ["processing"]
-    # Empty, but for the way to the job's Python where that lies under /tmp (a checkout there).
-    assert seen["tmp"] == sorted(
-        {Path(f).relative_to("/tmp").parts[0] for f in python_folders() if f.startswith("/tmp/")}
-    )
+    assert seen["tmp"] == tmp_as_a_job_sees_it()
     assert seen["data_dir"] in ([], "FileNotFoundError")  # hidden (under /tmp here: replaced)
     assert "someone-elses.csv" not in done.stdout
     assert seen["home"] in ([], [".pyenv"], "PermissionError", "FileNotFoundError")

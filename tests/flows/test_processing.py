@@ -14,6 +14,7 @@ from console.processing.selectors import processing_job_describe, processing_job
 from console.processing.services import processing_job_create, processing_job_stop
 from flows.processing import run_processing_job, scratch_root
 from infra.storage import get_store
+from tests.algorithms.test_sandbox import tmp_as_a_job_sees_it
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +224,7 @@ def test_the_script_sees_no_platform_secret_and_no_other_jobs_files(user, bucket
     assert "opt" in seen["root"]
     assert seen["ml"] == ["config", "output", "processing"]
     assert seen["data_dir"] in (None, [])  # hidden: the database, objects, other jobs' scratch
-    assert seen["tmp"] == []
+    assert seen["tmp"] == tmp_as_a_job_sees_it()
     assert seen["home"] in (None, [], [".pyenv"])  # the platform user's home: only its Python
     assert "other-job.csv" not in json.dumps(seen)
 
