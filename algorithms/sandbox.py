@@ -153,11 +153,7 @@ def python_folders() -> list[str]:
 def _kept_under_tmp() -> list[tuple[str, str, bool]]:
     """Read-only binds of the job's Python where it lies under /tmp (a checkout in /tmp), which
     the job's own /tmp would otherwise cover."""
-    return [
-        (folder, folder, True)
-        for folder in python_folders()
-        if folder.startswith("/tmp/")
-    ]
+    return [(folder, folder, True) for folder in python_folders() if folder.startswith("/tmp/")]
 
 
 def job_uid(key: str) -> int:
