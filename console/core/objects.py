@@ -19,7 +19,7 @@ from console.buckets.errors import BucketForbidden, BucketTaken
 from console.buckets.selectors import bucket_check, bucket_check_uri, bucket_list
 from console.buckets.services import bucket_create as create_bucket
 from console.core.errors import NotFound, ValidationError
-from console.labeling.selectors import labeling_items, labeling_jobs_for_worker
+from console.labeling.selectors import labeling_object_shown_to_worker
 from infra.storage import ObjectNotFound, StorageError, get_store, parse_uri
 
 
@@ -112,22 +112,13 @@ def object_download(request):
     uri = request.GET.get("uri", "")
     store = get_store()
     try:
-        if not _shown_to_labeler(request.user, uri):
+        if not labeling_object_shown_to_worker(user=request.user, uri=uri):
             bucket_check_uri(user=request.user, uri=uri)
         store.stat(uri)
         reader = store.open_read(uri)
     except (ObjectNotFound, StorageError, NotFound, BucketForbidden):
         raise Http404(f"No object at {uri}") from None
     return FileResponse(reader, as_attachment=True, filename=posixpath.basename(uri))
-
-
-def _shown_to_labeler(user, uri: str) -> bool:
-    """Whether the object is an item of a labeling job the user labels for (its image, shown
-    in the work queue), wherever its bucket is."""
-    return any(
-        labeling_items(job_id=job.pk).filter(source_ref=uri).exists()
-        for job in labeling_jobs_for_worker(user=user)
-    )
 
 
 @login_required

@@ -107,6 +107,14 @@ def labeling_jobs_for_worker(*, user) -> QuerySet[LabelingJob]:
     )
 
 
+def labeling_object_shown_to_worker(*, user, uri: str) -> bool:
+    """Whether ``uri`` is an item of a job the user labels for (an image the work queue shows
+    them), wherever its bucket is."""
+    return LabelingItem.objects.filter(
+        job__in=labeling_jobs_for_worker(user=user), source_ref=uri
+    ).exists()
+
+
 def labeling_job_for_worker(*, user, name: str) -> LabelingJob:
     """The job ``name`` as a worker (or its owner) reaches it: the user's own job of that name,
     else the newest of that name whose work team they are in."""
