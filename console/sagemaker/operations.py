@@ -14,6 +14,7 @@ from typing import Any
 from botocore.model import OperationModel
 
 from console.core.shapes import service_model
+from console.sagemaker.errors import AwsError
 
 Handler = Callable[..., dict[str, Any]]
 
@@ -35,6 +36,13 @@ class JsonService:
             return handler
 
         return register
+
+    def own_error(self, error: AwsError) -> AwsError:
+        """``error`` under this service's own name for its code (Logs: InvalidParameterException
+        where SageMaker says ValidationException)."""
+        if error.code in self.error_codes:
+            error.code = self.error_codes[error.code]
+        return error
 
     def operation_model(self, name: str) -> OperationModel | None:
         model = service_model(self.model_name)

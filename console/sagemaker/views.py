@@ -147,11 +147,8 @@ def sagemaker_api(request: HttpRequest) -> HttpResponse:
     try:
         return aws_response(_call(request), request_id=request_id)
     except (AwsError, ShapeError, service_errors.ServiceError) as exc:
-        error = from_exception(exc)
-        service = json_service(request.headers.get("X-Amz-Target") or "")
-        if service is not None and error.code in service.error_codes:
-            error.code = service.error_codes[error.code]
-        return answer(error, request_id=request_id)
+        service = json_service(request.headers.get("X-Amz-Target") or "") or SAGEMAKER
+        return answer(service.own_error(from_exception(exc)), request_id=request_id)
     except STATE_UNAVAILABLE:
         log.warning("SageMaker API request %s: the serving state is unreachable", request_id)
         return answer(service_unavailable(request_id), request_id=request_id)
