@@ -103,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="how many first/cached pairs")
     args = parser.parse_args()
-    from tests.e2e.conftest import running_stack, training_bucket
+    from tests.stack import running_stack, training_bucket
 
     with running_stack() as stack:
         sm = stack.sagemaker

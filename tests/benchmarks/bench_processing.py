@@ -157,7 +157,7 @@ def main() -> None:
     print(summary("start `true` in the sandbox", boxed))
     print(f"sandbox start-up cost: {min(boxed) - min(plain):.3f} s per instance (best - best)")
 
-    from tests.e2e.conftest import running_stack
+    from tests.stack import running_stack
 
     with tempfile.TemporaryDirectory() as scratch, running_stack() as stack:
         empty = Path(scratch) / "empty.py"

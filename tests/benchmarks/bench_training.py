@@ -102,7 +102,7 @@ def train_on_platform(stack, name: str, threads: int) -> tuple[float, str]:
 
 
 def _timing_lines(stack, name: str) -> list[str]:
-    from tests.e2e.conftest import _manage
+    from tests.stack import _manage
 
     log = _manage(
         stack.env,
@@ -116,7 +116,7 @@ def _timing_lines(stack, name: str) -> list[str]:
 
 
 def main() -> None:
-    from tests.e2e.conftest import running_stack
+    from tests.stack import running_stack
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)

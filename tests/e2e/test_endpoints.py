@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import STACK_START_S, WAIT, channels, training_bucket
+from tests.stack import STACK_START_S, WAIT, channels, training_bucket
 
 pytestmark = pytest.mark.e2e
 ROLE = "arn:aws:iam::000000000000:role/sagebrush"

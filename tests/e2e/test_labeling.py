@@ -19,7 +19,7 @@ import uuid
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import STACK_START_S, WAIT, _manage
+from tests.stack import STACK_START_S, WAIT, _manage
 
 pytestmark = pytest.mark.e2e
 

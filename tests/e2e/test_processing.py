@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import STACK_START_S
 from tests.flows.test_processing import request
+from tests.stack import STACK_START_S
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import STACK_START_S, channels, running_stack, training_csv
+from tests.stack import STACK_START_S, channels, running_stack, training_csv
 
 pytestmark = pytest.mark.e2e
 

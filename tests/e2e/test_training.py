@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.conftest import sklearn_script_tarball
-from tests.e2e.conftest import STACK_START_S, WAIT, channels, training_bucket
+from tests.stack import STACK_START_S, WAIT, channels, training_bucket
 
 pytestmark = pytest.mark.e2e
 

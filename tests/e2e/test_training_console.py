@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, PASSWORD, STACK_START_S, training_csv
+from tests.stack import ADMIN, PASSWORD, STACK_START_S, training_csv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

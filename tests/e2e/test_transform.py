@@ -21,7 +21,7 @@ from botocore.exceptions import WaiterError
 
 from tests.conftest import FEATURES
 from tests.datasets import feature_rows, oracle
-from tests.e2e.conftest import STACK_START_S
+from tests.stack import STACK_START_S
 
 pytestmark = pytest.mark.e2e
 

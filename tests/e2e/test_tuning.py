@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import STACK_START_S, channels
+from tests.stack import STACK_START_S, channels
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, PASSWORD, STACK_START_S
 from tests.e2e.test_tuning import tuning_request, wait_for
+from tests.stack import ADMIN, PASSWORD, STACK_START_S
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
