@@ -30,7 +30,7 @@ from botocore.config import Config
 from tests.conftest import free_port, wait_for_http
 from tests.datasets import labelled_csv
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ADMIN, PASSWORD = "e2e-admin", "e2e password 9"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
