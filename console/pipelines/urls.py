@@ -8,6 +8,7 @@ EXECUTION = "api/v1/pipelines/<str:name>/executions/<str:execution_id>/"
 
 urlpatterns = [
     path("pipelines/", views.pipelines, name="pipelines"),
+    path("pipelines/new", views.pipeline_new, name="pipeline-new"),
     path("pipelines/<str:name>/", views.pipeline, name="pipeline"),
     path(
         "pipelines/<str:name>/executions/<str:execution_id>/",

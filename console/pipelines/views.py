@@ -1,7 +1,10 @@
-"""Console pages for pipelines: the list, a pipeline with its step graph, executions and
-schedules, and one execution with each step's state (refreshed while it runs)."""
+"""Console pages for pipelines: the list, the builder of the common chain, a pipeline with its
+step graph, executions and schedules, and one execution with each step's state (refreshed while it
+runs)."""
 
 from __future__ import annotations
+
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from console.core import errors
 from console.core.views import ResourceListPage, get_or_404
+from console.labeling.selectors import workteam_list
+from console.pipelines.forms import PipelineBuilderForm
 from console.pipelines.graph import step_graph
 from console.pipelines.selectors import (
     pipeline_execution_by_name,
@@ -19,7 +24,11 @@ from console.pipelines.selectors import (
     pipeline_list,
     pipeline_schedule_describe,
 )
-from console.pipelines.services import pipeline_definition_check, pipeline_execution_stop
+from console.pipelines.services import (
+    pipeline_create,
+    pipeline_definition_check,
+    pipeline_execution_stop,
+)
 from infra.prefect import flow_run_url
 
 pipelines = ResourceListPage.as_view(
@@ -35,7 +44,31 @@ pipelines = ResourceListPage.as_view(
     statuses=["Active", "Deleting"],
     sagemaker_operation="CreatePipeline",
     detail_url_name="pipeline",
+    create_url_name="pipeline-new",
 )
+
+
+@login_required
+def pipeline_new(request):
+    """The builder: "Preview" shows the definition and its graph, checked as CreatePipeline
+    checks it; "Create pipeline" creates it through CreatePipeline's service."""
+    teams = [(team.arn, team.name) for team in workteam_list(user=request.user).order_by("name")]
+    form = PipelineBuilderForm(request.POST or None, workteams=teams)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            definition = form.checked_definition()
+            if definition is not None:
+                preview = {
+                    "json": json.dumps(definition.document, indent=2),
+                    "graph": step_graph(definition, {}),
+                }
+        else:
+            created = form.submit(pipeline_create, user=request.user)
+            if created is not None:
+                messages.success(request, f"Pipeline {created.name} created.")
+                return redirect("pipeline", name=created.name)
+    return render(request, "pipelines/builder.html", {"form": form, "preview": preview})
 
 
 def _duration(execution) -> str:
