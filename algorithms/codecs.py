@@ -6,6 +6,7 @@ record and one record to one output line, in order; batch transform relies on th
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ CSV = "text/csv"
 JSONLINES = "application/jsonlines"
 JSON = "application/json"
 LIBSVM = "text/libsvm"
+# NumPy's own formats, as the SageMaker SDK's NumpySerializer sends them (framework models only).
+NPY = "application/x-npy"
+NPZ = "application/x-npz"
 # One record a line, one output line a record: bodies of these types can be joined and cut.
 LINE_TYPES = (CSV, JSONLINES, LIBSVM)
 
@@ -114,6 +118,36 @@ def decode_libsvm(body: bytes, *, feature_count: int) -> sparse.csr_matrix:
         (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
         shape=(len(indptr) - 1, feature_count),
     )
+
+
+def decode_npy(body: bytes) -> np.ndarray:
+    """An ``application/x-npy`` body (``numpy.save``'s format) as the array it holds. Object
+    arrays are refused: loading them would unpickle whatever the request carries."""
+    if not body.startswith(b"\x93NUMPY"):
+        raise DataError("not a NumPy .npy array (no .npy header)")
+    try:
+        return np.load(io.BytesIO(body), allow_pickle=False)
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise DataError("an application/x-npy body must hold numbers, not objects") from None
+        raise DataError(f"not a NumPy .npy array: {error}") from None
+    except (OSError, EOFError) as error:
+        raise DataError(f"not a NumPy .npy array: {error}") from None
+
+
+def decode_npz(body: bytes) -> sparse.spmatrix:
+    """An ``application/x-npz`` body (``scipy.sparse.save_npz``'s format) as a sparse matrix."""
+    try:
+        return sparse.load_npz(io.BytesIO(body))
+    except (ValueError, OSError, EOFError, KeyError) as error:
+        raise DataError(f"not a SciPy sparse .npz matrix: {error}") from None
+
+
+def encode_npy(array: Any) -> bytes:
+    """``numpy.save``'s bytes of ``array``: what the SDK's NumpyDeserializer reads."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _decode_json(body: bytes, *, feature_count: int | None, allow_missing: bool) -> np.ndarray:

@@ -2,7 +2,10 @@
 
 ``code/inference.py`` (or, failing that, the training script) in the model directory provides
 ``model_fn(model_dir)`` and optionally ``input_fn``, ``predict_fn``, ``output_fn`` or one
-``transform_fn``; defaults fill in the rest. The user's code runs with the platform's rights.
+``transform_fn``; defaults fill in the rest. The defaults read and write what the toolkit's
+``decoder``/``encoder`` do (``application/x-npy``, ``text/csv``, ``application/json``, and
+``application/x-npz`` in), so the SDK's ``SKLearnPredictor`` and ``PyTorchPredictor`` work with
+their default NumPy serializer and deserializer. The user's code runs with the platform's rights.
 """
 
 from __future__ import annotations
@@ -17,9 +20,21 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import orjson
 
-from algorithms.base import AlgorithmError, Model
-from algorithms.codecs import CSV, JSON, JSONLINES, decode, negotiate, split_content_type
+from algorithms.base import AlgorithmError, DataError, Model, UnsupportedContentType
+from algorithms.codecs import (
+    CSV,
+    JSON,
+    JSONLINES,
+    NPY,
+    NPZ,
+    decode,
+    decode_npy,
+    decode_npz,
+    encode_npy,
+    split_content_type,
+)
 from algorithms.manifest import read_manifest
 
 MODEL_CODE_DIR = "code"
@@ -27,6 +42,10 @@ INFERENCE_SCRIPT = "inference.py"
 # Bodies of these types reach ``input_fn`` as ``str``, as the scikit-learn container passes
 # them; user handlers are commonly written as ``pd.read_csv(io.StringIO(body))``.
 _TEXT_TYPES = (CSV, JSON, JSONLINES, "text/plain")
+# What the default input_fn reads and the default output_fn writes; the first answers a
+# request with no preference (the toolkit's default Accept).
+REQUEST_TYPES = (JSON, CSV, NPY, NPZ, JSONLINES)
+RESPONSE_TYPES = (JSON, CSV, NPY, JSONLINES)
 
 
 class InferenceScriptError(AlgorithmError):
@@ -36,12 +55,15 @@ class InferenceScriptError(AlgorithmError):
 class ScriptModel(Model):
     """A model served by the user's handler functions."""
 
+    content_types = REQUEST_TYPES
+    accepts = RESPONSE_TYPES
+
     def __init__(self, *, model: Any, handlers: ModuleType) -> None:
         self.model = model
         self._transform_fn: Callable[..., Any] | None = getattr(handlers, "transform_fn", None)
         self._input_fn = getattr(handlers, "input_fn", default_input_fn)
         self._predict_fn = getattr(handlers, "predict_fn", default_predict_fn)
-        self._output_fn = getattr(handlers, "output_fn", default_output_fn)
+        self._output_fn = getattr(handlers, "output_fn", None)
 
     @classmethod
     def load(cls, model_dir: Path) -> ScriptModel:
@@ -54,10 +76,17 @@ class ScriptModel(Model):
             )
         return cls(model=model_fn(str(model_dir)), handlers=handlers)
 
+    def response_type(self, content_type: str, accept: str) -> str:
+        """The answer's Content-Type: the ``Accept`` the handlers are given (the toolkit's
+        default, JSON, for none or ``*/*``); the default output_fn picks the first entry it
+        writes."""
+        accept = _accept(accept)
+        if self._transform_fn is not None or self._output_fn is not None:
+            return accept
+        return response_media_type(accept)
+
     def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
-        # As the inference toolkit: no preference means its default Accept, JSON.
-        if not accept or accept.strip() == "*/*":
-            accept = JSON
+        accept = _accept(accept)
         media_type, _ = split_content_type(content_type)
         data: bytes | str = body.decode("utf-8") if media_type in _TEXT_TYPES else body
         if self._transform_fn is not None:
@@ -65,8 +94,16 @@ class ScriptModel(Model):
         else:
             features = self._input_fn(data, content_type)
             prediction = self._predict_fn(features, self.model)
-            result = self._output_fn(prediction, accept)
+            output_fn = self._output_fn or default_output_fn
+            result = output_fn(prediction, accept)
         return _as_bytes(result)
+
+
+def _accept(accept: str | None) -> str:
+    # As the inference toolkit: no preference means its default Accept, JSON.
+    if not accept or accept.strip() == "*/*":
+        return JSON
+    return accept
 
 
 def import_handlers(model_dir: Path) -> ModuleType:
@@ -92,10 +129,40 @@ def import_handlers(model_dir: Path) -> ModuleType:
     return module
 
 
-def default_input_fn(data: bytes | str, content_type: str) -> np.ndarray:
-    """A float matrix from CSV, JSON Lines or JSON, one row per record."""
+def default_input_fn(data: bytes | str, content_type: str) -> Any:
+    """The request as an array, as the toolkit's decoder reads it: ``application/x-npy`` as
+    saved, ``application/x-npz`` as a sparse matrix, JSON as the nested lists it holds (or the
+    ``{"instances": ...}`` / ``{"features": ...}`` records the built-ins take), CSV and JSON
+    Lines one row a line. A single record (a 1-d array) becomes one row."""
     body = data.encode("utf-8") if isinstance(data, str) else data
-    return decode(body, content_type)
+    media_type, _ = split_content_type(content_type)
+    if media_type == NPY:
+        array = decode_npy(body)
+    elif media_type == NPZ:
+        return decode_npz(body)
+    elif media_type == JSON:
+        array = _json_array(body, content_type)
+    elif media_type in (CSV, JSONLINES):
+        return decode(body, content_type)
+    else:
+        raise UnsupportedContentType(content_type, REQUEST_TYPES)
+    return array.reshape(1, -1) if array.ndim == 1 else array
+
+
+def _json_array(body: bytes, content_type: str) -> np.ndarray:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise DataError(f"not valid JSON: {error.msg}", line=error.lineno) from None
+    if isinstance(document, dict) or (
+        isinstance(document, list) and document and isinstance(document[0], dict)
+    ):
+        return decode(body, content_type)  # the built-ins' record shapes
+    try:
+        array = np.array(document, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError("expected numbers in nested lists of equal lengths") from None
+    return array
 
 
 def default_predict_fn(data: Any, model: Any) -> Any:
@@ -113,9 +180,25 @@ def default_predict_fn(data: Any, model: Any) -> Any:
     return model(data)
 
 
+def response_media_type(accept: str) -> str:
+    """The first type of ``accept`` (a comma-separated list) that the default output_fn writes;
+    :class:`UnsupportedContentType` when none is."""
+    for candidate in accept.split(","):
+        media_type, _ = split_content_type(candidate)
+        if media_type in ("*/*", "application/*"):
+            return JSON
+        if media_type in RESPONSE_TYPES:
+            return media_type
+    raise UnsupportedContentType(accept, RESPONSE_TYPES)
+
+
 def default_output_fn(prediction: Any, accept: str) -> bytes:
-    """SageMaker's default encoding: a JSON array, or one CSV/JSON line per record."""
-    response_type = negotiate(accept, JSON)
+    """SageMaker's default encoding: a JSON array, a NumPy ``.npy`` array, or one CSV/JSON line
+    per record."""
+    response_type = response_media_type(accept)
+    prediction = _as_numpy(prediction)
+    if response_type == NPY:
+        return encode_npy(prediction)
     values = prediction.tolist() if hasattr(prediction, "tolist") else prediction
     if response_type == JSON:
         return json.dumps(values).encode()
@@ -124,6 +207,13 @@ def default_output_fn(prediction: Any, accept: str) -> bytes:
         return b"".join(json.dumps(row).encode() + b"\n" for row in rows)
     lines = (",".join(map(str, row)) if isinstance(row, list) else str(row) for row in rows)
     return "".join(line + "\n" for line in lines).encode()
+
+
+def _as_numpy(prediction: Any) -> Any:
+    """A torch tensor as a NumPy array (as the PyTorch container's output_fn converts it)."""
+    if hasattr(prediction, "detach") and hasattr(prediction, "cpu"):
+        return prediction.detach().cpu().numpy()
+    return prediction
 
 
 def _as_bytes(result: Any) -> bytes:

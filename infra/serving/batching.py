@@ -66,6 +66,11 @@ def invoke_one(model, call: Call) -> Outcome:
 
 def response_type(model, call: Call) -> str:
     """The Content-Type of the model's answer: the negotiated type, as the model chose it."""
+    if hasattr(model, "response_type"):  # a model that negotiates its own (script mode)
+        try:
+            return model.response_type(call.content_type, call.accept)
+        except ValueError:
+            return call.accept or "application/json"
     try:
         return negotiate(call.accept, call.content_type, getattr(model, "accepts", CONTENT_TYPES))
     except ValueError:
