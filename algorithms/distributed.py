@@ -1,5 +1,6 @@
 """Training a boosting algorithm on several instances: one data shard per Dask worker, LightGBM's
 Dask integration training data-parallel across them, one model saved as one machine would save it.
+(``xgboost`` trains the same way through ``xgboost.dask``: ``algorithms.distributed_xgboost``.)
 
 Each instance's objects are downloaded and parsed on a worker and stay there
 (``algorithms.shards``): LightGBM trains each machine on the rows it holds. LightGBM evaluates
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +25,23 @@ from distributed import Client
 from lightgbm.dask import DaskLGBMRegressor
 
 from algorithms.base import Algorithm, Reporter, TrainingResult
-from algorithms.builtin.boosting import BoostingAlgorithm, BoostingSetup, MetricRecorder
+from algorithms.builtin.boosting import (
+    BoostingAlgorithm,
+    BoostingSetup,
+    MetricRecorder,
+    check_labels,
+)
+from algorithms.builtin.xgboost import XGBoost
 from algorithms.coordination import CONTINUE, Coordinator, Report, WorkerLink, run_coordinated
+from algorithms.distributed_xgboost import train_xgboost_distributed
 from algorithms.shards import TRAIN, VALIDATION, ChannelShard, ShardData, load_shards
 
 if TYPE_CHECKING:
     from infra.storage import ObjectStore
 
+
 def supports_distributed(algorithm: type[Algorithm]) -> bool:
-    return issubclass(algorithm, BoostingAlgorithm)
+    return issubclass(algorithm, (BoostingAlgorithm, XGBoost))
 
 
 def train_distributed(
@@ -48,9 +58,19 @@ def train_distributed(
     workers and save the model into ``model_dir`` as the single-machine algorithm does."""
     if not supports_distributed(algorithm):
         raise ValueError(f"{algorithm.name} does not train on several instances")
+    if issubclass(algorithm, XGBoost):
+        return train_xgboost_distributed(
+            shards=shards,
+            hyperparameters=hyperparameters,
+            model_dir=model_dir,
+            reporter=reporter,
+            client=client,
+            store=store,
+        )
     assert issubclass(algorithm, BoostingAlgorithm)
     setup = algorithm.boosting_setup(hyperparameters)
-    data = load_shards(shards, setup=setup, client=client, store=store, reporter=reporter)
+    check = partial(check_labels, objective=setup.objective, num_class=setup.num_class)
+    data = load_shards(shards, check=check, client=client, store=store, reporter=reporter)
     booster, result = _train(setup, data, client=client, reporter=reporter)
     algorithm.save_model(
         booster, model_dir, hyperparameters=hyperparameters, feature_count=data.feature_count

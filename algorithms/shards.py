@@ -6,6 +6,7 @@ rows stay there as the chunks of Dask arrays that ``algorithms.distributed`` tra
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from algorithms.base import Channel, DataError, Reporter
-from algorithms.builtin.boosting import READ_OPTIONS, BoostingSetup, check_labels
+from algorithms.builtin.boosting import READ_OPTIONS
 from algorithms.codecs import LIBSVM, split_content_type
 from algorithms.data import Dataset, read_channel, split_channels
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from infra.storage import ObjectStore
 
 TRAIN, VALIDATION = "train", "validation"
+
+# ``check(dataset, source=...)`` raises a DataError naming the first label the algorithm refuses.
+# It runs on the workers: a module-level function or a ``functools.partial`` of one.
+LabelCheck = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class ShardData:
 def load_shards(
     shards: list[dict[str, ChannelShard]],
     *,
-    setup: BoostingSetup,
+    check: LabelCheck,
     client: distributed.Client,
     store: ObjectStore,
     reporter: Reporter,
@@ -64,8 +69,7 @@ def load_shards(
             index,
             shard,
             store,
-            setup.objective,
-            setup.num_class,
+            check,
             workers=[worker],
             allow_other_workers=False,
             pure=False,
@@ -129,7 +133,7 @@ def _feature_count(
 
 
 def _read_shard(
-    index: int, shard: dict[str, ChannelShard], store: ObjectStore, objective: str, num_class: int
+    index: int, shard: dict[str, ChannelShard], store: ObjectStore, check: LabelCheck
 ) -> dict[str, Dataset]:
     """On a worker: the instance's channels that have records, read and label-checked."""
     try:
@@ -142,7 +146,7 @@ def _read_shard(
             )
             if dataset is not None:
                 where = f"{name} shard of instance {index + 1}"
-                check_labels(dataset, objective=objective, num_class=num_class, source=where)
+                check(dataset, source=where)
                 datasets[name] = dataset
         return datasets
     except DataError as error:

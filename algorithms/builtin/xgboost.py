@@ -491,7 +491,7 @@ def read_xgboost_channel(
     try:
         data = xgb.DMatrix(features, label=labels, weight=weights, missing=np.nan)
     except xgb.core.XGBoostError as error:
-        raise DataError(_xgboost_message(error), source=channel.name) from None
+        raise DataError(xgboost_message(error), source=channel.name) from None
     return _Data(data, labels)
 
 
@@ -516,7 +516,16 @@ def check_labels(labels: np.ndarray, *, params: dict[str, Any], source: str) -> 
         raise DataError(f"label {float(labels[row]):g} in record {row + 1} {rule}", source=source)
 
 
-def _xgboost_message(error: Exception) -> str:
+def check_dataset_labels(dataset: Dataset, *, params: dict[str, Any], source: str) -> None:
+    """``check_labels`` on a parsed dataset (a shard read on a Dask worker)."""
+    check_labels(np.asarray(dataset.labels), params=params, source=source)
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric.startswith(_HIGHER_IS_BETTER)
+
+
+def xgboost_message(error: Exception) -> str:
     """XGBoost's message without its C++ location and stack."""
     lines = [line for line in str(error).splitlines() if line.strip()]
     message = next((line for line in lines if "Stack trace" not in line), str(error))
@@ -538,7 +547,7 @@ def train_booster(
     evals = [(train, "train")]
     if validation is not None:
         evals.append((validation, "validation"))
-    recorder = _Recorder(reporter)
+    recorder = IterationRecorder(reporter)
     callbacks: list[xgb.callback.TrainingCallback] = [recorder]
     if early_stopping_rounds and validation is not None:
         watched = metrics[-1] if metrics else None
@@ -547,7 +556,7 @@ def train_booster(
                 rounds=early_stopping_rounds,
                 metric_name=watched,
                 data_name="validation",
-                maximize=None if watched is None else watched.startswith(_HIGHER_IS_BETTER),
+                maximize=None if watched is None else higher_is_better(watched),
                 save_best=params.get("booster") != "gblinear",
             )
         )
@@ -563,7 +572,7 @@ def train_booster(
             verbose_eval=False,
         )
     except xgb.core.XGBoostError as error:
-        raise AlgorithmError(f"XGBoost: {_xgboost_message(error)}") from None
+        raise AlgorithmError(f"XGBoost: {xgboost_message(error)}") from None
     kept = booster.num_boosted_rounds()
     if early_stopping_rounds and validation is not None and params.get("booster") != "gblinear":
         kept = booster.best_iteration + 1
@@ -574,7 +583,7 @@ def train_booster(
     )
 
 
-class _Recorder(xgb.callback.TrainingCallback):
+class IterationRecorder(xgb.callback.TrainingCallback):
     """Reports ``<data>:<metric>`` for every iteration, logs it as the container prints it
     (``[0]#011train-rmse:1.23450#011validation-rmse:1.34560``; XGBoost counts from 0, the
     reporter's steps from 1) and asks the reporter whether to stop."""
@@ -699,7 +708,7 @@ class XGBoostModel(Model):
         except xgb.core.XGBoostError as error:
             raise AlgorithmError(
                 f"{MODEL_FILE} is not an XGBoost model in JSON or UBJSON format: "
-                f"{_xgboost_message(error)}"
+                f"{xgboost_message(error)}"
             ) from None
         booster.set_param({"nthread": 1})  # one request at a time a process; see batch workers
         return cls(booster)

@@ -81,11 +81,11 @@ def _train(image, hyperparameters, shards, model_dir, client, store, reporter=No
     return result, load_model(model_dir), reporter
 
 
-def test_only_lightgbm_trains_distributed() -> None:
-    """xgboost (the XGBoost library) trains a several-instance job on one machine, every
-    instance's data together, as the other built-ins do."""
+def test_the_boosting_built_ins_train_distributed() -> None:
+    """lightgbm and xgboost train a several-instance job across Dask workers; the other
+    built-ins train it on one machine, every instance's data together."""
     assert supports_distributed(resolve_image("lightgbm"))
-    assert not supports_distributed(resolve_image("xgboost"))
+    assert supports_distributed(resolve_image("xgboost"))
     assert not supports_distributed(resolve_image("linear-learner"))
 
 

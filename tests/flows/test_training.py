@@ -214,13 +214,30 @@ def test_manifest_channel_of_gzipped_json_lines(user, data_bucket):
     assert "Channel train: 1 objects" in training_job_log(job)
 
 
-def test_two_instances_train_lightgbm_on_dask_with_sharded_objects(user, data_bucket):
+@pytest.mark.parametrize(
+    ("image", "hyperparameters", "metric"),
+    [
+        (
+            "lightgbm",
+            {"num_boost_round": "15", "objective": "binary", "metric": "binary_error"},
+            "validation:binary_error",
+        ),
+        (
+            "xgboost",
+            {"num_round": "15", "objective": "binary:logistic", "eval_metric": "error"},
+            "validation:error",
+        ),
+    ],
+)
+def test_two_instances_train_on_dask_with_sharded_objects(
+    user, data_bucket, image, hyperparameters, metric
+):
     sharded = channel("train", f"s3://{data_bucket}/train/")
     sharded["DataSource"]["S3DataSource"]["S3DataDistributionType"] = "ShardedByS3Key"
     spec = request(
         data_bucket,
-        AlgorithmSpecification={"TrainingImage": "lightgbm", "TrainingInputMode": "File"},
-        HyperParameters={"num_boost_round": "15", "objective": "binary", "metric": "binary_error"},
+        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+        HyperParameters=hyperparameters,
         InputDataConfig=[sharded, channel("validation", f"s3://{data_bucket}/validation/")],
         ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 2, "VolumeSizeInGB": 1},
     )
@@ -229,7 +246,7 @@ def test_two_instances_train_lightgbm_on_dask_with_sharded_objects(user, data_bu
     job.refresh_from_db()
     assert status == "Completed", job.failure_reason
     assert "Training on 2 Dask workers" in training_job_log(job)
-    assert job.final_metrics["validation:binary_error"] < 0.15
+    assert job.final_metrics[metric] < 0.15
     assert get_store().exists(job.model_artifacts)
 
 
