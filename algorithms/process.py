@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -27,6 +28,27 @@ _POLL_SECONDS = 0.1
 _STOP_CHECK_SECONDS = 0.5
 # After the command exits, how long its leftover children may keep the log pipes open.
 _DRAIN_SECONDS = 2.0
+
+
+# A line naming an exception as Python prints it (``ValueError: ...``, ``pandas.errors.X: ...``).
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*")
+# The exception line that ends a traceback: not indented, a dotted name, then ": " or nothing.
+_RAISED_LINE = re.compile(r"^[A-Za-z_][\w.]*(: |$)")
+
+
+def exception_text(stderr_tail: list[str]) -> str:
+    """What a failed Python process said last: the exception that ended its traceback, type and
+    message (every line of it), else the last line naming an exception, else the last line."""
+    lines = [line.rstrip() for line in stderr_tail if line.strip()]
+    frames = [i for i, line in enumerate(lines) if line.startswith('  File "')]
+    for index in range(len(lines) - 1, frames[-1] if frames else len(lines), -1):
+        follows_frames = lines[index - 1].startswith((" ", "\t"))
+        if follows_frames and _RAISED_LINE.match(lines[index]):
+            return "\n".join(lines[index:])
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line):
+            return line.strip()
+    return lines[-1].strip() if lines else ""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import gzip
 import json
 import os
 import posixpath
-import re
 import shutil
 import signal
 import threading
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from algorithms.base import Reporter
-from algorithms.process import STOP_GRACE_SECONDS, Outcome, supervise
+from algorithms.process import STOP_GRACE_SECONDS, Outcome, exception_text, supervise
 from algorithms.sandbox import Sandbox, base_environment, instance_limits, sandbox_status
 from infra.storage import ObjectStore, parse_uri
 from infra.storage.inputs import InputObject, list_inputs
@@ -368,9 +367,6 @@ def _exit_message(instances: list[Instance]) -> str:
     return "".join(messages)[:MESSAGE_LIMIT]
 
 
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*")
-
-
 def failure_reason(host: str, outcome: Outcome) -> str:
     """``AlgorithmError: ...`` ending in the script's exception (type and message), at most
     1,024 characters; the start gives way first."""
@@ -379,17 +375,8 @@ def failure_reason(host: str, outcome: Outcome) -> str:
     else:
         how = f"exited with code {outcome.exit_code}"
     head = f"AlgorithmError: the processing script on {host} {how}"
-    tail = _exception(outcome.stderr_tail)
+    tail = exception_text(outcome.stderr_tail)
     reason = f"{head}: {tail}" if tail else head
     if len(reason) > FAILURE_REASON_LIMIT:
         reason = "AlgorithmError: …" + reason[-(FAILURE_REASON_LIMIT - 17) :]
     return reason
-
-
-def _exception(stderr_tail: list[str]) -> str:
-    """The last line naming an exception (a traceback's end), else the last line on stderr."""
-    lines = [line for line in stderr_tail if line.strip()]
-    for line in reversed(lines):
-        if _EXCEPTION_LINE.match(line):
-            return line.strip()
-    return lines[-1].strip() if lines else ""

@@ -19,7 +19,7 @@ from pathlib import Path
 from algorithms.base import AlgorithmError, Channel, HyperparameterError, Reporter, TrainingResult
 from algorithms.inference import MODEL_CODE_DIR
 from algorithms.manifest import write_manifest
-from algorithms.process import STOP_GRACE_SECONDS, supervise
+from algorithms.process import STOP_GRACE_SECONDS, exception_text, supervise
 from algorithms.sandbox import (
     CONTAINER_ROOT,
     JOB_SITE_PACKAGES,
@@ -45,8 +45,15 @@ SCRIPT_MODE = "script"  # the algorithm that loads a script-mode model
 FAILURE_REASON_LIMIT = 1024
 
 
+# The job's FailureReason is ``AlgorithmError: ScriptError: <this error>`` within 1,024
+# characters; the error's start gives way first, so that it ends with the script's exception.
+_REASON_ROOM = FAILURE_REASON_LIMIT - len("AlgorithmError: ScriptError: ")
+
+
 class ScriptError(AlgorithmError):
-    """The user's training script exited non-zero; carries the exit code and why it failed."""
+    """The user's training script exited non-zero; carries the exit code and why it failed: the
+    script's ``/opt/ml/output/failure`` file, else the exception that ended it (type and
+    message). The whole traceback is in the job's log."""
 
     def __init__(
         self, program: str, *, exit_code: int, failure_reason: str | None, stderr_tail: list[str]
@@ -55,8 +62,12 @@ class ScriptError(AlgorithmError):
             how = f"was killed by signal {signal.Signals(-exit_code).name}"
         else:
             how = f"exited with code {exit_code}"
-        reason = failure_reason or "\n".join(stderr_tail) or "(no output on stderr)"
-        super().__init__(f"training script {program} {how}: {reason}")
+        head = f"training script {program} {how}"
+        reason = failure_reason or exception_text(stderr_tail) or "(no output on stderr)"
+        message = f"{head}: {reason}"
+        if len(message) > _REASON_ROOM:
+            message = f"{head}: …{reason[-(_REASON_ROOM - len(head) - 3) :]}"
+        super().__init__(message)
         self.program = program
         self.exit_code = exit_code
         self.failure_reason = failure_reason

@@ -225,6 +225,59 @@ def test_failing_script_reports_exit_code_and_stderr_tail(tmp_path: Path, train_
     assert not (tmp_path / "model" / algorithms.MODEL_MANIFEST).exists()
 
 
+def test_failure_reason_ends_with_the_exception_and_the_log_keeps_the_traceback(
+    tmp_path: Path, train_channel
+) -> None:
+    """A deep traceback with a long, several-line message (as pandas raises): the reason is
+    the exception's type and whole message at its end, within 1,024 characters with the job's
+    ``AlgorithmError: ScriptError: `` prefix; the traceback is in the log."""
+    failing = """
+    def parse(depth):
+        if depth == 0:
+            raise ValueError("could not convert string to float: 'M'\\n" + "row " * 300 + "end")
+        return parse(depth - 1)
+
+    print("loading data")
+    parse(40)
+    """
+    tarball = pack(tmp_path, {"train.py": failing})
+    reporter = RecordingReporter()
+
+    with pytest.raises(ScriptError) as raised:
+        ScriptMode().train(
+            channels={"train": train_channel},
+            hyperparameters=sdk_hyperparameters(tarball),
+            model_dir=tmp_path / "model",
+            reporter=reporter,
+        )
+
+    reason = f"AlgorithmError: ScriptError: {raised.value}"
+    assert len(reason) <= 1024
+    assert reason.startswith("AlgorithmError: ScriptError: training script train.py exited with")
+    assert reason.endswith("row row end")
+    assert "^^^" not in reason and 'File "' not in reason
+    short = ScriptError(
+        "train.py",
+        exit_code=1,
+        failure_reason=None,
+        stderr_tail=[
+            "Traceback (most recent call last):",
+            '  File "/opt/ml/code/train.py", line 3, in <module>',
+            "    frame = pd.read_csv(path)",
+            "            ^^^^^^^^^^^^^^^^^",
+            "pandas.errors.ParserError: Error tokenizing data. C error: Expected 1 fields, saw 5",
+        ],
+    )
+    assert str(short) == (
+        "training script train.py exited with code 1: "
+        "pandas.errors.ParserError: Error tokenizing data. C error: Expected 1 fields, saw 5"
+    )
+    log = "\n".join(reporter.lines)
+    assert "Traceback (most recent call last):" in log
+    assert "in <module>" in log and "in parse" in log  # the frames, outermost and deepest
+    assert "ValueError: could not convert string to float: 'M'" in log
+
+
 def test_failure_file_is_the_reason_when_the_script_writes_one(tmp_path: Path, train_channel):
     failing = """
     import os, sys
