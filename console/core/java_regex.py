@@ -20,6 +20,8 @@ _POSIX = {
     "Lower": "a-z",
     "Upper": "A-Z",
     "Punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "Graph": "!-~",
+    "Print": " -~",
     "Space": " \\t\\n\\x0b\\f\\r",
     "XDigit": "0-9a-fA-F",
 }

@@ -52,7 +52,8 @@ class EndpointVariant(models.Model):
     current_weight = models.FloatField(default=1.0)
     desired_weight = models.FloatField(default=1.0)
     desired_instance_count = models.PositiveIntegerField(default=1)
-    # {"min_instances", "max_instances", "target_invocations_per_instance"} or None.
+    # The variant's scalable target and scaling policies, or None
+    # (see console.endpoints.services.autoscaling).
     autoscaling = models.JSONField(null=True, blank=True)
     state = models.CharField(max_length=16, default=CREATING, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from console.core.charts import line_chart
 from console.core.errors import NotFound, ServiceError
 from console.core.views import ResourceListPage
+from console.endpoints.autoscaling_selectors import endpoint_autoscaling_overview
 from console.endpoints.invoke import (
     Invoked,
     ModelFailed,
@@ -168,6 +169,7 @@ def endpoint_detail(request, name: str):
             "result": result,
             "result_text": result.body.decode("utf-8", "replace") if result else "",
             "autoscaling_form": AutoscalingForm(),
+            "autoscaling": endpoint_autoscaling_overview(endpoint=endpoint),
             "refresh": endpoint.status in Endpoint.ACTIVE_STATUSES and result is None,
         },
     )

@@ -38,6 +38,11 @@ def instances_key(variant_id: str) -> str:
     return f"{PREFIX}:instances:{variant_id}"
 
 
+def activities_key(variant_id: str) -> str:
+    """List of the variant's scaling activities, newest first (JSON each)."""
+    return f"{PREFIX}:activities:{variant_id}"
+
+
 def stats_key(variant_id: str, minute: int) -> str:
     """Hash of one minute's counters for one variant (invocations, errors, latency sums)."""
     return f"{PREFIX}:stats:{variant_id}:{minute}"

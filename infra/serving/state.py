@@ -16,6 +16,7 @@ import redis
 from infra.config import settings
 from infra.serving import protocol
 
+MAX_ACTIVITIES = 100  # scaling activities kept per variant
 STALE_AFTER_S = 5.0  # an instance silent this long is not counted as serving
 # What reading or writing the serving state raises while Redis cannot be reached: adapters answer
 # these "unavailable, try again" (503), never as a fault of the platform's own.
@@ -87,6 +88,7 @@ class ServingState:
     def retire(self, variant_id: str) -> None:
         """Stop serving the variant: the supervisor stops its instances."""
         self.client.hdel(protocol.VARIANTS, variant_id)
+        self.client.delete(protocol.activities_key(variant_id))
 
     def spec(self, variant_id: str) -> dict | None:
         raw = self.client.hget(protocol.VARIANTS, variant_id)
@@ -157,6 +159,21 @@ class ServingState:
     def invocation_counts(self, variant_id: str, *, now: float | None = None) -> dict[int, int]:
         """This minute's and the last minute's invocation counts (for autoscaling)."""
         return {row.minute: row.invocations for row in self.stats(variant_id, minutes=2, now=now)}
+
+    # ---- scaling activities ----------------------------------------------------------------
+
+    def record_activity(self, variant_id: str, activity: dict) -> None:
+        """Keep one scaling activity of the variant (the last MAX_ACTIVITIES)."""
+        key = protocol.activities_key(variant_id)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.lpush(key, orjson.dumps(activity))
+        pipe.ltrim(key, 0, MAX_ACTIVITIES - 1)
+        pipe.execute()
+
+    def activities(self, variant_id: str) -> list[dict]:
+        """The variant's scaling activities, newest first."""
+        raw = self.client.lrange(protocol.activities_key(variant_id), 0, -1)
+        return [orjson.loads(activity) for activity in raw]
 
 
 _states: dict[str, ServingState] = {}

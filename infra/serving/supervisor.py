@@ -24,14 +24,13 @@ from pathlib import Path
 
 from infra.config import settings
 from infra.serving import recovery
-from infra.serving.autoscaling import ScalingPolicy, desired_instances, invocations_per_minute
+from infra.serving.autoscaling import ScalingHistory, ScalingPolicy, decide
 from infra.serving.protocol import INSTANCE_ENV, VARIANT_ENV, celery_queue
 from infra.serving.state import ServingState
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 75.0  # a warm shutdown finishes the batch in hand (the model has 60 s)
 AUTOSCALE_EVERY_S = 5.0
-SCALE_IN_AFTER_S = 60.0  # demand must stay low this long before an instance is removed
 
 
 def instance_argv(variant_id: str, instance_name: str) -> list[str]:
@@ -62,7 +61,7 @@ class VariantProcesses:
     stopping: dict[str, tuple[subprocess.Popen, float]] = field(default_factory=dict)
     crashes: int = 0
     not_before: float = 0.0
-    low_since: float | None = None
+    scaling: ScalingHistory = field(default_factory=ScalingHistory)
 
 
 class Supervisor:
@@ -198,21 +197,58 @@ class Supervisor:
         policy = ScalingPolicy.from_spec(spec.get("autoscaling"))
         if policy is None:
             return spec
-        rate = invocations_per_minute(self.state.invocation_counts(variant_id, now=now), now=now)
-        wanted = desired_instances(policy, invocations_per_minute=rate)
         current = int(spec.get("instances", 0))
         processes = self.variants.setdefault(variant_id, VariantProcesses())
-        if wanted < current:
-            processes.low_since = processes.low_since or now
-            if now - processes.low_since < SCALE_IN_AFTER_S:
-                wanted = current
-        else:
-            processes.low_since = None
-        if wanted != current:
-            log.info("autoscaling %s from %d to %d (%.0f/min)", variant_id, current, wanted, rate)
-            processes.low_since = None
-            return self.state.update(variant_id, instances=wanted) or spec
-        return spec
+        decision = decide(
+            policy,
+            processes.scaling,
+            current=current,
+            metrics=self._metrics(variant_id, processes, current=current, now=now),
+            now=now,
+        )
+        if decision is None:
+            return spec
+        log.info(
+            "autoscaling %s from %d to %d: %s",
+            variant_id,
+            current,
+            decision.instances,
+            decision.cause,
+        )
+        updated = self.state.update(variant_id, instances=decision.instances)
+        if updated is None:
+            return spec
+        self.state.record_activity(
+            variant_id,
+            {
+                "ActivityId": str(uuid.uuid4()),
+                "Description": f"Setting desired instance count to {decision.instances}.",
+                "Cause": decision.cause,
+                "StartTime": now,
+                "EndTime": time.time(),
+                "StatusCode": "Successful",
+                "StatusMessage": f"Successfully set desired instance count to "
+                f"{decision.instances}. Change successfully fulfilled by sagemaker.",
+                "Details": f"Instances: {current} -> {decision.instances}",
+            },
+        )
+        return updated
+
+    def _metrics(
+        self, variant_id: str, processes: VariantProcesses, *, current: int, now: float
+    ) -> dict[str, float]:
+        """The variant's metrics over the trailing minute, per minute (latency in µs)."""
+        stats = self.state.stats(variant_id, minutes=2, now=now)
+        counts = {row.minute: row.invocations for row in stats}
+        rate = processes.scaling.invocations_per_minute(counts, now=now)
+        served = sum(row.invocations for row in stats)
+        latency_sum = sum(row.latency_ms * row.invocations for row in stats)
+        latency_ms = latency_sum / served if served else 0.0
+        return {
+            "Invocations": rate,
+            "InvocationsPerInstance": rate / max(current, 1),
+            "ModelLatency": latency_ms * 1000,
+        }
 
 
 def main() -> None:

@@ -11,12 +11,20 @@ from console.core.errors import NotFound, ValidationError
 from console.core.shapes import validate_request
 from console.endpoints.models import Endpoint, EndpointVariant
 from console.endpoints.selectors import endpoint_get
+from console.endpoints.services.autoscaling import (
+    DIMENSION,
+    NAMESPACE,
+    scalable_target_deregister,
+    scalable_target_register,
+    scaling_policy_put,
+)
 from console.endpoints.services.configs import MAX_INSTANCES_PER_VARIANT
 from console.endpoints.services.deployment import (
     endpoint_deployment_start,
     endpoint_require_in_service,
 )
-from console.endpoints.services.serving import serving_variant_update
+
+CONSOLE_POLICY = "invocations-per-instance"  # the policy the console's form and REST route set
 
 
 def endpoint_update_weights_and_capacities(*, user, spec: dict[str, Any]) -> Endpoint:
@@ -73,7 +81,9 @@ def endpoint_autoscaling_set(
     max_instances: int,
     target_invocations_per_instance: float,
 ) -> EndpointVariant:
-    """Track ``target_invocations_per_instance`` (per minute) between the bounds given."""
+    """Track ``target_invocations_per_instance`` (per minute) between the bounds given: the
+    variant's scalable target and its console policy (:data:`CONSOLE_POLICY`), as
+    Application Auto Scaling would register them."""
     if not 1 <= min_instances <= max_instances:
         raise ValidationError("min_instances", "Must be at least 1 and at most max_instances")
     if max_instances > MAX_INSTANCES_PER_VARIANT:
@@ -82,38 +92,50 @@ def endpoint_autoscaling_set(
         )
     if not target_invocations_per_instance > 0:
         raise ValidationError("target_invocations_per_instance", "Must be greater than 0")
-    policy = {
-        "min_instances": min_instances,
-        "max_instances": max_instances,
-        "target_invocations_per_instance": float(target_invocations_per_instance),
-    }
-    return _set_autoscaling(user=user, name=name, variant_name=variant_name, policy=policy)
+    resource = _resource(name, variant_name)
+    with transaction.atomic():
+        scalable_target_register(
+            user=user, **resource, min_capacity=min_instances, max_capacity=max_instances
+        )
+        scaling_policy_put(
+            user=user,
+            **resource,
+            name=CONSOLE_POLICY,
+            policy_type="TargetTrackingScaling",
+            configuration={
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "TargetValue": float(target_invocations_per_instance),
+                    "PredefinedMetricSpecification": {
+                        "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"
+                    },
+                    # Out at once, in after a quiet minute: the console's autoscaling as it was.
+                    "ScaleOutCooldown": 0,
+                    "ScaleInCooldown": 60,
+                }
+            },
+        )
+    return _variant(user, name, variant_name)
 
 
 def endpoint_autoscaling_clear(*, user, name: str, variant_name: str) -> EndpointVariant:
-    return _set_autoscaling(user=user, name=name, variant_name=variant_name, policy=None)
+    """No autoscaling for the variant: its target and every policy go (none is fine)."""
+    variant = _variant(user, name, variant_name)
+    if variant.autoscaling is not None:
+        scalable_target_deregister(user=user, **_resource(name, variant_name))
+    return _variant(user, name, variant_name)
 
 
-def _set_autoscaling(*, user, name: str, variant_name: str, policy: dict | None):
-    with transaction.atomic():
-        endpoint = endpoint_get(user=user, name=name, for_update=True)
-        variants = list(endpoint.variants.filter(name=variant_name).exclude(state="Retiring"))
-        if not variants:
-            raise NotFound("Variant", variant_name)
-        for variant in variants:
-            variant.autoscaling = policy
-            if policy is not None:
-                variant.desired_instance_count = min(
-                    policy["max_instances"],
-                    max(policy["min_instances"], variant.desired_instance_count),
-                )
-            variant.save(update_fields=["autoscaling", "desired_instance_count"])
-            if variant.state == EndpointVariant.ACTIVE:
-                serving_variant_update(
-                    deployment_id=variant.deployment_id,
-                    changes={
-                        "autoscaling": policy,
-                        "instances": variant.desired_instance_count,
-                    },
-                )
-    return variants[-1]
+def _resource(name: str, variant_name: str) -> dict[str, str]:
+    return {
+        "namespace": NAMESPACE,
+        "resource_id": f"endpoint/{name}/variant/{variant_name}",
+        "dimension": DIMENSION,
+    }
+
+
+def _variant(user, name: str, variant_name: str) -> EndpointVariant:
+    endpoint = endpoint_get(user=user, name=name)
+    variant = endpoint.variants.filter(name=variant_name).exclude(state="Retiring").last()
+    if variant is None:
+        raise NotFound("Variant", variant_name)
+    return variant

@@ -45,6 +45,12 @@ def serving_variant_update(*, deployment_id: str, changes: dict[str, Any]) -> No
     transaction.on_commit(lambda: serving_state().update(deployment_id, **changes))
 
 
+def serving_variant_activity(*, deployment_id: str, activity: dict[str, Any]) -> None:
+    """Keep a scaling activity of a deployed variant (DescribeScalingActivities shows it)."""
+    activity = dict(activity)
+    transaction.on_commit(lambda: serving_state().record_activity(deployment_id, activity))
+
+
 def serving_variants_retire(*, deployment_ids: Iterable[str]) -> None:
     """Stop serving these deployments: the supervisor stops their instances."""
     deployment_ids = list(deployment_ids)

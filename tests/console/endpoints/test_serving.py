@@ -27,6 +27,9 @@ class FakeState:
     def retire(self, variant_id):
         self.calls.append(("retire", variant_id))
 
+    def record_activity(self, variant_id, activity):
+        self.calls.append(("activity", variant_id, activity["Description"]))
+
 
 @pytest.fixture
 def state(monkeypatch) -> FakeState:
@@ -89,6 +92,8 @@ def test_autoscaling_reaches_the_serving_variant(state, user):
         target_invocations_per_instance=100,
     )
 
-    [(kind, deployment_id, changes)] = state.calls
+    [(kind, deployment_id, changes), *_] = state.calls
     assert (kind, deployment_id, changes["instances"]) == ("update", "ep-main", 2)
     assert changes["autoscaling"]["max_instances"] == 3
+    # The count moved into the new bounds: a scaling activity says so.
+    assert ("activity", "ep-main", "Setting desired instance count to 2.") in state.calls

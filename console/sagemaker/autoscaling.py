@@ -1,0 +1,117 @@
+"""Application Auto Scaling (``AnyScaleFrontendService.*``), as SageMaker users scale endpoint
+variants: the adapter over :mod:`console.endpoints.services.autoscaling`, which the console and
+the REST API share. Describe* pages with ``NextToken``, an offset this adapter wrote.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.endpoints.autoscaling_selectors import (
+    scalable_target_list,
+    scaling_activity_list,
+    scaling_policy_list,
+)
+from console.endpoints.services.autoscaling import (
+    scalable_target_deregister,
+    scalable_target_register,
+    scaling_policy_delete,
+    scaling_policy_put,
+)
+from console.sagemaker.errors import AwsError
+from console.sagemaker.operations import APPLICATION_AUTOSCALING as SERVICE
+
+MAX_RESULTS = 50  # Describe*'s default and largest page
+
+
+def _resource(params: dict) -> dict[str, str]:
+    return {
+        "namespace": params["ServiceNamespace"],
+        "resource_id": params["ResourceId"],
+        "dimension": params["ScalableDimension"],
+    }
+
+
+def _page(key: str, items: list[dict[str, Any]], params: dict) -> dict[str, Any]:
+    token = params.get("NextToken")
+    if token is not None and not (token.isdigit() and int(token) <= len(items)):
+        raise AwsError("InvalidNextTokenException", "The NextToken value is invalid.")
+    start = int(token or 0)
+    end = start + params.get("MaxResults", MAX_RESULTS)
+    response: dict[str, Any] = {key: items[start:end]}
+    if end < len(items):
+        response["NextToken"] = str(end)
+    return response
+
+
+@SERVICE.operation("RegisterScalableTarget")
+def register_scalable_target(*, user, params: dict) -> dict:
+    arn = scalable_target_register(
+        user=user,
+        **_resource(params),
+        min_capacity=params.get("MinCapacity"),
+        max_capacity=params.get("MaxCapacity"),
+        role_arn=params.get("RoleARN"),
+        suspended=params.get("SuspendedState"),
+    )
+    return {"ScalableTargetARN": arn}
+
+
+@SERVICE.operation("DeregisterScalableTarget")
+def deregister_scalable_target(*, user, params: dict) -> dict:
+    scalable_target_deregister(user=user, **_resource(params))
+    return {}
+
+
+@SERVICE.operation("DescribeScalableTargets")
+def describe_scalable_targets(*, user, params: dict) -> dict:
+    targets = scalable_target_list(
+        user=user,
+        namespace=params["ServiceNamespace"],
+        resource_ids=params.get("ResourceIds"),
+        dimension=params.get("ScalableDimension"),
+    )
+    return _page("ScalableTargets", targets, params)
+
+
+@SERVICE.operation("PutScalingPolicy")
+def put_scaling_policy(*, user, params: dict) -> dict:
+    policy = scaling_policy_put(
+        user=user,
+        **_resource(params),
+        name=params["PolicyName"],
+        policy_type=params.get("PolicyType"),
+        configuration={
+            key: value for key, value in params.items() if key.endswith("Configuration")
+        },
+    )
+    return {"PolicyARN": policy["PolicyARN"], "Alarms": policy.get("Alarms", [])}
+
+
+@SERVICE.operation("DescribeScalingPolicies")
+def describe_scaling_policies(*, user, params: dict) -> dict:
+    policies = scaling_policy_list(
+        user=user,
+        namespace=params["ServiceNamespace"],
+        resource_id=params.get("ResourceId"),
+        dimension=params.get("ScalableDimension"),
+        names=params.get("PolicyNames"),
+    )
+    return _page("ScalingPolicies", policies, params)
+
+
+@SERVICE.operation("DeleteScalingPolicy")
+def delete_scaling_policy(*, user, params: dict) -> dict:
+    scaling_policy_delete(user=user, **_resource(params), name=params["PolicyName"])
+    return {}
+
+
+@SERVICE.operation("DescribeScalingActivities")
+def describe_scaling_activities(*, user, params: dict) -> dict:
+    activities = scaling_activity_list(
+        user=user,
+        namespace=params["ServiceNamespace"],
+        resource_id=params.get("ResourceId"),
+        dimension=params.get("ScalableDimension"),
+    )
+    return _page("ScalingActivities", activities, params)
