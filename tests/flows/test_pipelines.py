@@ -16,7 +16,8 @@ from console.pipelines.services import (
 )
 from console.registry.selectors import model_list
 from console.training.selectors import training_job_list
-from flows.pipelines import job_name, retry_delay, run_pipeline_execution
+from flows.pipelines import run_pipeline_execution
+from flows.pipelines_steps import job_name, retry_delay
 from flows.training import run_training_job
 from tests.console.pipelines.definitions import ROLE, chain, text
 
