@@ -43,3 +43,21 @@ class Job(OwnedResource):
 
     class Meta(OwnedResource.Meta):
         abstract = True
+
+
+class ResourceTag(models.Model):
+    """One tag of one resource, keyed by the resource's ARN: every kind of resource keeps its
+    tags here (``console.core.tags``), so AddTags/ListTags/DeleteTags work on any ARN."""
+
+    resource_arn = models.CharField(max_length=256, db_index=True)
+    key = models.CharField(max_length=128)
+    value = models.CharField(max_length=256, blank=True, default="")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource_arn", "key"], name="tag_key_per_resource")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_arn} {self.key}={self.value}"

@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 import infra.prefect
 from console.core.errors import AlreadyExists
 from console.core.models import Job, OwnedResource
+from console.core.tags import resource_tags_set, tags_validate
 from infra.prefect import flow_run_crash, flow_run_state
 
 log = logging.getLogger(__name__)
@@ -27,16 +28,25 @@ def job_models() -> list[type[Job]]:
 
 
 def owned_resource_create(
-    model: type[OwnedResource], *, owner, name: str, duplicate: AlreadyExists, **fields
+    model: type[OwnedResource],
+    *,
+    owner,
+    name: str,
+    duplicate: AlreadyExists,
+    tags: object = None,
+    **fields,
 ) -> OwnedResource:
-    """Insert the owner's ``name`` row with the ARN ``duplicate`` names, or raise ``duplicate``
-    when the name is taken (checked first, and by the unique constraint against a concurrent
-    request)."""
+    """Insert the owner's ``name`` row with the ARN ``duplicate`` names, and its ``tags`` (the
+    request's ``Tags``), or raise ``duplicate`` when the name is taken (checked first, and by the
+    unique constraint against a concurrent request)."""
+    clean_tags = tags_validate(tags)
     if model.objects.filter(owner=owner, name=name).exists():
         raise duplicate
     try:
         with transaction.atomic():
-            return model.objects.create(owner=owner, name=name, arn=duplicate.arn, **fields)
+            row = model.objects.create(owner=owner, name=name, arn=duplicate.arn, **fields)
+            resource_tags_set(resource_arn=row.arn, tags=clean_tags)
+            return row
     except IntegrityError:
         raise duplicate from None
 

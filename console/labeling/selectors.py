@@ -11,6 +11,7 @@ from django.utils import timezone
 from console.core.errors import NotFound
 from console.core.names import account_id_for, arn
 from console.core.selectors import get_owned, job_by_id, job_stop_requested, visible_to
+from console.core.tags import resource_tags_shape
 from console.labeling.models import HumanAnswer, LabelingItem, LabelingJob, Workteam
 
 COUNTER_NAMES = (
@@ -212,7 +213,6 @@ _ECHOED = (
     "LabelCategoryConfigS3Uri",
     "StoppingConditions",
     "LabelingJobAlgorithmsConfig",
-    "Tags",
 )
 
 
@@ -233,6 +233,7 @@ def labeling_job_describe(job: LabelingJob) -> dict[str, Any]:
         "HumanTaskConfig": request["HumanTaskConfig"],
     }
     response.update({field: request[field] for field in _ECHOED if field in request})
+    response["Tags"] = resource_tags_shape(job.arn)  # as they are now (AddTags, DeleteTags)
     if job.failure_reason:
         response["FailureReason"] = job.failure_reason
     if job.output:

@@ -13,7 +13,6 @@ class Pipeline(OwnedResource):
     description = models.CharField(max_length=3072, blank=True, default="")
     role_arn = models.CharField(max_length=2048, blank=True, default="")
     parallelism = models.JSONField(default=dict)  # ParallelismConfiguration
-    tags = models.JSONField(default=list)
     client_request_token = models.CharField(max_length=36, blank=True, default="")
     version = models.PositiveIntegerField(default=1)
     last_run_at = models.DateTimeField(null=True, blank=True)

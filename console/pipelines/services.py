@@ -50,6 +50,7 @@ def pipeline_create(*, user, spec: dict[str, Any]) -> Pipeline:
     return owned_resource_create(
         Pipeline,
         owner=user,
+        tags=spec.get("Tags"),
         name=name,
         duplicate=AlreadyExists(
             "Pipeline",
@@ -63,7 +64,6 @@ def pipeline_create(*, user, spec: dict[str, Any]) -> Pipeline:
         description=spec.get("PipelineDescription", ""),
         role_arn=spec["RoleArn"],
         parallelism=spec.get("ParallelismConfiguration", {}),
-        tags=spec.get("Tags", []),
         client_request_token=spec["ClientRequestToken"],
     )
 

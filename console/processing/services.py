@@ -48,6 +48,7 @@ def processing_job_create(
         job = owned_resource_create(
             ProcessingJob,
             owner=user,
+            tags=spec.get("Tags"),
             name=name,
             duplicate=duplicate,
             status="InProgress",

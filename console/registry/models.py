@@ -21,7 +21,6 @@ class ModelPackageGroup(OwnedResource):
     """A named collection of model package versions: ``model-package-group/<name>``."""
 
     description = models.CharField(max_length=1024, blank=True, default="")
-    tags = models.JSONField(default=list)
     # The last version number handed out: versions are never reused, even after a delete.
     latest_version = models.PositiveIntegerField(default=0)
 

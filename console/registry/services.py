@@ -12,6 +12,7 @@ from console.core.errors import AlreadyExists, InvalidState, NotFound, Validatio
 from console.core.names import account_id_for, arn
 from console.core.services import owned_resource_create
 from console.core.shapes import validate_request
+from console.core.tags import resource_tags_set, tags_validate
 from console.registry.models import Model, ModelPackage, ModelPackageGroup
 from console.registry.selectors import (
     model_get,
@@ -39,6 +40,7 @@ def model_create(*, user, spec: dict[str, Any]) -> Model:
     return owned_resource_create(
         Model,
         owner=user,
+        tags=spec.get("Tags"),
         name=name,
         duplicate=AlreadyExists("Model", name, arn=model_arn),
         spec=spec,
@@ -163,6 +165,7 @@ def model_package_group_create(*, user, spec: dict[str, Any]) -> ModelPackageGro
     return owned_resource_create(
         ModelPackageGroup,
         owner=user,
+        tags=spec.get("Tags"),
         name=name,
         duplicate=AlreadyExists(
             "ModelPackageGroup",
@@ -171,7 +174,6 @@ def model_package_group_create(*, user, spec: dict[str, Any]) -> ModelPackageGro
             message=f"Model Package Group already exists: {group_arn}",
         ),
         description=spec.get("ModelPackageGroupDescription", ""),
-        tags=spec.get("Tags", []),
     )
 
 
@@ -194,6 +196,7 @@ def model_package_create(*, user, spec: dict[str, Any], source: str = "") -> Mod
     execution, a training or tuning job) when the caller knows it; else it is taken from
     ``MetadataProperties.GeneratedBy``, or the training job whose artifact the package serves."""
     validate_request("CreateModelPackage", spec)
+    tags = tags_validate(spec.get("Tags"))
     group_name, name = spec.get("ModelPackageGroupName"), spec.get("ModelPackageName")
     if group_name and name:
         raise ValidationError(
@@ -225,12 +228,12 @@ def model_package_create(*, user, spec: dict[str, Any], source: str = "") -> Mod
         "training_job_name": training_job_name,
     }
     if name:
-        return _unversioned_package_create(user=user, name=name, fields=fields)
+        return _unversioned_package_create(user=user, name=name, fields=fields, tags=tags)
     with transaction.atomic():
         group = model_package_group_get(user=user, name=group_name, for_update=True)
         group.latest_version += 1
         group.save(update_fields=["latest_version", "updated_at"])
-        return ModelPackage.objects.create(
+        package = ModelPackage.objects.create(
             owner=user,
             name=group.name,
             arn=arn(
@@ -243,6 +246,8 @@ def model_package_create(*, user, spec: dict[str, Any], source: str = "") -> Mod
             approval_status=spec.get("ModelApprovalStatus", APPROVAL_DEFAULT),
             **fields,
         )
+        resource_tags_set(resource_arn=package.arn, tags=tags)
+        return package
 
 
 def model_package_update(*, user, spec: dict[str, Any]) -> ModelPackage:
@@ -285,14 +290,20 @@ def model_package_delete(*, user, name: str) -> None:
     model_package_get(user=user, name=name).delete()
 
 
-def _unversioned_package_create(*, user, name: str, fields: dict[str, Any]) -> ModelPackage:
+def _unversioned_package_create(
+    *, user, name: str, fields: dict[str, Any], tags: list[dict[str, str]]
+) -> ModelPackage:
     package_arn = arn("model-package", name, account_id=account_id_for(user.pk))
     duplicate = AlreadyExists("ModelPackage", name, arn=package_arn)
     if ModelPackage.objects.filter(owner=user, name=name, group__isnull=True).exists():
         raise duplicate
     try:
         with transaction.atomic():
-            return ModelPackage.objects.create(owner=user, name=name, arn=package_arn, **fields)
+            package = ModelPackage.objects.create(
+                owner=user, name=name, arn=package_arn, **fields
+            )
+            resource_tags_set(resource_arn=package.arn, tags=tags)
+            return package
     except IntegrityError:
         raise duplicate from None
 

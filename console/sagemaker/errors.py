@@ -29,6 +29,7 @@ NOT_FOUND_AS_VALIDATION = {
     "Model": 'Could not find model "{arn}".',
     "EndpointConfig": 'Could not find endpoint configuration "{arn}".',
     "Endpoint": 'Could not find endpoint "{arn}".',
+    "Resource": "Could not find the resource {arn} (it does not exist or is not yours).",
 }
 DUPLICATE_AS_VALIDATION = {
     "Model": 'Cannot create already existing model "{arn}".',

@@ -27,6 +27,7 @@ class JsonService:
     operations: dict[str, Handler] = field(default_factory=dict)
     # The service's own names for the common error codes: {"ValidationException": ...}.
     error_codes: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/x-amz-json-1.1"  # what its requests are sent as
 
     def operation(self, name: str) -> Callable[[Handler], Handler]:
         """Register ``handler(*, user, params) -> response dict`` for ``<service>.<name>``."""
@@ -56,7 +57,15 @@ LOGS = JsonService(
     "logs",
     error_codes={"ValidationException": "InvalidParameterException"},
 )
-JSON_SERVICES = (SAGEMAKER, LOGS)
+# CloudWatch, as botocore speaks it: JSON 1.0 (its model prefers it to query), its query-era codes.
+CLOUDWATCH = JsonService(
+    "GraniteServiceVersion20100801.",
+    "monitoring",
+    "cloudwatch",
+    error_codes={"ValidationException": "InvalidParameterValue"},
+    content_type="application/x-amz-json-1.0",
+)
+JSON_SERVICES = (SAGEMAKER, LOGS, CLOUDWATCH)
 
 OPERATIONS = SAGEMAKER.operations
 operation = SAGEMAKER.operation

@@ -21,12 +21,14 @@ from django.views.decorators.csrf import csrf_exempt
 from console.core import errors as service_errors
 from console.core.shapes import ShapeError, validate
 from console.sagemaker import (  # noqa: F401  (each module registers its operations)
+    cloudwatch,
     endpoints,
     labeling,
     logs,
     pipelines,
     processing,
     registry,
+    tags,
     training,
     transform,
     tuning,
@@ -127,9 +129,10 @@ def _call(request: HttpRequest) -> dict:
     user = authenticate(request, body, service=(service or SAGEMAKER).signing_name)
     name, handler = _operation(service, target)
     content_type = request.content_type or ""
-    if content_type != JSON_1_1:
+    if content_type != service.content_type:
         raise AwsError(
-            "SerializationException", f"Content-Type must be {JSON_1_1} (got {content_type!r})."
+            "SerializationException",
+            f"Content-Type must be {service.content_type} (got {content_type!r}).",
         )
     params = validate(service.operation_model(name), parse_json(body))
     return handler(user=user, params=params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from console.core.selectors import (
     job_stop_requested,
     visible_to,
 )
-from console.training.models import TrainingJob
+from console.training.models import TrainingJob, TrainingMetric
 
 
 def training_job_list(*, user) -> QuerySet[TrainingJob]:
@@ -49,6 +50,27 @@ def training_job_active_ids() -> set[int]:
 
 def training_job_log(job: TrainingJob) -> str:
     return "".join(job.log_batches.values_list("text", flat=True))
+
+
+def training_job_metric_names(*, user) -> list[tuple[str, str]]:
+    """(job name, metric name) of every metric the user's training jobs have recorded: what
+    CloudWatch's ListMetrics lists under ``/aws/sagemaker/TrainingJobs``."""
+    return list(
+        TrainingMetric.objects.filter(job__in=training_job_list(user=user))
+        .values_list("job__name", "name")
+        .distinct()
+        .order_by("job__name", "name")
+    )
+
+
+def _recorded_metric_definitions(job: TrainingJob) -> list[dict[str, str]]:
+    """A built-in algorithm's metrics as MetricDefinitions name them (SageMaker lists them for
+    its own algorithms): each metric the job has recorded, with a pattern for its log line."""
+    names = job.metrics.values_list("name", flat=True).distinct().order_by("name")
+    return [
+        {"Name": name, "Regex": re.escape(name).replace(":", "[:-]") + r"[:=\s]+([-+0-9.eE]+)"}
+        for name in names
+    ]
 
 
 def training_job_metric_series(job: TrainingJob) -> dict[str, list[dict]]:
@@ -95,7 +117,7 @@ def training_job_describe(job: TrainingJob) -> dict[str, Any]:
     # Defaults SageMaker fills in and clients index directly (the SDK's Estimator.attach).
     response["OutputDataConfig"] = {"KmsKeyId": "", **spec.get("OutputDataConfig", {})}
     response["AlgorithmSpecification"] = {
-        "MetricDefinitions": [],
+        "MetricDefinitions": _recorded_metric_definitions(job),
         "EnableSageMakerMetricsTimeSeries": False,
         **spec.get("AlgorithmSpecification", {}),
     }

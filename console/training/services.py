@@ -49,6 +49,7 @@ def training_job_create(
         job = owned_resource_create(
             TrainingJob,
             owner=user,
+            tags=spec.get("Tags"),
             name=name,
             duplicate=duplicate,
             status="InProgress",

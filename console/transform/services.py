@@ -55,6 +55,7 @@ def transform_job_create(*, user, spec: dict[str, Any], labeling_job=None) -> Tr
         job = owned_resource_create(
             TransformJob,
             owner=user,
+            tags=spec.get("Tags"),
             name=name,
             duplicate=duplicate,
             status="InProgress",

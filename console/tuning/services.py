@@ -70,6 +70,7 @@ def tuning_job_create(*, user, spec: dict[str, Any]) -> HyperParameterTuningJob:
         job = owned_resource_create(
             HyperParameterTuningJob,
             owner=user,
+            tags=spec.get("Tags"),
             name=name,
             duplicate=duplicate,
             status="InProgress",

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from console.core.errors import AlreadyExists, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.shapes import validate_request
+from console.core.tags import resource_tags_set, tags_validate
 from console.endpoints.models import EndpointConfig
 from console.endpoints.selectors import endpoint_config_get
 from console.registry.selectors import model_get
@@ -19,6 +20,7 @@ MAX_INSTANCES_PER_VARIANT = 10  # processes on one machine; raise with more host
 def endpoint_config_create(*, user, spec: dict[str, Any]) -> EndpointConfig:
     """CreateEndpointConfig: 1-10 variants, each naming an existing model, weights not all 0."""
     validate_request("CreateEndpointConfig", spec)
+    tags = tags_validate(spec.get("Tags"))
     name = spec["EndpointConfigName"]
     variants = spec["ProductionVariants"]
     seen: set[str] = set()
@@ -56,7 +58,9 @@ def endpoint_config_create(*, user, spec: dict[str, Any]) -> EndpointConfig:
         raise AlreadyExists("EndpointConfig", name, arn=config_arn)
     try:
         with transaction.atomic():
-            return EndpointConfig.objects.create(owner=user, name=name, arn=config_arn, spec=spec)
+            config = EndpointConfig.objects.create(owner=user, name=name, arn=config_arn, spec=spec)
+            resource_tags_set(resource_arn=config.arn, tags=tags)
+            return config
     except IntegrityError:
         raise AlreadyExists("EndpointConfig", name, arn=config_arn) from None
 

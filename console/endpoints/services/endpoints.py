@@ -16,6 +16,7 @@ from django.utils import timezone
 from console.core.errors import AlreadyExists
 from console.core.names import account_id_for, arn
 from console.core.shapes import validate_request
+from console.core.tags import resource_tags_set, tags_validate
 from console.endpoints.models import Endpoint, EndpointConfig, EndpointVariant
 from console.endpoints.selectors import endpoint_config_get, endpoint_get
 from console.endpoints.services.deployment import (
@@ -29,6 +30,7 @@ from console.registry.selectors import model_containers, model_get
 def endpoint_create(*, user, spec: dict[str, Any]) -> Endpoint:
     """CreateEndpoint: saved ``Creating``; the deploy flow brings it ``InService`` or ``Failed``."""
     validate_request("CreateEndpoint", spec)
+    tags = tags_validate(spec.get("Tags"))
     name = spec["EndpointName"]
     config = endpoint_config_get(user=user, name=spec["EndpointConfigName"])
     endpoint_arn = arn("endpoint", name, account_id=account_id_for(user.pk))
@@ -47,6 +49,7 @@ def endpoint_create(*, user, spec: dict[str, Any]) -> Endpoint:
                 deployment_started_at=timezone.now(),
             )
             _add_variants(endpoint, variants)
+            resource_tags_set(resource_arn=endpoint.arn, tags=tags)
             endpoint_deployment_start(endpoint=endpoint)
     except IntegrityError:
         raise AlreadyExists("Endpoint", name, arn=endpoint_arn) from None

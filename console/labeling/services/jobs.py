@@ -57,6 +57,7 @@ def labeling_job_create(*, user, spec: dict[str, Any]) -> LabelingJob:
         job = owned_resource_create(
             LabelingJob,
             owner=user,
+            tags=spec.get("Tags"),
             name=name,
             duplicate=AlreadyExists("LabelingJob", name, arn=job_arn),
             status="Initializing",

@@ -26,6 +26,7 @@ def workteam_create(*, user, spec: dict[str, Any]) -> Workteam:
     return owned_resource_create(
         Workteam,
         owner=user,
+        tags=spec.get("Tags"),
         name=name,
         duplicate=AlreadyExists("Workteam", name, arn=team_arn),
         description=spec["Description"],
