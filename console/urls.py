@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from console.accounts import api as accounts_api
 from console.accounts import views as accounts_views
-from console.core import objects, views
+from console.core import health, objects, views
 from console.core.api import API_PREFIX, error_body
 from console.registry import api as registry_api
 from console.registry import views as registry_views
@@ -73,6 +73,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("status/", views.status, name="status"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("access-keys/", accounts_views.access_keys, name="access-keys"),
     path("access-keys/new", accounts_views.access_key_new, name="access-key-new"),
     path(

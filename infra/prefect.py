@@ -7,6 +7,7 @@ import here sits in its function, after :func:`configure_environment`, never at 
 from __future__ import annotations
 
 import os
+import time
 import urllib.request
 from uuid import UUID
 
@@ -28,13 +29,47 @@ def import_client() -> None:
     import prefect.deployments  # noqa: F401
 
 
+class FlowRunNotStarted(RuntimeError):
+    """A flow run could not be started; the message says why in the user's words."""
+
+
 def start_flow_run(deployment: str, *, parameters: dict) -> UUID:
-    """Start ``<flow>/<deployment>`` and return at once with the flow-run id (``timeout=0``)."""
+    """Start ``<flow>/<deployment>`` and return at once with the flow-run id (``timeout=0``).
+
+    A deployment that is not registered yet (the serve process is still starting) is waited
+    for, up to ``SAGEBRUSH_FLOW_START_WAIT_S`` seconds (30 unless set); then, or when the Prefect
+    API does not answer, :class:`FlowRunNotStarted` says which and where.
+    """
     configure_environment()
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
 
-    flow_run = run_deployment(name=deployment, parameters=parameters, timeout=0)
-    return flow_run.id
+    deadline = time.monotonic() + _start_wait_seconds()
+    delay = 0.25
+    while True:
+        try:
+            return run_deployment(name=deployment, parameters=parameters, timeout=0).id
+        except ObjectNotFound:
+            if time.monotonic() + delay > deadline:
+                raise FlowRunNotStarted(
+                    f"the flow deployment {deployment!r} is not registered with the Prefect API "
+                    f"at {settings().prefect_api_url} (waited {_start_wait_seconds():g} s; is "
+                    "the flows serve process running?)"
+                ) from None
+        except Exception as exc:  # the API is down or answered an error
+            detail = str(exc).strip()
+            if not detail or detail == "None":
+                detail = type(exc).__name__
+            raise FlowRunNotStarted(
+                f"the Prefect API at {settings().prefect_api_url} did not start {deployment!r}: "
+                f"{detail}"
+            ) from exc
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def _start_wait_seconds() -> float:
+    return float(os.environ.get("SAGEBRUSH_FLOW_START_WAIT_S", "30"))
 
 
 def flow_run_state(flow_run_id: UUID) -> str | None:
