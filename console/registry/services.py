@@ -299,9 +299,7 @@ def _unversioned_package_create(
         raise duplicate
     try:
         with transaction.atomic():
-            package = ModelPackage.objects.create(
-                owner=user, name=name, arn=package_arn, **fields
-            )
+            package = ModelPackage.objects.create(owner=user, name=name, arn=package_arn, **fields)
             resource_tags_set(resource_arn=package.arn, tags=tags)
             return package
     except IntegrityError:

@@ -1,6 +1,7 @@
 """The SageMaker Python SDK's ``Estimator`` as notebooks use it, against the live server: ``fit``
 with its defaults creates the job, follows its log through the Logs API and returns when the
-job ends.
+job ends; ``Estimator.attach`` binds to the finished job with its tags, and
+``training_job_analytics`` reads its metrics through CloudWatch.
 
 The job's flow runs in the test, as the serve process would run it, started where the platform
 would start its flow run.
@@ -16,6 +17,7 @@ from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
 from sagemaker.session import Session
 
+from console.training.models import TrainingMetric
 from flows.training import run_training_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,6 +44,7 @@ def test_fit_with_default_arguments_prints_the_log_and_returns_when_the_job_ends
     live_server, sagemaker, data_bucket, flow_runs_in_threads, monkeypatch, capsys
 ):
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", live_server.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", live_server.url)
     session = Session(
         boto_session=boto3.Session(
             aws_access_key_id=sagemaker._request_signer._credentials.access_key,
@@ -59,6 +62,7 @@ def test_fit_with_default_arguments_prints_the_log_and_returns_when_the_job_ends
         output_path=f"s3://{data_bucket}/sdk-output",
         hyperparameters={"num_round": 5, "objective": "binary:logistic", "eval_metric": "auc"},
         sagemaker_session=session,
+        tags=[{"Key": "team", "Value": "fraud"}],
     )
     estimator.fit(
         {
@@ -73,6 +77,27 @@ def test_fit_with_default_arguments_prints_the_log_and_returns_when_the_job_ends
     assert "Completed - Training job completed" in printed
     described = sagemaker.describe_training_job(TrainingJobName=name)
     assert described["TrainingJobStatus"] == "Completed"
-    # What the SDK's Estimator.attach indexes, beside the tags it lists (ListTags: not yet).
+    # What the SDK's Estimator.attach indexes, beside the tags it lists.
     assert described["OutputDataConfig"]["KmsKeyId"] == ""
-    assert described["AlgorithmSpecification"]["MetricDefinitions"] == []
+
+    attached = Estimator.attach(name, sagemaker_session=session)
+    assert attached.latest_training_job.name == name
+    assert attached.model_data == described["ModelArtifacts"]["S3ModelArtifacts"]
+    assert attached.tags == [{"Key": "team", "Value": "fraud"}]
+    assert attached.hyperparameters()["num_round"] == "5"
+
+    # The curve of each metric the job recorded, averaged per minute as CloudWatch serves it.
+    frame = estimator.training_job_analytics.dataframe()
+    recorded: dict[str, list[TrainingMetric]] = {}
+    for metric in TrainingMetric.objects.filter(job__name=name):
+        recorded.setdefault(metric.name, []).append(metric)
+    assert "validation:auc" in recorded
+    assert set(frame["metric_name"]) == set(recorded)
+    for metric_name, metrics in recorded.items():
+        values = frame[frame["metric_name"] == metric_name]["value"]
+        minutes = {m.timestamp.replace(second=0, microsecond=0) for m in metrics}
+        assert len(values) == len(minutes)
+        lowest, highest = min(m.value for m in metrics), max(m.value for m in metrics)
+        assert all(lowest - 1e-9 <= value <= highest + 1e-9 for value in values)
+        if len(minutes) == 1:
+            assert values.iloc[0] == pytest.approx(sum(m.value for m in metrics) / len(metrics))
