@@ -36,8 +36,15 @@ def _page(key: str, items: list[dict[str, Any]], params: dict) -> dict[str, Any]
     token = params.get("NextToken")
     if token is not None and not (token.isdigit() and int(token) <= len(items)):
         raise AwsError("InvalidNextTokenException", "The NextToken value is invalid.")
+    size = params.get("MaxResults", MAX_RESULTS)
+    if not 1 <= size <= MAX_RESULTS:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value {size} at 'maxResults' failed to satisfy "
+            f"constraint: Member must be between 1 and {MAX_RESULTS}",
+        )
     start = int(token or 0)
-    end = start + params.get("MaxResults", MAX_RESULTS)
+    end = start + size
     response: dict[str, Any] = {key: items[start:end]}
     if end < len(items):
         response["NextToken"] = str(end)

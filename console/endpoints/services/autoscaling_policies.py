@@ -62,6 +62,8 @@ def _check_target_tracking(config: dict, endpoint_name: str, variant_name: str) 
         raise ValidationError(
             f"{where}.targetValue", "Member must be greater than 0", value=config["TargetValue"]
         )
+    for member in ("ScaleOutCooldown", "ScaleInCooldown"):
+        _check_cooldown(config, member, where)
     if predefined is not None:
         kind = predefined["PredefinedMetricType"]
         if kind not in PREDEFINED_METRICS:
@@ -72,6 +74,15 @@ def _check_target_tracking(config: dict, endpoint_name: str, variant_name: str) 
             )
         return
     _check_custom_metric(customized, endpoint_name, variant_name)
+
+
+def _check_cooldown(config: dict, member: str, where: str) -> None:
+    if config.get(member) is not None and config[member] < 0:
+        raise ValidationError(
+            f"{where}.{member[:1].lower()}{member[1:]}",
+            "Member must be greater than or equal to 0 (seconds)",
+            value=config[member],
+        )
 
 
 def _check_custom_metric(metric: dict, endpoint_name: str, variant_name: str) -> None:
@@ -105,6 +116,7 @@ def _check_steps(config: dict) -> None:
     where = "stepScalingPolicyConfiguration"
     if not config.get("AdjustmentType"):
         raise ValidationError(f"{where}.adjustmentType", "Member is required")
+    _check_cooldown(config, "Cooldown", where)
     steps = config.get("StepAdjustments") or []
     if not steps:
         raise ValidationError(f"{where}.stepAdjustments", "Member must have at least one step")

@@ -5,17 +5,25 @@ back as scaling activities."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from console.core.names import account_id_for, arn
+from console.core.shapes import service_model
 from console.endpoints.models import Endpoint, EndpointVariant
+from console.sagemaker import views  # noqa: F401  (importing it registers every operation)
+from console.sagemaker.operations import APPLICATION_AUTOSCALING as SERVICE
 from infra.serving import protocol
+from tests.console.sagemaker.conftest import post, sign
+from tests.console.sagemaker.test_fuzz import EXAMPLES, FUZZ, value_for
 from tests.infra.serving.conftest import redis_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -415,3 +423,32 @@ def test_unknown_targets_and_policies_are_object_not_found(aas, user):
     )
     assert bad_token["Code"] == "InvalidNextTokenException"
     assert unknown["Code"] == "UnknownOperationException"
+
+
+@pytest.mark.parametrize("operation", sorted(SERVICE.operations))
+def test_no_generated_request_gets_a_5xx(client, access_key, user, state, operation):
+    """Requests drawn from botocore's input shapes (the SageMaker fuzzer's generator), some
+    naming a real variant: every answer is Application Auto Scaling's JSON, never a 5xx."""
+    serving_endpoint(user)
+    shape = service_model("application-autoscaling").operation_model(operation).input_shape
+    real = {"ServiceNamespace": NS, "ResourceId": RESOURCE, "ScalableDimension": DIM}
+
+    @settings(FUZZ, max_examples=max(3, EXAMPLES // 10))
+    @given(document=value_for(shape), aimed=st.booleans())
+    def check(document, aimed):
+        if aimed and isinstance(document, dict):
+            document.update({k: v for k, v in real.items() if k in shape.members})
+        body = json.dumps(document).encode()
+        headers = sign(
+            access_key,
+            body,
+            target=f"AnyScaleFrontendService.{operation}",
+            service="application-autoscaling",
+        )
+        response = post(client, headers, body)
+        assert response.status_code < 500, response.content[:500]
+        answer = json.loads(response.content)
+        if response.status_code >= 400:
+            assert answer["__type"] and answer["message"], answer
+
+    check()
