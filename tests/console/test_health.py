@@ -68,3 +68,17 @@ def test_a_flow_run_that_cannot_start_says_why_and_never_none() -> None:
     assert "None" not in message
     assert "the Prefect API at http://127.0.0.1:9/api did not start 'training/sagebrush'" in message
     assert time.monotonic() - started < 10  # a Prefect that does not answer is not waited for
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stack_command_reads_which_parts_it_waits_for(live_server) -> None:
+    from console.core.management.commands.stack import readyz
+
+    ready, waiting = readyz(live_server.url)
+
+    assert ready is False
+    assert {"prefect", "deployments", "redis", "celery"} <= set(waiting)
+    assert "database" not in waiting and "storage" not in waiting
+    ready, waiting = readyz("http://127.0.0.1:9")
+    assert ready is False and list(waiting) == ["web"]
+    assert waiting["web"].startswith("not answering yet")

@@ -19,6 +19,8 @@ from infra.config import settings
 # still waits for (then again at that interval).
 POLL_SECONDS = 1.0
 REPORT_AFTER_SECONDS = 60.0
+# The stack's own port, never through an HTTP proxy the environment names.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class Command(BaseCommand):
@@ -73,7 +75,7 @@ class Command(BaseCommand):
 def readyz(base: str) -> tuple[bool, dict[str, str]]:
     """``(ready, {part: detail})`` of the parts not ready, from ``/readyz``."""
     try:
-        with urllib.request.urlopen(f"{base}/readyz", timeout=10) as response:
+        with _LOCAL.open(f"{base}/readyz", timeout=10) as response:
             return response.status == 200, {}
     except urllib.error.HTTPError as error:
         try:
