@@ -112,7 +112,7 @@ def in_process_rounds(task_type: str, classes: int):
     import numpy as np
 
     from algorithms import active_learning
-    from flows.labeling import RoundModel
+    from flows.labeling_rounds import RoundModel
 
     def train(number: int, labeled, pool) -> RoundModel:
         sources = [source for _, source, _ in labeled]

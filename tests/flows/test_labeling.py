@@ -29,7 +29,8 @@ from console.transform.selectors import (
     transform_job_describe,
     transform_job_list_for_labeling_job,
 )
-from flows.labeling import child_name, loop_settings, run_labeling_job
+from flows.labeling import loop_settings, run_labeling_job
+from flows.labeling_rounds import child_name
 from flows.training import run_training_job
 from flows.transform import run_transform_job
 from infra.storage import get_store
