@@ -5,6 +5,8 @@ the REST API share. Describe* pages with ``NextToken``, an offset this adapter w
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from console.endpoints.autoscaling_selectors import (
@@ -13,6 +15,7 @@ from console.endpoints.autoscaling_selectors import (
     scaling_policy_list,
 )
 from console.endpoints.services.autoscaling import (
+    ConcurrentUpdate,
     scalable_target_deregister,
     scalable_target_register,
     scaling_policy_delete,
@@ -22,6 +25,20 @@ from console.sagemaker.errors import AwsError
 from console.sagemaker.operations import APPLICATION_AUTOSCALING as SERVICE
 
 MAX_RESULTS = 50  # Describe*'s default and largest page
+
+
+def _answers_concurrent_updates(handler: Callable[..., dict]) -> Callable[..., dict]:
+    """A change while the endpoint deploys is Application Auto Scaling's retryable
+    ConcurrentUpdateException."""
+
+    @functools.wraps(handler)
+    def call(*, user, params: dict) -> dict:
+        try:
+            return handler(user=user, params=params)
+        except ConcurrentUpdate as exc:
+            raise AwsError("ConcurrentUpdateException", exc.message) from None
+
+    return call
 
 
 def _resource(params: dict) -> dict[str, str]:
@@ -52,6 +69,7 @@ def _page(key: str, items: list[dict[str, Any]], params: dict) -> dict[str, Any]
 
 
 @SERVICE.operation("RegisterScalableTarget")
+@_answers_concurrent_updates
 def register_scalable_target(*, user, params: dict) -> dict:
     arn = scalable_target_register(
         user=user,
@@ -65,6 +83,7 @@ def register_scalable_target(*, user, params: dict) -> dict:
 
 
 @SERVICE.operation("DeregisterScalableTarget")
+@_answers_concurrent_updates
 def deregister_scalable_target(*, user, params: dict) -> dict:
     scalable_target_deregister(user=user, **_resource(params))
     return {}
@@ -82,6 +101,7 @@ def describe_scalable_targets(*, user, params: dict) -> dict:
 
 
 @SERVICE.operation("PutScalingPolicy")
+@_answers_concurrent_updates
 def put_scaling_policy(*, user, params: dict) -> dict:
     policy = scaling_policy_put(
         user=user,
@@ -108,6 +128,7 @@ def describe_scaling_policies(*, user, params: dict) -> dict:
 
 
 @SERVICE.operation("DeleteScalingPolicy")
+@_answers_concurrent_updates
 def delete_scaling_policy(*, user, params: dict) -> dict:
     scaling_policy_delete(user=user, **_resource(params), name=params["PolicyName"])
     return {}

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from console.core.errors import LimitExceeded, NotFound, ValidationError
+from console.core.errors import InvalidState, LimitExceeded, NotFound, ValidationError
 from console.core.names import account_id_for
 from console.endpoints.models import Endpoint, EndpointVariant
 from console.endpoints.selectors import endpoint_get
@@ -44,6 +44,10 @@ class TargetNotFound(NotFound):
             f"No {what} for service namespace: {NAMESPACE}, resource ID: {resource_id}, "
             f"scalable dimension: {dimension}" + (f", policy name: {policy}" if policy else "")
         )
+
+
+class ConcurrentUpdate(InvalidState):
+    """The endpoint is being deployed: its variants change under the request (try again)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,11 @@ def _target(user, *, namespace: str, resource_id: str, dimension: str, lock: boo
         namespace=namespace, resource_id=resource_id, dimension=dimension
     )
     endpoint = endpoint_get(user=user, name=name, for_update=lock)
+    if lock and endpoint.status in Endpoint.ACTIVE_STATUSES:
+        raise ConcurrentUpdate(
+            f"The endpoint {name} is {endpoint.status}: its scaling can change once it is "
+            "InService."
+        )
     rows = endpoint.variants.filter(name=variant_name).exclude(state=EndpointVariant.RETIRING)
     if lock:
         rows = rows.select_for_update()

@@ -425,6 +425,18 @@ def test_unknown_targets_and_policies_are_object_not_found(aas, user):
     assert unknown["Code"] == "UnknownOperationException"
 
 
+def test_a_deploying_endpoint_answers_concurrent_update(aas, user):
+    variant = serving_endpoint(user)
+    register(aas, MinCapacity=1, MaxCapacity=2)
+    Endpoint.objects.filter(pk=variant.endpoint_id).update(status="Updating")
+
+    error = error_of(register, aas, MinCapacity=1, MaxCapacity=3)
+
+    assert error["Code"] == "ConcurrentUpdateException" and "InService" in error["Message"]
+    [target] = aas.describe_scalable_targets(ServiceNamespace=NS)["ScalableTargets"]
+    assert target["MaxCapacity"] == 2
+
+
 @pytest.mark.parametrize("operation", sorted(SERVICE.operations))
 def test_no_generated_request_gets_a_5xx(client, access_key, user, state, operation):
     """Requests drawn from botocore's input shapes (the SageMaker fuzzer's generator), some
