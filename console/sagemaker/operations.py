@@ -65,7 +65,16 @@ CLOUDWATCH = JsonService(
     error_codes={"ValidationException": "InvalidParameterValue"},
     content_type="application/x-amz-json-1.0",
 )
-JSON_SERVICES = (SAGEMAKER, LOGS, CLOUDWATCH)
+APPLICATION_AUTOSCALING = JsonService(
+    "AnyScaleFrontendService.",
+    "application-autoscaling",
+    "application-autoscaling",
+    error_codes={
+        "ResourceNotFound": "ObjectNotFoundException",
+        "ResourceLimitExceeded": "LimitExceededException",
+    },
+)
+JSON_SERVICES = (SAGEMAKER, LOGS, CLOUDWATCH, APPLICATION_AUTOSCALING)
 
 OPERATIONS = SAGEMAKER.operations
 operation = SAGEMAKER.operation

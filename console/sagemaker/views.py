@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from console.core import errors as service_errors
 from console.core.shapes import ShapeError, validate
 from console.sagemaker import (  # noqa: F401  (each module registers its operations)
+    autoscaling,
     cloudwatch,
     endpoints,
     labeling,
