@@ -153,6 +153,11 @@ class Algorithm(ABC):
     # a user's script gets copies it may change.
     may_modify_input: ClassVar[bool] = False
 
+    def __init__(self, *, image: str = "") -> None:
+        # The training image as the job names it: its tag may pick what a version of
+        # SageMaker's container did differently (e.g. XGBoost's model file format).
+        self.image = image
+
     @abstractmethod
     def train(
         self,

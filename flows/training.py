@@ -83,7 +83,8 @@ def _run_phases(job: TrainingJob, work: Path, reporter: JobReporter) -> dict[str
     """Downloading, Training, Uploading; returns the final metrics."""
     spec, store = job.spec, get_store()
     specification = spec["AlgorithmSpecification"]
-    algorithm = resolve_image(specification.get("TrainingImage") or specification["AlgorithmName"])
+    image = specification.get("TrainingImage") or specification["AlgorithmName"]
+    algorithm = resolve_image(image)
     instance_count = spec["ResourceConfig"].get("InstanceCount", 1)
     distributed = instance_count > 1 and supports_distributed(algorithm)
 
@@ -119,7 +120,7 @@ def _run_phases(job: TrainingJob, work: Path, reporter: JobReporter) -> dict[str
             algorithm, shards, parsed, model_dir, job_reporter, instance_count, store
         )
     else:
-        result = algorithm().train(
+        result = algorithm(image=image).train(
             channels=channels, hyperparameters=parsed, model_dir=model_dir, reporter=job_reporter
         )
     reporter.log(f"Training finished in {time.monotonic() - started:.1f} s")

@@ -13,6 +13,8 @@ what is saved, as SageMaker hosting serves the best model.
 The model directory holds ``xgboost-model`` (XGBoost's JSON format, which
 ``xgboost.Booster().load_model()`` opens) beside the manifest; a directory holding only an
 ``xgboost-model`` (a ``model.tar.gz`` of SageMaker's XGBoost container, JSON or UBJSON) loads too.
+A job whose image is a version before 1.3-1 saves the Booster pickled instead, as those versions
+did (``xgboost_pickle``).
 Predictions are XGBoost's own: a probability for ``binary:logistic``, a 0/1 for ``binary:hinge``,
 class probabilities per row for ``multi:softprob``, the class index for ``multi:softmax``.
 """
@@ -49,6 +51,12 @@ from algorithms.builtin.xgboost_parameters import (
     container_metrics,
     eval_metrics,
     higher_is_better,
+)
+from algorithms.builtin.xgboost_pickle import (
+    is_pickle,
+    pickle_booster,
+    pickles_model,
+    unpickle_booster,
 )
 from algorithms.codecs import (
     CSV,
@@ -132,7 +140,7 @@ class XGBoost(Algorithm):
             metrics=eval_metrics(hp),
             reporter=reporter,
         )
-        save_model(booster, model_dir, hyperparameters=hp)
+        save_model(booster, model_dir, hyperparameters=hp, pickled=pickles_model(self.image))
         return result
 
     @classmethod
@@ -305,11 +313,14 @@ class IterationRecorder(xgb.callback.TrainingCallback):
             self.reporter.log("#011".join([f"[{epoch}]", *cells]))
 
 
-def save_model(booster: xgb.Booster, model_dir: Path, *, hyperparameters: dict[str, Any]) -> None:
-    """``xgboost-model`` in XGBoost's JSON format (any XGBoost from 1.0 opens it) and the
-    manifest."""
+def save_model(
+    booster: xgb.Booster, model_dir: Path, *, hyperparameters: dict[str, Any], pickled: bool = False
+) -> None:
+    """``xgboost-model`` in XGBoost's JSON format (any XGBoost from 1.0 opens it), or pickled as
+    SageMaker's XGBoost before 1.3-1 saved it; and the manifest."""
     model_dir.mkdir(parents=True, exist_ok=True)
-    (model_dir / MODEL_FILE).write_bytes(bytes(booster.save_raw("json")))
+    data = pickle_booster(booster) if pickled else bytes(booster.save_raw("json"))
+    (model_dir / MODEL_FILE).write_bytes(data)
     write_manifest(
         model_dir,
         algorithm=XGBoost.name,
@@ -335,9 +346,14 @@ class XGBoostModel(Model):
         path = Path(model_dir) / MODEL_FILE
         if not path.is_file():
             raise AlgorithmError(f"{model_dir} holds no {MODEL_FILE}")
+        data = path.read_bytes()
+        if is_pickle(data):
+            booster = unpickle_booster(data)
+            booster.set_param({"nthread": 1})
+            return cls(booster)
         booster = xgb.Booster()
         try:
-            booster.load_model(bytearray(path.read_bytes()))
+            booster.load_model(bytearray(data))
         except xgb.core.XGBoostError as error:
             raise AlgorithmError(
                 f"{MODEL_FILE} is not an XGBoost model in JSON or UBJSON format: "
