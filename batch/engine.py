@@ -140,18 +140,20 @@ def run_transform(
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     range_bytes: int | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> TransformResult:
     """Transform every input object of ``spec`` with the model made of ``containers``.
 
     ``containers`` are a registered model's (``{"Image", "ModelDataUrl", "Environment"}``; several
     make a serial inference pipeline); each ``ModelDataUrl`` is a ``model.tar.gz`` in storage or
     a local model directory. ``range_bytes`` overrides the nominal range size (chosen from the
-    input size and the cluster's workers). Raises ``batch.plan.InputError`` when the input
-    matches nothing.
+    input size and the cluster's workers). ``log`` is given the job's log lines: its plan, each
+    object's outcome, its end. Raises ``batch.plan.InputError`` when the input matches nothing.
     """
     workers = len(client.scheduler_info()["workers"])
     plans = plan_transform(spec, store, job_name=job_name, range_bytes=range_bytes, workers=workers)
-    run = _Run(spec, plans, job_name=job_name, store=store, client=client)
+    run = _Run(spec, plans, job_name=job_name, store=store, client=client, log=log)
+    run.log_plan(workers)
     try:
         return run.execute(
             tuple(containers),
@@ -173,7 +175,9 @@ class _Run:
         job_name: str,
         store: ObjectStore,
         client: Client,
+        log: Callable[[str], None] | None = None,
     ) -> None:
+        self.log = log or (lambda _line: None)
         self.spec = spec
         self.plans = plans
         self.job_name = job_name
@@ -186,6 +190,19 @@ class _Run:
         self.results: list[dict[int, RangeResult]] = [{} for _ in plans]
         self.failures: dict[int, Failure] = {}
         self.ranges_by_key: dict[str, tuple[int, int]] = {}
+
+    def log_plan(self, workers: int) -> None:
+        spec = self.spec
+        self.log(
+            f"Transform job {self.job_name}: {len(self.plans)} input objects, "
+            f"{sum(p.size for p in self.plans)} bytes in {sum(len(p.ranges) for p in self.plans)} "
+            f"ranges on {workers} workers"
+        )
+        self.log(
+            f"MaxConcurrentTransforms={spec.max_concurrent_transforms}, "
+            f"MaxPayloadInMB={spec.max_payload_mb}, BatchStrategy={spec.batch_strategy}, "
+            f"SplitType={spec.split_type}"
+        )
 
     def execute(
         self,
@@ -281,6 +298,7 @@ class _Run:
         if first_failed is None:
             status.bytes_out = publish(self.store, plan, parts=parts)
             status.status = "Completed"
+            self.log(f"{plan.uri}: {status.records} records -> {plan.output_uri}")
             return
         discard(self.store, parts)
         status.status = "Failed"
@@ -291,6 +309,7 @@ class _Run:
             # Ranges before the first failed one all succeeded, so their line counts are known.
             line = sum(r.lines for r in results[: first_failed.range_index]) + failure.line
         self.failures[object_index] = Failure(plan.uri, line, failure.message)
+        self.log(f"Failed {self.failures[object_index]}")
 
     def _parts(self, plan: ObjectPlan) -> list[str]:
         return part_uris(plan, output_path=self.spec.output_path, job_name=self.job_name)
@@ -300,6 +319,7 @@ class _Run:
 
     def _stop(self, stop_event: Event, futures: list[Future]) -> TransformResult:
         """Tell running ranges to give up, and wait for them so no part is written after."""
+        self.log("Stop requested: ending the ranges in hand; no more output is published")
         stop_event.set()
         _wait_quietly(futures, timeout=STOP_GRACE_SECONDS)
         return self._stopped()
@@ -312,7 +332,13 @@ class _Run:
 
     def _result(self, status: Literal["Completed", "Failed", "Stopped"]) -> TransformResult:
         failures = [self.failures[index] for index in sorted(self.failures)]
-        return TransformResult(status, self.objects, failures)
+        result = TransformResult(status, self.objects, failures)
+        done = [o for o in self.objects if o.status == "Completed"]
+        self.log(
+            f"Transform job {status}: {len(done)} of {len(self.objects)} objects transformed, "
+            f"{sum(o.records for o in done)} records"
+        )
+        return result
 
 
 def _wait_quietly(futures: list[Future], *, timeout: float) -> None:

@@ -19,7 +19,7 @@ from batch.engine import Progress, TransformResult, run_transform
 from batch.spec import TransformSpec
 from batch.spec import ValidationError as SpecError
 from console.transform import selectors, services
-from flows.jobs import JobKind, StopPoll, run_job
+from flows.jobs import JobKind, StopPoll, log_lines, run_job
 from infra.dask import dashboard_link, dask_client
 from infra.storage import StorageError, get_store
 from infra.storage.inputs import InputError
@@ -35,6 +35,7 @@ TRANSFORM = JobKind(
     fail=services.transform_job_fail,
     client_errors=(InputError, SpecError, StorageError),
     fault="InternalServerError",
+    record=services.transform_job_record,
 )
 REPORT_SECONDS = 1.0
 # Per-object rows kept in the job's progress; counters in total always cover every object.
@@ -69,12 +70,16 @@ def _run(job: TransformJob, *, client, range_bytes: int | None) -> TransformResu
             progress=monitor.progress,
             should_stop=monitor.should_stop,
             range_bytes=range_bytes,
+            log=monitor.log,
         )
 
-    if client is not None:
-        return run(client)
-    with dask_client(n_workers=spec.instance_count) as dask:
-        return run(dask)
+    try:
+        if client is not None:
+            return run(client)
+        with dask_client(n_workers=spec.instance_count) as dask:
+            return run(dask)
+    finally:
+        monitor.flush_log()
 
 
 def _finish(job_id: int, result: TransformResult) -> None:
@@ -87,13 +92,25 @@ def _finish(job_id: int, result: TransformResult) -> None:
 
 
 class JobMonitor:
-    """The engine's callbacks for one job: progress written at most every second, and the stop
-    request read from the row at most every second."""
+    """The engine's callbacks for one job: progress and log lines written at most every second,
+    and the stop request read from the row at most every second."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id
         self.should_stop = StopPoll(TRANSFORM, job_id)
         self._reported_at = 0.0
+        self._logged_at = 0.0
+        self._lines: list[str] = []
+
+    def log(self, line: str) -> None:
+        self._lines += log_lines(line)
+        if time.monotonic() - self._logged_at >= REPORT_SECONDS:
+            self.flush_log()
+
+    def flush_log(self) -> None:
+        self._logged_at = time.monotonic()
+        lines, self._lines = self._lines, []
+        services.transform_job_record(job_id=self.job_id, log_lines=lines)
 
     def progress(self, progress: Progress) -> None:
         now = time.monotonic()

@@ -66,7 +66,7 @@ def job_active_ids(model: type[Job]) -> set[int]:
 
 def job_log_events(job: Job) -> list[tuple[datetime, str]]:
     """Each line of a job's log with when it was recorded, in order, for a job kind that keeps its
-    log as batches of lines (``log_batches``: training, processing)."""
+    log as batches of lines (``log_batches``: training, processing, transform)."""
     return [
         (created_at, line)
         for text, created_at in job.log_batches.order_by("pk").values_list("text", "created_at")

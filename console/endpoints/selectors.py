@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from console.core.selectors import get_owned, visible_to
 from console.endpoints.models import Endpoint, EndpointConfig, EndpointVariant
+from infra.serving.instance_log import instance_log_lines, instance_logs
 from infra.serving.routing import Route
 from infra.serving.state import InstanceHealth, MinuteStats, serving_state
 
@@ -201,3 +202,26 @@ def _variant_summary(view: VariantView) -> dict[str, Any]:
 
 def _status(status: str, endpoint: Endpoint) -> dict[str, Any]:
     return {"Status": status, "StartTime": endpoint.deployment_started_at}
+
+
+@dataclass(frozen=True)
+class InstanceLog:
+    """One instance's log, of a variant the endpoint has: what each instance logged is kept for
+    a while after it stops (``infra.serving.instance_log``)."""
+
+    variant: EndpointVariant
+    instance: str
+    first_ms: int  # epoch ms of its first line
+
+    def lines(self) -> list[tuple[int, str]]:
+        """(epoch ms, line), in order."""
+        return instance_log_lines(serving_state().client, self.variant.deployment_id, self.instance)
+
+
+def endpoint_instance_logs(endpoint: Endpoint) -> list[InstanceLog]:
+    client = serving_state().client
+    return [
+        InstanceLog(variant, name, first)
+        for variant in endpoint.variants.all()
+        for name, first in instance_logs(client, variant.deployment_id).items()
+    ]

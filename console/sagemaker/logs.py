@@ -1,20 +1,31 @@
-"""CloudWatch Logs, as SageMaker clients read their jobs' logs (``Logs_20140328.*``).
+"""CloudWatch Logs, as SageMaker clients read the logs of jobs and endpoints (``Logs_20140328.*``).
 
-A job kind that keeps a log is a log group named as SageMaker names it
-(``/aws/sagemaker/TrainingJobs``); each job is one stream, ``<job>/algo-1-<epoch of its start>``,
-whose events are the job's log lines, each stamped with when it was recorded. The SDK follows a
-running job with DescribeLogStreams and GetLogEvents (``startFromHead``, ``nextForwardToken``,
-``startTime`` plus a skip count for events of the same millisecond), so a stream's events keep
-their order and their times once written. Tokens are positions in the stream: ``f/<n>`` reads
-forward from event ``n``, ``b/<n>`` backward from before it.
+Every log group SageMaker writes is one row of ``LOG_GROUPS``: the group's name (or, for one
+group per resource, ``/aws/sagemaker/Endpoints/<endpoint>``, the part before the resource), how
+to find the caller's resources, and each resource's streams, named as SageMaker names them:
+
+- ``/aws/sagemaker/TrainingJobs``, ``/aws/sagemaker/ProcessingJobs``: a stream per job,
+  ``<job>/algo-1-<epoch of its start>``, whose events are the job's log;
+- ``/aws/sagemaker/TransformJobs``: ``<job>/<instance-id>-<epoch>``, the job's log (its plan,
+  each object's outcome, its end);
+- ``/aws/sagemaker/Endpoints/<endpoint>``: ``<variant>/<instance-id>`` per instance, what the
+  instance logged (its start, the model's prints, errors).
+
+The SDK follows a running job with DescribeLogStreams (``<job>/`` prefix) and GetLogEvents
+(``startFromHead``, ``nextForwardToken``, ``startTime`` plus a skip count for events of the same
+millisecond), so a stream's events keep their order and their times once written. Tokens are
+positions in the stream: ``f/<n>`` reads forward from event ``n``, ``b/<n>`` backward from
+before it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -22,68 +33,140 @@ from django.db.models import QuerySet
 from console.core.models import Job
 from console.core.names import account_id_for
 from console.core.selectors import job_log_events
+from console.endpoints.selectors import InstanceLog, endpoint_instance_logs, endpoint_list
 from console.processing.selectors import processing_job_list
 from console.sagemaker.errors import AwsError
 from console.sagemaker.operations import LOGS
 from console.training.selectors import training_job_list
+from console.transform.selectors import transform_job_list
 
 # GetLogEvents and FilterLogEvents answer at most this many events a page (CloudWatch's limit).
 MAX_EVENTS = 10_000
 MAX_STREAMS = 50
 
 
-@dataclass(frozen=True)
-class LogGroup:
-    name: str
-    jobs: Callable[..., QuerySet[Job]]  # selector: (user=) -> the user's jobs of this kind
-
-
-LOG_GROUPS = {
-    group.name: group
-    for group in (
-        LogGroup("/aws/sagemaker/TrainingJobs", training_job_list),
-        LogGroup("/aws/sagemaker/ProcessingJobs", processing_job_list),
-    )
-}
-
-
 class Stream:
-    """One job's stream; its events are read when first asked for."""
+    """One stream; its events, ``(epoch ms, message)`` in order, are read when first asked for."""
 
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self.name = stream_name(job)
+    def __init__(self, name: str, created: int, read: Callable[[], list[tuple[int, str]]]) -> None:
+        self.name = name
+        self.created = created
+        self._read = read
 
     @cached_property
     def events(self) -> list[tuple[int, str]]:
-        """(timestamp in epoch ms, message), in order."""
-        return [(_ms(at), line) for at, line in job_log_events(self.job)]
+        return self._read()
+
+
+# (user=, resource=, prefix=) -> the resource's streams whose names start with prefix, or None
+# when the caller has no such resource.
+Streams = Callable[..., list[Stream] | None]
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    name: str  # the group's name; for one group per resource, the part before "/<resource>"
+    streams: Streams
+    resources: Callable[..., Iterable[str]] | None = None  # (user=) -> names, per-resource only
+
+    def names(self, user) -> list[str]:
+        if self.resources is None:
+            return [self.name]
+        return [f"{self.name}/{resource}" for resource in self.resources(user=user)]
 
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def stream_name(job: Job) -> str:
-    return f"{job.name}/algo-1-{int((job.started_at or job.created_at).timestamp())}"
+def _job_streams(jobs: Callable[..., QuerySet[Job]], instance: Callable[[Job], str]) -> Streams:
+    """A job kind's streams: one per job, ``<job>/<instance>-<epoch of its start>``."""
+
+    def streams(*, user, resource: str, prefix: str) -> list[Stream]:
+        matching = jobs(user=user).filter(name__startswith=prefix.split("/", 1)[0])
+        found = (_job_stream(job, instance(job)) for job in matching.order_by("name"))
+        return [stream for stream in found if stream.name.startswith(prefix)]
+
+    return streams
 
 
-def _group(name: str) -> LogGroup:
-    group = LOG_GROUPS.get(name)
-    if group is None:
-        raise AwsError("ResourceNotFoundException", "The specified log group does not exist.")
-    return group
+def _job_stream(job: Job, instance: str) -> Stream:
+    started = job.started_at or job.created_at
+    return Stream(
+        f"{job.name}/{instance}-{int(started.timestamp())}", _ms(started), partial(_events, job)
+    )
 
 
-def _streams(user, group: LogGroup, prefix: str = "") -> list[Stream]:
-    """The group's streams whose names start with ``prefix``."""
-    jobs = group.jobs(user=user).filter(name__startswith=prefix.split("/", 1)[0])
-    streams = (Stream(job) for job in jobs.order_by("name"))
-    return [stream for stream in streams if stream.name.startswith(prefix)]
+def _events(job: Job) -> list[tuple[int, str]]:
+    return [(_ms(at), line) for at, line in job_log_events(job)]
 
 
-def _stream(user, group: LogGroup, name: str) -> Stream:
-    for stream in _streams(user, group, name):
+def _transform_instance(job: Job) -> str:
+    """A transform job's stream names an instance as SageMaker's do (``i-`` and 17 hex digits);
+    the job's cluster is its own, so the id is the job's."""
+    return "i-" + hashlib.sha1(job.arn.encode()).hexdigest()[:17]
+
+
+def _endpoint_streams(*, user, resource: str, prefix: str) -> list[Stream] | None:
+    endpoint = endpoint_list(user=user).filter(name=resource).first()
+    if endpoint is None:
+        return None
+    found = (
+        Stream(f"{log.variant.name}/{_instance_id(log)}", log.first_ms, log.lines)
+        for log in endpoint_instance_logs(endpoint)
+    )
+    return sorted((s for s in found if s.name.startswith(prefix)), key=lambda s: s.name)
+
+
+def _instance_id(log: InstanceLog) -> str:
+    """``i-`` and what names the instance within its variant (``:`` and ``*`` are not allowed in
+    stream names)."""
+    short = log.instance.removeprefix(f"{log.variant.deployment_id}.")
+    return "i-" + re.sub(r"[:*]", "-", short)
+
+
+def _endpoint_names(*, user) -> Iterable[str]:
+    return endpoint_list(user=user).values_list("name", flat=True)
+
+
+LOG_GROUPS = (
+    LogGroup("/aws/sagemaker/TrainingJobs", _job_streams(training_job_list, lambda _: "algo-1")),
+    LogGroup(
+        "/aws/sagemaker/ProcessingJobs", _job_streams(processing_job_list, lambda _: "algo-1")
+    ),
+    LogGroup("/aws/sagemaker/TransformJobs", _job_streams(transform_job_list, _transform_instance)),
+    LogGroup("/aws/sagemaker/Endpoints", _endpoint_streams, resources=_endpoint_names),
+)
+
+
+def _group(params: dict) -> tuple[LogGroup, str]:
+    """The group a request names (by name or ARN), and its resource for a per-resource group."""
+    name = params.get("logGroupName") or params.get("logGroupIdentifier", "")
+    if name.startswith("arn:"):
+        name = name.partition(":log-group:")[2].removesuffix(":*")
+    for group in LOG_GROUPS:
+        if group.resources is None and name == group.name:
+            return group, ""
+        resource = name.removeprefix(f"{group.name}/")
+        if group.resources is not None and resource != name and resource:
+            return group, resource
+    raise _no_group()
+
+
+def _no_group() -> AwsError:
+    return AwsError("ResourceNotFoundException", "The specified log group does not exist.")
+
+
+def _streams(user, group: LogGroup, resource: str, prefix: str = "") -> list[Stream]:
+    """The group's streams whose names start with ``prefix``, in name order."""
+    streams = group.streams(user=user, resource=resource, prefix=prefix)
+    if streams is None:
+        raise _no_group()
+    return streams
+
+
+def _stream(user, group: LogGroup, resource: str, name: str) -> Stream:
+    for stream in _streams(user, group, resource, name):
         if stream.name == name:
             return stream
     raise AwsError("ResourceNotFoundException", "The specified log stream does not exist.")
@@ -106,7 +189,8 @@ def _page_token(token: str | None, kind: str) -> int | None:
 @LOGS.operation("DescribeLogGroups")
 def describe_log_groups(*, user, params: dict) -> dict:
     prefix = params.get("logGroupNamePrefix", "")
-    groups = [name for name in sorted(LOG_GROUPS) if name.startswith(prefix)]
+    names = (name for group in LOG_GROUPS for name in group.names(user))
+    groups = sorted(name for name in names if name.startswith(prefix))
     return {
         "logGroups": [
             {
@@ -125,7 +209,7 @@ def describe_log_groups(*, user, params: dict) -> dict:
 
 @LOGS.operation("DescribeLogStreams")
 def describe_log_streams(*, user, params: dict) -> dict:
-    group = _group(params.get("logGroupName") or params.get("logGroupIdentifier", ""))
+    group, resource = _group(params)
     prefix = params.get("logStreamNamePrefix", "")
     order = params.get("orderBy", "LogStreamName")
     if prefix and order == "LastEventTime":
@@ -133,7 +217,7 @@ def describe_log_streams(*, user, params: dict) -> dict:
             "InvalidParameterException",
             "Cannot order by LastEventTime with a logStreamNamePrefix.",
         )
-    streams = _streams(user, group, prefix)
+    streams = _streams(user, group, resource, prefix)
     if order == "LastEventTime":
         streams.sort(key=lambda s: s.events[-1][0] if s.events else 0)
     else:
@@ -143,17 +227,18 @@ def describe_log_streams(*, user, params: dict) -> dict:
     start = _page_token(params.get("nextToken"), "s") or 0
     limit = params.get("limit", MAX_STREAMS)
     page = streams[start : start + limit]
-    response = {"logStreams": [_stream_summary(user, group, stream) for stream in page]}
+    group_name = params.get("logGroupName") or params.get("logGroupIdentifier", "")
+    response = {"logStreams": [_stream_summary(user, group_name, stream) for stream in page]}
     if start + limit < len(streams):
         response["nextToken"] = f"s/{start + limit}"
     return response
 
 
-def _stream_summary(user, group: LogGroup, stream: Stream) -> dict:
+def _stream_summary(user, group_name: str, stream: Stream) -> dict:
     summary = {
         "logStreamName": stream.name,
-        "creationTime": _ms(stream.job.started_at or stream.job.created_at),
-        "arn": f"{_group_arn(user, group.name)}:log-stream:{stream.name}",
+        "creationTime": stream.created,
+        "arn": f"{_group_arn(user, group_name)}:log-stream:{stream.name}",
         "storedBytes": 0,
     }
     if stream.events:
@@ -169,8 +254,8 @@ def _stream_summary(user, group: LogGroup, stream: Stream) -> dict:
 
 @LOGS.operation("GetLogEvents")
 def get_log_events(*, user, params: dict) -> dict:
-    group = _group(params.get("logGroupName") or params.get("logGroupIdentifier", ""))
-    stream = _stream(user, group, params["logStreamName"])
+    group, resource = _group(params)
+    stream = _stream(user, group, resource, params["logStreamName"])
     start, end = params.get("startTime"), params.get("endTime")
     positions = [
         n
@@ -207,7 +292,7 @@ def filter_log_events(*, user, params: dict) -> dict:
     """Events of the group's streams (all, those named, or those with a prefix) in time order;
     ``filterPattern`` as CloudWatch reads plain terms: every term must appear (a quoted phrase
     as a whole; ``?term`` alternatives and JSON patterns are not read)."""
-    group = _group(params.get("logGroupName") or params.get("logGroupIdentifier", ""))
+    group, resource = _group(params)
     names = params.get("logStreamNames")
     if names and params.get("logStreamNamePrefix"):
         raise AwsError(
@@ -216,7 +301,7 @@ def filter_log_events(*, user, params: dict) -> dict:
         )
     streams = [
         s
-        for s in _streams(user, group, params.get("logStreamNamePrefix", ""))
+        for s in _streams(user, group, resource, params.get("logStreamNamePrefix", ""))
         if not names or s.name in names
     ]
     terms = _pattern_terms(params.get("filterPattern", ""))

@@ -19,3 +19,17 @@ class TransformJob(Job):
         constraints = [
             models.UniqueConstraint(fields=["owner", "name"], name="transform_job_name_per_owner")
         ]
+
+
+class TransformLog(models.Model):
+    """A batch of the job's log lines, in order: what its flow reports as the job runs."""
+
+    job = models.ForeignKey(TransformJob, on_delete=models.CASCADE, related_name="log_batches")
+    text = models.TextField()  # newline-terminated lines
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"log of {self.job_id} at {self.created_at}"

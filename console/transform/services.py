@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from django.db import transaction
@@ -14,7 +15,7 @@ from console.core.services import job_start_flow, owned_resource_create
 from console.core.shapes import validate_request
 from console.core.uris import check_output_bucket
 from console.registry.selectors import model_containers, model_get
-from console.transform.models import TransformJob
+from console.transform.models import TransformJob, TransformLog
 from console.transform.selectors import transform_job_get
 from infra.storage import BucketNotFound, InvalidURI, get_store
 from infra.storage.inputs import InputError, list_inputs
@@ -103,6 +104,13 @@ def transform_job_report(*, job_id: int, progress: dict[str, Any]) -> None:
             return  # a late report must not revive a finished job's dashboard link
         job.progress = {**progress, "dashboard_url": job.progress.get("dashboard_url")}
         job.save(update_fields=["progress", "updated_at"])
+
+
+def transform_job_record(*, job_id: int, log_lines: Iterable[str]) -> None:
+    """Append lines to the job's log."""
+    text = "".join(f"{line}\n" for line in log_lines)
+    if text:
+        TransformLog.objects.create(job_id=job_id, text=text)
 
 
 def transform_job_finish(

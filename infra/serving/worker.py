@@ -28,6 +28,7 @@ from infra.config import settings
 from infra.serving import protocol
 from infra.serving.batching import Call, invoke_one
 from infra.serving.instance import Instance
+from infra.serving.instance_log import InstanceLogHandler
 from infra.serving.protocol import INSTANCE_ENV, VARIANT_ENV
 from infra.storage import get_store
 
@@ -57,6 +58,7 @@ class ServingStep(bootsteps.StartStopStep):
         self.instance_name = instance_name or os.environ.get(INSTANCE_ENV)
         self.instance: Instance | None = None
         self.thread: threading.Thread | None = None
+        self.log: InstanceLogHandler | None = None
 
     def start(self, worker):
         global _serving
@@ -71,11 +73,16 @@ class ServingStep(bootsteps.StartStopStep):
             max_batch=int(spec.get("max_batch", 32)),
             max_wait_ms=float(spec.get("max_wait_ms", 2.0)),
         )
+        self._keep_log(client, self.instance.name)
         if not spec:
             self.instance.state, self.instance.error = "Failed", "the variant is not deployed"
+            log.error(
+                "instance %s: variant %s is not deployed", self.instance.name, self.variant_id
+            )
             self.instance.beat()
             return
         models_dir = settings().data_dir / "serving" / "models"
+        log.info("instance %s loading the model of variant %s", self.instance.name, self.variant_id)
         if self.instance.load(
             lambda: load_containers(spec["containers"], get_store(), work_dir=models_dir)
         ):
@@ -85,11 +92,22 @@ class ServingStep(bootsteps.StartStopStep):
             self.thread.start()
             log.info("instance %s serves variant %s", self.instance.name, self.variant_id)
 
+    def _keep_log(self, client: redis.Redis, name: str) -> None:
+        """The instance's log, read as its endpoint's log stream: this module's records from
+        INFO on, and whatever else reaches the root logger (the model's print()s included)."""
+        self.log = InstanceLogHandler(client, variant_id=self.variant_id, instance=name)
+        logging.getLogger().addHandler(self.log)
+        log.setLevel(logging.INFO)
+
     def stop(self, worker):
         if self.instance is not None:
             self.instance.stop()
+            log.info("instance %s stopping", self.instance.name)
         if self.thread is not None:
             self.thread.join(timeout=70)
+        if self.log is not None:
+            logging.getLogger().removeHandler(self.log)
+            self.log.close()
 
 
 app.steps["worker"].add(ServingStep)

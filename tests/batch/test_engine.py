@@ -196,9 +196,15 @@ def test_a_bad_object_fails_alone_naming_the_object_and_the_line(
     write_lines(store, f"s3://{bucket}/in/b.csv", lines, newline=b"\r\n")
     write_lines(store, f"s3://{bucket}/in/c.csv", good)
 
-    result = transform(line_spec(bucket), store, dask_client, model_uri)
+    log: list[str] = []
+    result = transform(line_spec(bucket), store, dask_client, model_uri, log=log.append)
 
     assert result.status == "Failed"
+    assert log[0].startswith("Transform job job-1: 3 input objects, ")
+    assert "BatchStrategy=MultiRecord, SplitType=Line" in log[1]
+    assert f"s3://{bucket}/in/a.csv: 200 records -> s3://{bucket}/out/a.csv.out" in log
+    assert f"Failed s3://{bucket}/in/b.csv line 2347: {failure_message(result)}" in log
+    assert log[-1] == "Transform job Failed: 2 of 3 objects transformed, 400 records"
     assert outputs(store, bucket) == {
         "a.csv.out": oracle(lightgbm_model, good),
         "c.csv.out": oracle(lightgbm_model, good),
@@ -209,6 +215,10 @@ def test_a_bad_object_fails_alone_naming_the_object_and_the_line(
     assert "oops" in failure.message
     assert f"s3://{bucket}/in/b.csv line 2347: " in result.failure_reason
     assert not any(TEMP_DIR in info.uri for info in store.list(f"s3://{bucket}/"))
+
+
+def failure_message(result) -> str:
+    return result.failures[0].message
 
 
 def test_a_record_over_max_payload_fails_its_object_with_the_line(

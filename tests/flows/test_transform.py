@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from console.core.selectors import job_log_events
 from console.transform.models import TransformJob
 from console.transform.selectors import transform_job_describe
 from console.transform.services import transform_job_create, transform_job_stop
@@ -62,6 +63,10 @@ def test_a_job_runs_to_completed_with_its_progress_recorded(
     described = transform_job_describe(job)
     assert described["TransformStartTime"] <= described["TransformEndTime"]
     assert "FailureReason" not in described
+    log = [line for _, line in job_log_events(job)]
+    assert log[0].startswith(f"Transform job {job.name}: 5 input objects, ")
+    assert f"s3://{transform_bucket}/in/big.csv: 400 records -> " in "\n".join(log)
+    assert log[-1] == "Transform job Completed: 5 of 5 objects transformed, 439 records"
 
 
 def test_a_bad_object_fails_alone_and_the_reason_names_object_and_line(
@@ -101,6 +106,7 @@ def test_input_gone_by_the_time_the_job_runs_fails_it_saying_so(
     job.refresh_from_db()
     assert job.failure_reason.startswith("ClientError: ")
     assert "matches no objects" in job.failure_reason
+    assert [line for _, line in job_log_events(job)] == [job.failure_reason]
 
 
 def test_a_job_stopped_before_it_ran_ends_stopped_with_nothing_published(

@@ -3,6 +3,8 @@ server, and the SDK's own log follower (``sagemaker.logs``)."""
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import timedelta
 
 import boto3
@@ -13,7 +15,11 @@ from django.utils import timezone
 from sagemaker.logs import Position, multi_stream_iter
 
 from console.core.names import account_id_for, arn
+from console.endpoints.models import Endpoint, EndpointVariant
 from console.training.models import TrainingJob, TrainingLog
+from console.transform.models import TransformJob, TransformLog
+from infra.serving.instance_log import REDIRECTED, InstanceLogHandler
+from tests.infra.serving.conftest import redis_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 GROUP = "/aws/sagemaker/TrainingJobs"
@@ -155,3 +161,101 @@ def test_a_request_signed_for_another_service_is_refused(live_server, access_key
     with pytest.raises(ClientError) as raised:
         client.describe_log_groups()
     assert raised.value.response["Error"]["Code"] == "InvalidSignatureException"
+
+
+def test_a_transform_jobs_log_is_one_stream_named_for_its_instance(logs, user):
+    started = timezone.now() - timedelta(minutes=1)
+    job = TransformJob.objects.create(
+        owner=user,
+        name="scores",
+        status="Completed",
+        arn=arn("transform-job", "scores", account_id=account_id_for(user.pk)),
+        started_at=started,
+    )
+    TransformLog.objects.create(job=job, text="Transform job scores: 1 input objects\n")
+    TransformLog.objects.create(job=job, text="Transform job Completed: 1 of 1 objects\n")
+    group = "/aws/sagemaker/TransformJobs"
+
+    [stream] = logs.describe_log_streams(logGroupName=group, logStreamNamePrefix="scores/")[
+        "logStreams"
+    ]
+    assert re.fullmatch(
+        rf"scores/i-[0-9a-f]{{17}}-{int(started.timestamp())}", stream["logStreamName"]
+    )
+    events = logs.get_log_events(
+        logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+    )["events"]
+    assert [e["message"] for e in events] == [
+        "Transform job scores: 1 input objects",
+        "Transform job Completed: 1 of 1 objects",
+    ]
+
+
+@pytest.fixture
+def serving(redis_url, monkeypatch):  # noqa: F811
+    import redis
+
+    from infra.config import settings
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    settings.cache_clear()
+    yield client
+    settings.cache_clear()
+
+
+def endpoint_instance_logged(client, owner, endpoint: str, instance: str, *lines: str) -> None:
+    row = Endpoint.objects.create(
+        owner=owner,
+        name=endpoint,
+        arn=arn("endpoint", endpoint, account_id=account_id_for(owner.pk)),
+        status="InService",
+        config_name="config",
+    )
+    variant = EndpointVariant.objects.create(
+        endpoint=row,
+        name="AllTraffic",
+        deployment_id=f"{owner.pk}-{endpoint}-1",
+        model_name="m",
+        state=EndpointVariant.ACTIVE,
+    )
+    handler = InstanceLogHandler(
+        client, variant_id=variant.deployment_id, instance=f"{variant.deployment_id}.{instance}"
+    )
+    for line in lines:
+        handler.emit(logging.LogRecord(REDIRECTED, logging.WARNING, "", 0, line, None, None))
+    handler.close()
+
+
+def test_an_endpoints_group_has_a_stream_per_instance_of_each_variant(logs, user, serving):
+    endpoint_instance_logged(serving, user, "churn", "3f9a2c", "model_fn: loaded", "scaling 3")
+    group = "/aws/sagemaker/Endpoints/churn"
+
+    names = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    assert names == [
+        group,
+        "/aws/sagemaker/ProcessingJobs",
+        "/aws/sagemaker/TrainingJobs",
+        "/aws/sagemaker/TransformJobs",
+    ]
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == ["AllTraffic/i-3f9a2c"]
+    events = logs.get_log_events(
+        logGroupName=group, logStreamName="AllTraffic/i-3f9a2c", startFromHead=True
+    )["events"]
+    assert [e["message"] for e in events] == ["model_fn: loaded", "scaling 3"]
+    found = logs.filter_log_events(logGroupName=group, filterPattern="scaling")["events"]
+    assert [(e["logStreamName"], e["message"]) for e in found] == [
+        ("AllTraffic/i-3f9a2c", "scaling 3")
+    ]
+
+
+def test_another_users_endpoint_has_no_log_group_for_the_caller(logs, user, other_user, serving):
+    endpoint_instance_logged(serving, other_user, "theirs", "abc", "secret")
+    for group in ("/aws/sagemaker/Endpoints/theirs", "/aws/sagemaker/Endpoints/none"):
+        with pytest.raises(ClientError) as raised:
+            logs.describe_log_streams(logGroupName=group)
+        assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    names = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    assert not any("theirs" in name for name in names)
