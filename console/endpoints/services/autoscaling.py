@@ -23,7 +23,7 @@ from django.db import transaction
 from console.core.errors import InvalidState, LimitExceeded, NotFound, ValidationError
 from console.core.names import account_id_for
 from console.endpoints.models import Endpoint, EndpointVariant
-from console.endpoints.selectors import endpoint_get
+from console.endpoints.selectors import endpoint_get, endpoint_variant_spec
 from console.endpoints.services.autoscaling_policies import policy_checked
 from console.endpoints.services.configs import MAX_INSTANCES_PER_VARIANT
 from console.endpoints.services.serving import serving_variant_activity, serving_variant_update
@@ -121,22 +121,24 @@ def _registered(target: Target, dimension: str) -> dict:
 
 
 def _save(target: Target, setting: dict | None, *, record: bool = False) -> None:
-    """Write ``setting`` on the variant's rows; the count moves into new bounds at once."""
+    """Write ``setting`` on the variant's rows; the count moves into new bounds at once.
+
+    A serving variant's count is the one the autoscaler last set (the serving state's), not the
+    row's: a new policy or bound starts from what is running."""
     for row in target.rows:
-        before = row.desired_instance_count
-        row.autoscaling = setting
+        spec = endpoint_variant_spec(deployment_id=row.deployment_id)
+        serving = row.state == EndpointVariant.ACTIVE and spec is not None
+        before = int(spec["instances"]) if serving else row.desired_instance_count
+        after = before
         if setting is not None:
-            row.desired_instance_count = min(
-                setting["max_instances"], max(setting["min_instances"], before)
-            )
+            after = min(setting["max_instances"], max(setting["min_instances"], before))
+        row.autoscaling = setting
+        row.desired_instance_count = after
         row.save(update_fields=["autoscaling", "desired_instance_count"])
-        if row.state != EndpointVariant.ACTIVE:
+        if not serving:
             continue
-        serving_variant_update(
-            deployment_id=row.deployment_id,
-            changes={"autoscaling": setting, "instances": row.desired_instance_count},
-        )
-        after = row.desired_instance_count
+        changes = {"autoscaling": setting} | ({"instances": after} if after != before else {})
+        serving_variant_update(deployment_id=row.deployment_id, changes=changes)
         if record and after != before:
             bound = "minimum" if after > before else "maximum"
             why = f"{bound} capacity was set to {after}"

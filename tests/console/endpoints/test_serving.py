@@ -27,6 +27,9 @@ class FakeState:
     def retire(self, variant_id):
         self.calls.append(("retire", variant_id))
 
+    def spec(self, variant_id):
+        return {"instances": 1}  # what the serving state holds: one instance running
+
     def record_activity(self, variant_id, activity):
         self.calls.append(("activity", variant_id, activity["Description"]))
 
@@ -35,6 +38,7 @@ class FakeState:
 def state(monkeypatch) -> FakeState:
     fake = FakeState()
     monkeypatch.setattr(serving, "serving_state", lambda: fake)
+    monkeypatch.setattr("console.endpoints.selectors.serving_state", lambda: fake)
     return fake
 
 

@@ -297,6 +297,19 @@ def test_the_autoscalers_changes_are_scaling_activities(aas, user, state):
     assert "AlarmHigh" in activity["Cause"] and activity["Cause"].endswith("policy per-instance")
     assert activity["StatusCode"] == "Successful" and activity["EndTime"] >= activity["StartTime"]
 
+    # What runs is the count a change starts from: a new policy keeps the 3, lower bounds cut it.
+    put(
+        aas,
+        "another",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration=tracking(500.0),
+    )
+    assert state.spec(variant.deployment_id)["instances"] == 3
+    register(aas, MaxCapacity=2)
+    assert state.spec(variant.deployment_id)["instances"] == 2
+    latest = aas.describe_scaling_activities(ServiceNamespace=NS)["ScalingActivities"][0]
+    assert latest["Cause"] == "maximum capacity was set to 2"
+
 
 def test_a_user_sees_and_scales_only_their_own_endpoints(aas, user, other_user):
     serving_endpoint(other_user, "theirs")
