@@ -123,6 +123,14 @@ class Model(ABC):
 
     content_types: ClassVar[tuple[str, ...]] = CONTENT_TYPES
     accepts: ClassVar[tuple[str, ...]] = CONTENT_TYPES
+    # The container image the model was created with (CreateModel's Image), when it was.
+    image: str = ""
+
+    def realtime_answer(self, body: bytes, response_type: str) -> bytes:
+        """What a real-time endpoint returns for ``invoke``'s ``body`` (batch transform returns
+        ``body`` itself): the same, unless a version of SageMaker's container answered
+        otherwise."""
+        return body
 
     @abstractmethod
     def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:

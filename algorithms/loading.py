@@ -39,7 +39,11 @@ def load_containers(
 ) -> Model:
     """One model for a registered model's containers (``{"Image", "ModelDataUrl", ...}``),
     unpacked under ``work_dir`` (the system's temporary directory when None)."""
-    stages = [load_model_uri(c["ModelDataUrl"], store, work_dir=work_dir) for c in containers]
+    stages = []
+    for container in containers:
+        stage = load_model_uri(container["ModelDataUrl"], store, work_dir=work_dir)
+        stage.image = container.get("Image", "")
+        stages.append(stage)
     return stages[0] if len(stages) == 1 else PipelineModel(stages)
 
 
@@ -51,6 +55,9 @@ class PipelineModel(Model):
         self.stages = list(stages)
         self.content_types = self.stages[0].content_types
         self.accepts = self.stages[-1].accepts
+
+    def realtime_answer(self, body: bytes, response_type: str) -> bytes:
+        return self.stages[-1].realtime_answer(body, response_type)
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
         for stage, following in zip(self.stages, self.stages[1:], strict=False):

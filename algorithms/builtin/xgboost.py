@@ -14,7 +14,7 @@ The model directory holds ``xgboost-model`` (XGBoost's JSON format, which
 ``xgboost.Booster().load_model()`` opens) beside the manifest; a directory holding only an
 ``xgboost-model`` (a ``model.tar.gz`` of SageMaker's XGBoost container, JSON or UBJSON) loads too.
 A job whose image is a version before 1.3-1 saves the Booster pickled instead, as those versions
-did (``xgboost_pickle``).
+did (``xgboost_container``).
 Predictions are XGBoost's own: a probability for ``binary:logistic``, a 0/1 for ``binary:hinge``,
 class probabilities per row for ``multi:softprob``, the class index for ``multi:softmax``.
 """
@@ -42,6 +42,13 @@ from algorithms.base import (
     TrainingResult,
     UnsupportedContentType,
 )
+from algorithms.builtin.xgboost_container import (
+    answers_csv_on_one_line,
+    is_pickle,
+    pickle_booster,
+    pickles_model,
+    unpickle_booster,
+)
 from algorithms.builtin.xgboost_parameters import (
     CONTAINER_METRICS,
     HYPERPARAMETERS,
@@ -51,12 +58,6 @@ from algorithms.builtin.xgboost_parameters import (
     container_metrics,
     eval_metrics,
     higher_is_better,
-)
-from algorithms.builtin.xgboost_pickle import (
-    is_pickle,
-    pickle_booster,
-    pickles_model,
-    unpickle_booster,
 )
 from algorithms.codecs import (
     CSV,
@@ -361,6 +362,11 @@ class XGBoostModel(Model):
             ) from None
         booster.set_param({"nthread": 1})  # one request at a time a process; see batch workers
         return cls(booster)
+
+    def realtime_answer(self, body: bytes, response_type: str) -> bytes:
+        if split_content_type(response_type)[0] == CSV and answers_csv_on_one_line(self.image):
+            return b",".join(line for line in body.split(b"\n") if line)
+        return body
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
         media_type, _ = split_content_type(content_type)

@@ -4,13 +4,14 @@ Line-oriented bodies (``text/csv``, ``application/jsonlines``) with the same con
 ``Accept`` are joined into one body; the model gives exactly one output line per input record
 (the :class:`algorithms.Model` contract), so the output is cut back into one reply per request.
 Anything else, and any joined call that fails or breaks the line contract, is invoked request by
-request, so that a bad request gets its own error and never fails its neighbours.
+request, so that a bad request gets its own error and never fails its neighbours. Each reply is
+what the model's container answers in real time (``Model.realtime_answer``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from algorithms.codecs import CONTENT_TYPES, LINE_TYPES, negotiate, split_content_type
 
@@ -61,7 +62,14 @@ def invoke_one(model, call: Call) -> Outcome:
         # The built-ins raise ValueErrors (DataError, UnsupportedContentType) for bad input.
         status = 400 if isinstance(exc, ValueError) else 500
         return Outcome(error=str(exc) or type(exc).__name__, status=status)
-    return Outcome(body=body, content_type=response_type(model, call))
+    return _answer(model, Outcome(body=body, content_type=response_type(model, call)))
+
+
+def _answer(model, outcome: Outcome) -> Outcome:
+    realtime_answer = getattr(model, "realtime_answer", None)
+    if realtime_answer is None:
+        return outcome
+    return replace(outcome, body=realtime_answer(outcome.body, outcome.content_type))
 
 
 def response_type(model, call: Call) -> str:
@@ -103,6 +111,7 @@ def _invoke_joined(model, calls: Sequence[Call]) -> list[Outcome] | None:
     outcomes, start = [], 0
     for count in counts:
         chunk = lines[start : start + count]
-        outcomes.append(Outcome(body=b"\n".join(chunk) + b"\n", content_type=content_type))
+        outcome = Outcome(body=b"\n".join(chunk) + b"\n", content_type=content_type)
+        outcomes.append(_answer(model, outcome))
         start += count
     return outcomes

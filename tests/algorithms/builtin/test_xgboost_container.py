@@ -1,6 +1,8 @@
-"""SageMaker's XGBoost before 1.3-1 pickled its Booster into ``xgboost-model``, and the notebooks
-written for those images (the abalone pipeline's evaluation script) ``pickle.load`` it: a job of
-such an image saves the same, which loads and serves here, while nothing but a Booster unpickles.
+"""What versions of SageMaker's XGBoost container did differently. Before 1.3-1 it pickled its
+Booster into ``xgboost-model``, and the notebooks written for those images (the abalone pipeline's
+evaluation script) ``pickle.load`` it: a job of such an image saves the same, which loads and
+serves here, while nothing but a Booster unpickles. Before 1.2-2 its real-time endpoint joined a
+CSV answer's predictions by commas, which those notebooks split (direct marketing).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import pytest
 import xgboost as xgb
 
 from algorithms import AlgorithmError, load_model, parse_hyperparameters, resolve_image
+from algorithms.loading import load_containers
+from infra.serving.batching import Call, invoke_batch
 from tests.fakes import RecordingReporter
 
 from ..conftest import channel, write_csv
@@ -66,3 +70,33 @@ def test_a_pickle_of_anything_but_a_booster_is_refused_unrun(tmp_path, monkeypat
     with pytest.raises(AlgorithmError, match=r"naming posix\.system; only an XGBoost Booster"):
         load_model(tmp_path / "model")
     assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize(
+    ("tag", "one_line"),
+    [("0.90-2-cpu-py3", True), ("1.0-1-cpu-py3", True), ("1.2-1", True), ("1.2-2", False),
+     ("1.7-1", False), ("3.0-5", False)],
+)  # fmt: skip
+def test_a_realtime_csv_answer_is_one_comma_joined_line_before_1_2_2(
+    tmp_path, regression_problem, tag, one_line
+):
+    features, target = regression_problem
+    model_dir = train_with_image("xgboost", tmp_path, features, target)
+    image = f"{ECR}:{tag}"
+    model = load_containers([{"Image": image, "ModelDataUrl": str(model_dir)}], store=None)
+    rows = ["\n".join(",".join(map(repr, row.tolist())) for row in part) for part in (
+        features[:3], features[3:5])]  # fmt: skip
+    first, second = invoke_batch(model, [Call(r.encode(), "text/csv", "text/csv") for r in rows])
+    expected = xgb.Booster(model_file=str(model_dir / "xgboost-model")).predict(
+        xgb.DMatrix(features[:5])
+    )
+    if one_line:  # as the container's serve.py: ",".join(map(str, preds))
+        assert b"\n" not in first.body + second.body
+        values = first.body.split(b",") + second.body.split(b",")
+    else:
+        values = first.body.split() + second.body.split()
+    np.testing.assert_allclose([float(v) for v in values], expected, rtol=1e-6)
+    # Batch transform (the model's own invoke) keeps one line per record whatever the version.
+    assert model.invoke(rows[0].encode(), "text/csv", "text/csv").count(b"\n") == 3
+    # JSON answers are the same in every version.
+    assert model.realtime_answer(b'{"predictions": []}', "application/json").startswith(b"{")
