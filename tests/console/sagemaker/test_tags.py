@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from console.core.names import account_id_for, arn
 from console.core.tags import resource_tags_shape
 from console.training.models import TrainingJob
+from tests.console.registry.conftest import IMAGE, package_request, registry_bucket  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROLE = "arn:aws:iam::000000000000:role/sagebrush"
@@ -106,6 +107,41 @@ def test_a_workteam_keeps_its_tags_like_every_other_resource(sagemaker):
         Tags=tags(kind="team"),
     )["WorkteamArn"]
     assert sagemaker.list_tags(ResourceArn=workteam_arn)["Tags"] == tags(kind="team")
+
+
+def test_models_packages_and_endpoint_configs_keep_their_tags(sagemaker, registry_bucket):  # noqa: F811
+    sagemaker.create_model_package_group(ModelPackageGroupName="churn")
+    package_arn = sagemaker.create_model_package(
+        **package_request(registry_bucket, Tags=tags(version="first"))
+    )["ModelPackageArn"]
+    assert package_arn.endswith(":model-package/churn/1")
+    assert sagemaker.list_tags(ResourceArn=package_arn)["Tags"] == tags(version="first")
+
+    model_arn = sagemaker.create_model(
+        ModelName="churn-model",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={
+            "Image": IMAGE,
+            "ModelDataUrl": f"s3://{registry_bucket}/train-1/output/model.tar.gz",
+        },
+        Tags=tags(use="scoring"),
+    )["ModelArn"]
+    assert sagemaker.list_tags(ResourceArn=model_arn)["Tags"] == tags(use="scoring")
+    config_arn = sagemaker.create_endpoint_config(
+        EndpointConfigName="churn-config",
+        ProductionVariants=[
+            {
+                "VariantName": "main",
+                "ModelName": "churn-model",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+            }
+        ],
+        Tags=tags(use="serving"),
+    )["EndpointConfigArn"]
+    assert sagemaker.list_tags(ResourceArn=config_arn)["Tags"] == tags(use="serving")
+    sagemaker.delete_tags(ResourceArn=config_arn, TagKeys=["use"])
+    assert sagemaker.list_tags(ResourceArn=config_arn)["Tags"] == []
 
 
 @pytest.mark.parametrize(
