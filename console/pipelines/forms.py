@@ -133,6 +133,7 @@ class PipelineBuilderForm(RequestForm):
     label_output_path = _text("Labeling output S3 path")
     label_feature_attributes = forms.CharField(
         label="Feature attributes",
+        required=False,
         initial="source",
         help_text="the manifest attributes training reads, comma-separated; the label comes last",
     )
@@ -271,7 +272,8 @@ class PipelineBuilderForm(RequestForm):
             workteam_arn=data["label_workteam"],
             pre_human_task_function=data["label_task_type"],
             output_path=data["label_output_path"],
-            feature_attributes=tuple(name.strip() for name in features if name.strip()),
+            feature_attributes=tuple(name.strip() for name in features if name.strip())
+            or ("source",),
             automated_algorithm_arn=algorithm if data["label_automated"] else "",
         )
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import Group
 
+from console.labeling.services.workteams import workteam_create
 from console.pipelines.models import Pipeline
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +90,49 @@ def test_good_input_creates_the_pipeline_and_goes_to_its_page(console, user):
     assert [step["Name"] for step in gated] == ["CreateModel", "DeployConfig", "Deploy"]
     page = console.get(response["Location"]).content.decode()
     assert 'data-step="Deploy"' in page
+
+
+def test_a_labeled_and_tuned_chain_labels_first_and_registers_the_best_trial(console, user):
+    Group.objects.create(name="labelers")
+    team = workteam_create(
+        user=user,
+        spec={
+            "WorkteamName": "reviewers",
+            "Description": "Film reviewers",
+            "MemberDefinitions": [{"OidcMemberDefinition": {"Groups": ["labelers"]}}],
+        },
+    )
+    chain = {
+        **TRAIN_AND_DEPLOY,
+        "train_uri": "",
+        "label": "on",
+        "label_manifest_uri": "s3://data/in/films.manifest",
+        "label_attribute_name": "sentiment",
+        "label_categories_uri": "s3://data/in/labels.json",
+        "label_workteam": team.arn,
+        "label_output_path": "s3://data/labels",
+        "label_feature_attributes": "",
+        "label_automated": "on",
+        "trainer": "tuning",
+        "objective_metric": "validation:binary_logloss",
+        "parameter_ranges": "learning_rate=0.01..0.3 Logarithmic",
+        "create": "1",
+    }
+    response = console.post("/pipelines/new", chain)
+
+    assert response.status_code == 302, response.context["form"].errors
+    steps = {step["Name"]: step for step in Pipeline.objects.get().definition["Steps"]}
+    assert list(steps) == ["Label", "Tune", "Register", "Check"]
+    label = steps["Label"]["Arguments"]
+    assert label["HumanTaskConfig"]["WorkteamArn"] == team.arn
+    assert label["LabelingJobAlgorithmsConfig"]["LabelingJobAlgorithmSpecificationArn"].endswith(
+        "/text-classification"
+    )
+    job = steps["Tune"]["Arguments"]["TrainingJobDefinition"]
+    source = job["InputDataConfig"][0]["DataSource"]["S3DataSource"]
+    assert source["AttributeNames"] == ["source", "sentiment"]
+    ranges = steps["Tune"]["Arguments"]["HyperParameterTuningJobConfig"]["ParameterRanges"]
+    assert ranges["ContinuousParameterRanges"][0]["Name"] == "learning_rate"
 
 
 def test_a_part_the_definition_check_refuses_is_shown_next_to_its_field(console):
