@@ -227,3 +227,54 @@ def test_ranges_and_hyperparameters_are_read_line_by_line():
     assert parse_hyperparameters("a = 1\n\nb=x=y") == {"a": "1", "b": "x=y"}
     with pytest.raises(ValidationError, match="Line 2 must be name=value"):
         parse_hyperparameters("a=1\nb")
+
+
+@pytest.mark.django_db
+def test_a_built_chain_runs_and_creates_the_model_only_when_the_metric_passes(user, data_bucket):
+    from console.pipelines.selectors import pipeline_execution_steps
+    from console.pipelines.services import pipeline_create, pipeline_execution_start
+    from flows.pipelines import run_pipeline_execution
+    from flows.training import run_training_job
+
+    training = Training(
+        image="lightgbm",
+        output_path=f"s3://{data_bucket}/models",
+        train_uri=f"s3://{data_bucket}/train/",
+        validation_uri=f"s3://{data_bucket}/validation/",
+        hyperparameters={"objective": "binary", "num_boost_round": "5"},
+    )
+    chain = Chain(
+        training=training,
+        registration=Registration(group="built"),
+        gate=Gate("LessThanOrEqualTo", 10.0, "validation:binary_logloss"),
+        model=True,
+        cache=True,
+    )
+    request = create_pipeline_request(chain, name="built")
+    pipeline_create(user=user, spec={**request, "ClientRequestToken": "b" * 32})
+
+    def execute(threshold: str) -> dict:
+        execution = pipeline_execution_start(
+            user=user,
+            spec={
+                "PipelineName": "built",
+                "ClientRequestToken": threshold.ljust(32, "t"),
+                "PipelineParameters": [{"Name": "MetricThreshold", "Value": threshold}],
+            },
+        )
+        status = run_pipeline_execution(
+            execution.pk, poll_seconds=0.01, run_child={"Training": run_training_job}
+        )
+        assert status == "Succeeded"
+        return {step.name: step for step in pipeline_execution_steps(execution)}
+
+    passed = execute("10.0")
+    assert passed["Check"].metadata == {"Condition": {"Outcome": "True"}}
+    assert passed["Register"].status == "Succeeded"
+    assert passed["CreateModel"].status == "Succeeded"
+
+    failed = execute("0.0")  # no model is that good: registered, not turned into a model
+    assert failed["Train"].cache_source_arn  # the same training arguments: reused
+    assert failed["Check"].metadata == {"Condition": {"Outcome": "False"}}
+    assert failed["Register"].status == "Succeeded"
+    assert "CreateModel" not in failed
