@@ -16,6 +16,7 @@ import orjson
 from scipy import sparse
 
 from algorithms.base import CONTENT_TYPES, DataError, UnsupportedContentType
+from algorithms.recordio import RECORDIO, decode_body, encode_outputs
 from algorithms.tabular import check_no_missing, parse_csv, parse_jsonlines, record_features
 
 CSV = "text/csv"
@@ -84,6 +85,8 @@ def decode(
         return matrix
     if media_type == JSON:
         return _decode_json(body, feature_count=feature_count, allow_missing=allow_missing)
+    if media_type == RECORDIO:
+        return decode_body(body, feature_count=feature_count)
     raise UnsupportedContentType(content_type, CONTENT_TYPES)
 
 
@@ -228,6 +231,8 @@ def encode(predictions: Predictions, accept: str) -> bytes:
         return b"".join(orjson.dumps(record) + b"\n" for record in _records(predictions))
     if media_type == JSON:
         return orjson.dumps({"predictions": list(_records(predictions))})
+    if media_type == RECORDIO:
+        return encode_outputs(predictions.outputs)
     raise UnsupportedContentType(accept, CONTENT_TYPES)
 
 

@@ -1,9 +1,12 @@
 """A training channel's files read into features and labels.
 
 ``text/csv`` (label in column 0, no header; ``label_size=0`` in the content type for none),
-``application/jsonlines`` (``{"features": [...], "label": y}``) and ``text/libsvm``
-(``label idx:val ...``, sparse). Every file under the channel directory is read in key order,
-gzipped or not; errors name the file (as ``<channel>/<key>``), the line and the column.
+``application/jsonlines`` (``{"features": [...], "label": y}``), ``text/libsvm``
+(``label idx:val ...``, sparse) and ``application/x-recordio-protobuf`` (SageMaker's ``Record``
+messages, dense or sparse; a file that starts with RecordIO's magic is read as such whatever the
+channel's type says, as the SDK's ``record_set`` names none). Every file under the channel
+directory is read in key order, gzipped or not; errors name the file (as ``<channel>/<key>``),
+the line and the column.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from scipy import sparse
 
 from algorithms.base import Channel, DataError
 from algorithms.codecs import CSV, JSONLINES, LIBSVM, split_content_type
+from algorithms.recordio import RECORDIO, is_recordio, read_matrix
 from algorithms.tabular import parse_csv, parse_jsonlines
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -57,10 +61,10 @@ def read_channel(
     has_label = _label_size(channel, params, default=labelled)
     if media_type == LIBSVM and not allow_sparse:
         raise DataError(f"{LIBSVM} is not supported by this algorithm", source=channel.name)
-    if media_type not in (CSV, JSONLINES, LIBSVM):
+    if media_type not in (CSV, JSONLINES, LIBSVM, RECORDIO):
         raise DataError(
             f"content type {channel.content_type!r} is not supported for training; "
-            f"use {CSV}, {JSONLINES} or {LIBSVM}",
+            f"use {CSV}, {JSONLINES}, {LIBSVM} or {RECORDIO}",
             source=channel.name,
         )
     files = channel_files(channel.path)
@@ -69,7 +73,12 @@ def read_channel(
     parts: list[Dataset] = []
     for path in files:
         source = f"{channel.name}/{path.relative_to(channel.path).as_posix()}"
-        if media_type == LIBSVM:
+        if media_type == RECORDIO or _starts_recordio(path):
+            part = _read_recordio(
+                path, source=source, feature_count=feature_count, labelled=labelled
+            )
+            part = part if allow_sparse else Dataset(_dense(part.features), part.labels)
+        elif media_type == LIBSVM:
             part = _read_libsvm(_read_bytes(path, source=source), source=source)
         elif media_type == JSONLINES:
             features, labels = parse_jsonlines(
@@ -93,7 +102,7 @@ def read_channel(
             part = Dataset(matrix[:, has_label:], matrix[:, 0] if has_label else None)
         if part.rows == 0:
             continue
-        if feature_count is None and media_type != LIBSVM:
+        if feature_count is None and not sparse.issparse(part.features):
             feature_count = part.feature_count
         parts.append(part)
     if not parts:
@@ -111,6 +120,37 @@ def channel_files(path: Path) -> list[Path]:
         if item.is_file() and not any(part.startswith(".") for part in item.relative_to(path).parts)
     ]
     return sorted(files, key=lambda item: item.relative_to(path).as_posix())
+
+
+def _starts_recordio(path: Path) -> bool:
+    with _open_plain(path) as stream:
+        return is_recordio(stream.read(4))
+
+
+def _open_plain(path: Path):
+    """The file's bytes as a stream, gunzipped when it is gzipped."""
+    with path.open("rb") as file:
+        gzipped = file.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
+    return gzip.open(path, "rb") if gzipped else path.open("rb")
+
+
+def _read_recordio(
+    path: Path, *, source: str, feature_count: int | None, labelled: bool
+) -> Dataset:
+    try:
+        with _open_plain(path) as stream:
+            features, labels = read_matrix(stream, source=source, feature_count=feature_count)
+    except (OSError, EOFError) as error:
+        raise DataError(f"cannot read: {error}", source=source) from None
+    if labelled and labels is None and features.shape[0]:
+        raise DataError(
+            'records have no label["values"]; this algorithm needs labels', source=source
+        )
+    return Dataset(features, labels if labelled else None)
+
+
+def _dense(features: np.ndarray | sparse.csr_matrix) -> np.ndarray:
+    return features.toarray() if sparse.issparse(features) else features
 
 
 def _label_size(channel: Channel, params: dict[str, str], *, default: bool) -> bool:

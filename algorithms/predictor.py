@@ -10,8 +10,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from algorithms.base import Model
+from algorithms.base import CONTENT_TYPES, Model
 from algorithms.codecs import Predictions, decode, encode, negotiate
+from algorithms.recordio import RECORDIO
+
+# What SageMaker's first-party algorithms (k-means, PCA, Linear Learner, ...) read and write: the
+# common types and RecordIO-protobuf, the SDK's default for their predictors.
+FIRST_PARTY_TYPES = (*CONTENT_TYPES, RECORDIO)
 
 
 class MatrixModel(Model):

@@ -41,7 +41,8 @@ from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
 from algorithms.hyperparameters import check_feature_dim
 from algorithms.manifest import read_manifest, write_manifest
-from algorithms.predictor import MatrixModel
+from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
+from algorithms.recordio import RECORDIO
 from algorithms.registry import register
 
 PREDICTOR_TYPES = ("binary_classifier", "regressor")
@@ -71,7 +72,7 @@ def _term_hyperparameters() -> tuple[Hyperparameter, ...]:
 
 @register("factorization-machines")
 class FactorizationMachines(Algorithm):
-    training_content_types = ("text/csv", "application/jsonlines", "text/libsvm")
+    training_content_types = ("text/csv", "application/jsonlines", "text/libsvm", RECORDIO)
     metrics = tuple(
         f"{channel}:{metric}"
         for channel in ("train", *_EVALUATION_CHANNELS)
@@ -267,6 +268,8 @@ def _scores(
 
 
 class FactorizationMachineModel(MatrixModel):
+    content_types = accepts = FIRST_PARTY_TYPES
+
     def __init__(self, machine: FactorizationMachine, *, classifier: bool) -> None:
         super().__init__(feature_count=machine.linear.shape[0])
         self.machine = machine.eval()

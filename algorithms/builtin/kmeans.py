@@ -28,7 +28,8 @@ from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
 from algorithms.hyperparameters import check_feature_dim
 from algorithms.manifest import write_manifest
-from algorithms.predictor import MatrixModel
+from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
+from algorithms.recordio import RECORDIO
 from algorithms.registry import register
 
 INIT_METHODS = {"random": "random", "kmeans++": "k-means++"}
@@ -36,6 +37,7 @@ INIT_METHODS = {"random": "random", "kmeans++": "k-means++"}
 
 @register("kmeans")
 class KMeans(Algorithm):
+    training_content_types = ("text/csv", "application/jsonlines", RECORDIO)
     metrics = ("train:msd", "test:msd", "test:ssd")
     hyperparameters = (
         Hyperparameter("k", "int", required=True, min=2),
@@ -106,6 +108,8 @@ class KMeans(Algorithm):
 
 
 class KMeansModel(MatrixModel):
+    content_types = accepts = FIRST_PARTY_TYPES
+
     def __init__(self, estimator: MiniBatchKMeans, *, feature_count: int) -> None:
         super().__init__(feature_count=feature_count)
         self.estimator = estimator

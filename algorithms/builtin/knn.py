@@ -28,7 +28,8 @@ from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
 from algorithms.hyperparameters import check_feature_dim
 from algorithms.manifest import write_manifest
-from algorithms.predictor import MatrixModel
+from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
+from algorithms.recordio import RECORDIO
 from algorithms.registry import register
 
 METRICS = {"L2": "euclidean", "COSINE": "cosine"}
@@ -36,6 +37,7 @@ METRICS = {"L2": "euclidean", "COSINE": "cosine"}
 
 @register("knn")
 class KNN(Algorithm):
+    training_content_types = ("text/csv", "application/jsonlines", RECORDIO)
     metrics = ("test:accuracy", "test:mse")
     hyperparameters = (
         Hyperparameter("k", "int", required=True, min=1, max=1024),
@@ -101,6 +103,8 @@ class KNN(Algorithm):
 
 
 class NeighboursModel(MatrixModel):
+    content_types = accepts = FIRST_PARTY_TYPES
+
     def __init__(
         self, estimator: KNeighborsClassifier | KNeighborsRegressor, *, feature_count: int
     ) -> None:

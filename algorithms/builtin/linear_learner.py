@@ -34,7 +34,8 @@ from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
 from algorithms.hyperparameters import check_feature_dim
 from algorithms.manifest import write_manifest
-from algorithms.predictor import MatrixModel
+from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
+from algorithms.recordio import RECORDIO
 from algorithms.registry import register
 
 PREDICTOR_TYPES = ("binary_classifier", "multiclass_classifier", "regressor")
@@ -52,6 +53,7 @@ LOSSES = {
 
 @register("linear-learner")
 class LinearLearner(Algorithm):
+    training_content_types = ("text/csv", "application/jsonlines", RECORDIO)
     metrics = (
         "train:objective_loss",
         "validation:objective_loss",
@@ -283,6 +285,8 @@ def _objective_loss(model: LinearModel, dataset: Dataset, loss: str) -> float:
 
 
 class LinearModel(MatrixModel):
+    content_types = accepts = FIRST_PARTY_TYPES
+
     def __init__(self, fitted: dict[str, Any], *, feature_count: int) -> None:
         super().__init__(feature_count=feature_count)
         self.scaler = fitted["scaler"]

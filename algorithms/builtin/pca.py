@@ -29,12 +29,14 @@ from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
 from algorithms.hyperparameters import check_feature_dim
 from algorithms.manifest import write_manifest
-from algorithms.predictor import MatrixModel
+from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
+from algorithms.recordio import RECORDIO
 from algorithms.registry import register
 
 
 @register("pca")
 class PCA(Algorithm):
+    training_content_types = ("text/csv", "application/jsonlines", RECORDIO)
     metrics = ("train:explained_variance_ratio",)
     hyperparameters = (
         Hyperparameter("num_components", "int", required=True, min=1),
@@ -117,6 +119,8 @@ def _estimator(hp: dict[str, Any]) -> SklearnPCA | TruncatedSVD:
 
 
 class ProjectionModel(MatrixModel):
+    content_types = accepts = FIRST_PARTY_TYPES
+
     def __init__(self, estimator: SklearnPCA | TruncatedSVD, *, feature_count: int) -> None:
         super().__init__(feature_count=feature_count)
         self.estimator = estimator

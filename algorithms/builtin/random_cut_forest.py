@@ -28,12 +28,14 @@ from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
 from algorithms.hyperparameters import check_feature_dim
 from algorithms.manifest import write_manifest
-from algorithms.predictor import MatrixModel
+from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
+from algorithms.recordio import RECORDIO
 from algorithms.registry import register
 
 
 @register("randomcutforest")
 class RandomCutForest(Algorithm):
+    training_content_types = ("text/csv", "application/jsonlines", RECORDIO)
     metrics = ("train:mean_score",)
     hyperparameters = (
         Hyperparameter("num_trees", "int", 100, min=50, max=1000),
@@ -78,6 +80,8 @@ class RandomCutForest(Algorithm):
 
 
 class AnomalyModel(MatrixModel):
+    content_types = accepts = FIRST_PARTY_TYPES
+
     def __init__(self, estimator: IsolationForest, *, feature_count: int) -> None:
         super().__init__(feature_count=feature_count)
         self.estimator = estimator

@@ -10,6 +10,7 @@ import xgboost as xgb
 from algorithms import Channel, UnsupportedContentType, load_model, resolve_image
 from algorithms.codecs import training_media_type
 from algorithms.data import read_channel
+from algorithms.recordio import RECORDIO, encode_record, frame
 
 CSV_ROWS = b"1,0.5,2\n0,1.5,3\n"
 LIBSVM_ROWS = b"1 0:0.5 1:2\n0 0:1.5 1:3\n"
@@ -32,7 +33,7 @@ TRAINING = [
     ("lightgbm", "image/png", None),
     ("linear-learner", "text/csv", "text/csv"),
     ("linear-learner", "text/csv;label_size=1", "text/csv"),
-    ("linear-learner", "application/x-recordio-protobuf", None),
+    ("linear-learner", RECORDIO, RECORDIO),
     ("knn", "text/csv;label_size=1", "text/csv"),
     ("kmeans", "text/csv", "text/csv"),
     ("kmeans", "text/csv;label_size=0", "text/csv"),
@@ -40,7 +41,11 @@ TRAINING = [
     ("randomcutforest", "text/csv;label_size=0", "text/csv"),
     ("randomcutforest", "text/csv;label_size=1", "text/csv"),
     ("factorization-machines", "text/csv", "text/csv"),
-    ("factorization-machines", "application/x-recordio-protobuf", None),
+    (
+        "factorization-machines",
+        RECORDIO,
+        RECORDIO,
+    ),
 ]
 
 
@@ -57,6 +62,11 @@ def test_training_content_types(tmp_path, image, spelling, media_type) -> None:
     rows = LIBSVM_ROWS if media_type == "text/libsvm" else CSV_ROWS
     if media_type == "application/jsonlines":
         rows = b'{"features": [0.5, 2], "label": 1}\n{"features": [1.5, 3], "label": 0}\n'
+    if media_type == RECORDIO:
+        rows = b"".join(
+            frame(encode_record({"values": np.array(x)}, {"values": np.array(y)}))
+            for x, y in (([0.5, 2], 1), ([1.5, 3], 0))
+        )
     (tmp_path / "train" / "part").write_bytes(rows)
     label_size = "label_size=0" not in spelling
     dataset = read_channel(

@@ -1,0 +1,375 @@
+"""``application/x-recordio-protobuf``: SageMaker's ``Record`` protobuf messages, RecordIO-framed.
+
+A RecordIO record is the magic ``0xced7230a``, a little-endian length word (its top 3 bits a
+continuation flag, the rest the byte count), the payload, and zero padding to 4 bytes. Each
+payload is an ``aialgs.data.Record``: ``features`` and ``label`` maps from a name (``"values"``
+for data) to a ``Value`` holding a Float32, Float64 or Int32 tensor (``values``; ``keys`` and
+``shape`` when sparse). The protobuf wire format is read and written here by hand, so the
+platform needs no generated code; the SDK's own writer and reader are the tests' oracle.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+from scipy import sparse
+
+from algorithms.base import DataError
+
+RECORDIO = "application/x-recordio-protobuf"
+MAGIC = 0xCED7230A
+MAGIC_BYTES = struct.pack("<I", MAGIC)
+_LENGTH_MASK = (1 << 29) - 1
+# Value's oneof field numbers → the tensor's element type on the wire.
+_TENSOR_FIELDS = {2: np.dtype("<f4"), 3: np.dtype("<f8"), 7: np.dtype(np.int32)}
+_FLOAT32_TENSOR = 2
+# Rows gathered before they are packed into one block, so a channel is never a list of rows.
+_BLOCK_ROWS = 16_384
+_READ_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One tensor of a record: ``values``, and for a sparse one its ``keys`` and ``shape``."""
+
+    values: np.ndarray
+    keys: np.ndarray | None = None
+    shape: tuple[int, ...] = ()
+
+
+# -- RecordIO framing ---------------------------------------------------------------------------
+
+
+def iter_payloads(stream: BinaryIO, *, source: str | None = None) -> Iterator[bytes]:
+    """Each record's payload, read from ``stream`` a piece at a time. A multi-part record (MXNet's
+    continuation flags 1, 2, 3) is joined into one payload."""
+    reader = _Reader(stream)
+    number = 0
+    parts: list[bytes] = []
+    while True:
+        header = reader.read(8)
+        if not header:
+            if parts:
+                raise DataError("the last record is incomplete", source=source)
+            return
+        number += 1
+        if len(header) < 8:
+            raise DataError(f"record {number} is cut short in its header", source=source)
+        magic, word = struct.unpack("<II", header)
+        if magic != MAGIC:
+            raise DataError(
+                f"record {number} does not start with RecordIO's magic 0xced7230a "
+                f"(is this {RECORDIO}?)",
+                source=source,
+            )
+        flag, length = word >> 29, word & _LENGTH_MASK
+        payload = reader.read(length)
+        if len(payload) < length:
+            raise DataError(f"record {number} is cut short ({len(payload)} of {length} bytes)")
+        reader.read(-length % 4)
+        if flag == 0:
+            yield payload
+        elif flag == 3:
+            parts.append(payload)
+            yield b"".join(parts)
+            parts = []
+        else:
+            parts.append(payload)
+
+
+class _Reader:
+    """Exact-size reads over a stream, buffered in large pieces."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.buffer = b""
+        self.position = 0
+
+    def read(self, size: int) -> bytes:
+        while len(self.buffer) - self.position < size:
+            more = self.stream.read(max(_READ_BYTES, size))
+            if not more:
+                break
+            self.buffer = self.buffer[self.position :] + more
+            self.position = 0
+        chunk = self.buffer[self.position : self.position + size]
+        self.position += len(chunk)
+        return chunk
+
+
+def frame(payload: bytes) -> bytes:
+    """One RecordIO record holding ``payload``."""
+    return MAGIC_BYTES + struct.pack("<I", len(payload)) + payload + b"\0" * (-len(payload) % 4)
+
+
+def is_recordio(head: bytes) -> bool:
+    """Whether data starting with ``head`` is RecordIO (its first record's magic)."""
+    return head[:4] == MAGIC_BYTES
+
+
+# -- the protobuf wire format -------------------------------------------------------------------
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if position >= len(data):
+            raise DataError("a protobuf varint runs past the end of its record")
+        byte = data[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, position
+        shift += 7
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
+    """``(field number, wire type, value)`` for each field of one message."""
+    position, end = 0, len(data)
+    while position < end:
+        key, position = _varint(data, position)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, position = _varint(data, position)
+        elif wire == 1:
+            value, position = data[position : position + 8], position + 8
+        elif wire == 2:
+            size, position = _varint(data, position)
+            value, position = data[position : position + size], position + size
+        elif wire == 5:
+            value, position = data[position : position + 4], position + 4
+        else:
+            raise DataError(f"protobuf wire type {wire} is not one a Record uses")
+        if position > end:
+            raise DataError("a protobuf field runs past the end of its record")
+        yield number, wire, value
+
+
+def _packed_varints(data: bytes) -> np.ndarray:
+    """A packed run of varints as uint64, vectorised for long runs."""
+    if len(data) < 64:
+        values, position = [], 0
+        while position < len(data):
+            value, position = _varint(data, position)
+            values.append(value)
+        return np.array(values, dtype=np.uint64)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw < 0x80)
+    if len(ends) == 0 or ends[-1] != len(raw) - 1:
+        raise DataError("a packed protobuf varint runs past the end of its field")
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    offsets = np.arange(len(raw)) - np.repeat(starts, ends - starts + 1)
+    groups = (raw & 0x7F).astype(np.uint64) << (7 * offsets).astype(np.uint64)
+    return np.bitwise_or.reduceat(groups, starts)
+
+
+def _tensor(data: bytes, dtype: np.dtype) -> Tensor:
+    values: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
+    shape: list[np.ndarray] = []
+    for number, wire, value in _fields(data):
+        if number == 1:
+            if dtype.kind == "f":
+                values.append(np.frombuffer(value, dtype=dtype))
+            elif wire == 2:
+                values.append(_packed_varints(value).view(np.int64).astype(np.int32))
+            else:
+                values.append(np.array([value], dtype=np.uint64).view(np.int64).astype(np.int32))
+        elif number in (2, 3):
+            run = _packed_varints(value) if wire == 2 else np.array([value], dtype=np.uint64)
+            (keys if number == 2 else shape).append(run)
+    joined = values[0] if len(values) == 1 else np.concatenate(values or [np.empty(0, dtype)])
+    if shape and not keys:
+        keys = [np.empty(0, dtype=np.uint64)]  # a sparse row of zeros: its empty keys are omitted
+    return Tensor(
+        values=joined,
+        keys=np.concatenate(keys).astype(np.int64) if keys else None,
+        shape=tuple(int(size) for size in np.concatenate(shape)) if shape else (),
+    )
+
+
+def _value(data: bytes) -> Tensor | None:
+    for number, _, value in _fields(data):
+        if number in _TENSOR_FIELDS:
+            return _tensor(value, _TENSOR_FIELDS[number])
+    return None  # a Bytes value, which no built-in reads
+
+
+def decode_record(payload: bytes) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """A ``Record``'s ``features`` and ``label`` maps."""
+    maps: tuple[dict[str, Tensor], dict[str, Tensor]] = ({}, {})
+    for number, _, entry in _fields(payload):
+        if number not in (1, 2):
+            continue  # uid, metadata, configuration
+        name, tensor = "", None
+        for field, _, value in _fields(entry):
+            if field == 1:
+                name = value.decode("utf-8", errors="replace")
+            elif field == 2:
+                tensor = _value(value)
+        if tensor is not None:
+            maps[number - 1][name] = tensor
+    return maps
+
+
+def _key(number: int, wire: int) -> bytes:
+    return _encode_varint(number << 3 | wire)
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _length_delimited(number: int, body: bytes) -> bytes:
+    return _key(number, 2) + _encode_varint(len(body)) + body
+
+
+def _float32_value(values: np.ndarray) -> bytes:
+    tensor = _length_delimited(1, np.ascontiguousarray(values, dtype="<f4").tobytes())
+    return _length_delimited(_FLOAT32_TENSOR, tensor)
+
+
+def encode_record(
+    features: Mapping[str, np.ndarray] | None = None, label: Mapping[str, np.ndarray] | None = None
+) -> bytes:
+    """A ``Record`` whose maps hold each array as a dense Float32 tensor."""
+    parts = []
+    for number, entries in ((1, features or {}), (2, label or {})):
+        for name, values in entries.items():
+            entry = _length_delimited(1, name.encode()) + _length_delimited(
+                2, _float32_value(np.atleast_1d(values))
+            )
+            parts.append(_length_delimited(number, entry))
+    return b"".join(parts)
+
+
+# -- matrices and answers -----------------------------------------------------------------------
+
+
+def read_matrix(
+    stream: BinaryIO, *, source: str | None = None, feature_count: int | None = None
+) -> tuple[np.ndarray | sparse.csr_matrix, np.ndarray | None]:
+    """Every record's ``features["values"]`` as one float64 matrix (sparse where any record is)
+    and ``label["values"]`` as a vector (None when no record has one)."""
+    blocks: list[np.ndarray | sparse.csr_matrix] = []
+    labels: list[float] = []
+    rows: list[Tensor] = []
+    width = feature_count
+    count = 0
+    for count, payload in enumerate(iter_payloads(stream, source=source), start=1):
+        try:
+            features, label = decode_record(payload)
+        except DataError as error:
+            raise DataError(f"record {count}: {error.message}", source=source) from None
+        tensor = features.get("values")
+        if tensor is None:
+            raise DataError(f'record {count} has no features["values"]', source=source)
+        width = _row_width(tensor, width, count, source)
+        rows.append(tensor)
+        target = label.get("values")
+        labels.append(
+            float(target.values[0]) if target is not None and len(target.values) else np.nan
+        )
+        if len(rows) == _BLOCK_ROWS:
+            blocks.append(_block(rows, width))
+            rows = []
+    if rows:
+        blocks.append(_block(rows, width))
+    if not blocks:
+        return np.empty((0, width or 0)), None
+    if feature_count is not None and width != feature_count:
+        raise DataError(
+            f"the records have {width} features; expected {feature_count}", source=source
+        )
+    matrix = _stack(blocks, width)
+    vector = np.array(labels, dtype=np.float64)
+    if np.isnan(vector).all():
+        return matrix, None
+    if np.isnan(vector).any():
+        missing = int(np.flatnonzero(np.isnan(vector))[0]) + 1
+        raise DataError(f'record {missing} has no label["values"] where others do', source=source)
+    return matrix, vector
+
+
+def _row_width(tensor: Tensor, width: int | None, number: int, source: str | None) -> int:
+    """The matrix's width once this row is read; a sparse row without ``shape`` may widen it."""
+    if tensor.keys is None:
+        return _same(width, len(tensor.values), number, source)
+    if len(tensor.keys) != len(tensor.values):
+        raise DataError(
+            f"record {number} has {len(tensor.keys)} keys for {len(tensor.values)} values",
+            source=source,
+        )
+    highest = int(tensor.keys.max(initial=-1))
+    if tensor.shape:
+        width = _same(width, tensor.shape[0], number, source)
+    elif width is None or highest >= width:
+        width = highest + 1
+    if highest >= width:
+        raise DataError(
+            f"record {number} has key {highest}; its shape has {width} features", source=source
+        )
+    return width
+
+
+def _same(width: int | None, size: int, number: int, source: str | None) -> int:
+    if width is not None and size != width:
+        raise DataError(f"record {number} has {size} features; expected {width}", source=source)
+    return size
+
+
+def _block(rows: list[Tensor], width: int | None) -> np.ndarray | sparse.csr_matrix:
+    if all(row.keys is None for row in rows):
+        return np.stack([row.values for row in rows]).astype(np.float64)
+    indptr = np.cumsum([0] + [len(row.values) for row in rows])
+    indices = np.concatenate(
+        [row.keys if row.keys is not None else np.arange(len(row.values)) for row in rows]
+    )
+    values = np.concatenate([row.values.astype(np.float64) for row in rows])
+    return sparse.csr_matrix((values, indices, indptr), shape=(len(rows), width or 0))
+
+
+def _stack(blocks: list, width: int | None) -> np.ndarray | sparse.csr_matrix:
+    if not any(sparse.issparse(block) for block in blocks):
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    resized = []
+    for block in blocks:
+        block = sparse.csr_matrix(block)
+        block.resize((block.shape[0], width or 0))
+        resized.append(block)
+    return sparse.vstack(resized, format="csr")
+
+
+def decode_body(body: bytes, *, feature_count: int | None = None) -> np.ndarray:
+    """An inference request's records as a dense float64 matrix (sparse records filled in)."""
+    matrix, _ = read_matrix(io.BytesIO(body), feature_count=feature_count)
+    return matrix.toarray() if sparse.issparse(matrix) else matrix
+
+
+def encode_outputs(outputs: Mapping[str, np.ndarray]) -> bytes:
+    """One record per row, each output a Float32 tensor of its ``label`` map, as SageMaker's
+    first-party algorithms answer (``record.label["score"].float32_tensor.values[0]``)."""
+    names = list(outputs)
+    count = len(outputs[names[0]]) if names else 0
+    columns = [np.asarray(outputs[name], dtype=np.float32) for name in names]
+    return b"".join(
+        frame(
+            encode_record(
+                label={name: column[row] for name, column in zip(names, columns, strict=True)}
+            )
+        )
+        for row in range(count)
+    )
