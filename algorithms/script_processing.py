@@ -303,7 +303,9 @@ def _run_instance(
     assert sandbox is not None
     prefix = f"[{instance.host}] " if count > 1 else ""
     return supervise(
-        sandbox.command(argv, cwd="/"),
+        # SageMaker's containers start the command in / as root, where it may write (the abalone
+        # evaluation script unpacks its model into "."); the job's user may write in /opt/ml.
+        sandbox.command(argv, cwd=CONTAINER_ROOT),
         cwd=Path("/"),
         env=sandbox.host_env(),
         reporter=_HostReporter(relay, prefix),

@@ -101,6 +101,7 @@ with open("/opt/ml/processing/train/sub/summary.json", "w") as out:
     json.dump({"files": files, "rows": rows, "args": sys.argv[1:],
                "job": config["ProcessingJobName"], "hosts": hosts, "cwd": os.getcwd(),
                "mode": os.environ.get("MODE")}, out)
+open("unpacked-here", "w").write("a script may write where it starts, as the abalone evaluation")
 print("preprocessed", rows, "rows")
 """
 
@@ -121,7 +122,7 @@ def test_a_script_reads_its_inputs_at_their_paths_and_its_output_is_uploaded(use
         "args": ["--split", "0.2"],
         "job": "prep-job",
         "hosts": {"current_host": "algo-1", "hosts": ["algo-1"]},
-        "cwd": "/",
+        "cwd": "/opt/ml",  # where the job's user may write, as root may in SageMaker's "/"
         "mode": "fast",
     }
     described = processing_job_describe(job)
