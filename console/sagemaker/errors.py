@@ -5,6 +5,8 @@ Deterministic errors never use 5xx or 429: botocore retries those five times.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from console.core import errors
 from console.core.shapes import ShapeError
 
@@ -58,7 +60,9 @@ def service_unavailable(request_id: str) -> AwsError:
     )
 
 
-def unknown_operation(target: str | None, *, supported: bool = False) -> AwsError:
+def unknown_operation(
+    target: str | None, *, supported: bool = False, services: Sequence[str] = ()
+) -> AwsError:
     if target is None:
         return AwsError(
             "UnknownOperationException",
@@ -68,7 +72,7 @@ def unknown_operation(target: str | None, *, supported: bool = False) -> AwsErro
     why = (
         "is not supported by this platform yet"
         if supported
-        else "is not an operation of the services this endpoint answers (SageMaker, Logs)"
+        else f"is not an operation of the services this endpoint answers ({', '.join(services)})"
     )
     return AwsError("UnknownOperationException", f"Operation {target!r} {why}.")
 

@@ -45,6 +45,11 @@ class JsonService:
             error.code = self.error_codes[error.code]
         return error
 
+    @property
+    def title(self) -> str:
+        """The service's name as AWS writes it: "SageMaker", "CloudWatch Logs" ..."""
+        return str(service_model(self.model_name).service_id)
+
     def operation_model(self, name: str) -> OperationModel | None:
         model = service_model(self.model_name)
         return model.operation_model(name) if name in model.operation_names else None

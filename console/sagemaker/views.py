@@ -42,7 +42,7 @@ from console.sagemaker.errors import (
     service_unavailable,
     unknown_operation,
 )
-from console.sagemaker.operations import SAGEMAKER, JsonService, json_service
+from console.sagemaker.operations import JSON_SERVICES, SAGEMAKER, JsonService, json_service
 from console.sagemaker.requests import parse_json, read_body
 from infra.serving.state import STATE_UNAVAILABLE
 
@@ -113,7 +113,7 @@ def _without_target(request: HttpRequest, body: bytes) -> AwsError:
 
 def _operation(service: JsonService | None, target: str):
     if service is None:
-        raise unknown_operation(target)
+        raise unknown_operation(target, services=[each.title for each in JSON_SERVICES])
     name = target.removeprefix(service.target_prefix)
     handler = service.operations.get(name)
     if handler is None:

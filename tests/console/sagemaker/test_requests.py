@@ -47,6 +47,13 @@ def test_a_signed_post_without_a_target_answers_in_the_aws_shape(client, access_
     assert "X-Amz-Target" in body["message"]
 
 
+def test_a_target_of_no_service_here_names_the_services_answered(client, access_key):
+    response = aws_call(client, access_key, b"{}", target="DynamoDB_20120810.ListTables")
+    body = assert_aws_error(response, "UnknownOperationException")
+    for service in ("SageMaker", "CloudWatch Logs", "CloudWatch", "Application Auto Scaling"):
+        assert service in body["message"]
+
+
 def test_a_query_protocol_client_gets_an_error_it_can_parse(client, access_key):
     from botocore.parsers import QueryParser
     from botocore.session import get_session
