@@ -12,7 +12,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import posixpath
 import shutil
 import signal
 import threading
@@ -26,8 +25,8 @@ from typing import Any
 from algorithms.base import Reporter
 from algorithms.process import STOP_GRACE_SECONDS, Outcome, exception_text, supervise
 from algorithms.sandbox import Sandbox, base_environment, instance_limits, sandbox_status
-from infra.storage import ObjectStore, parse_uri
-from infra.storage.inputs import InputObject, list_inputs
+from infra.storage import ObjectStore
+from infra.storage.inputs import InputObject, container_path, list_inputs
 
 CONTAINER_ROOT = "/opt/ml"
 MESSAGE_LIMIT = 1024
@@ -162,12 +161,8 @@ def _stage_input(
 
 
 def _relative_path(source: Mapping[str, Any], obj: InputObject) -> str:
-    """Where an object lands below the input's LocalPath: its key after the prefix (an object
-    named exactly by the URI: its own name); a manifest's objects, their listed keys."""
-    if source["S3DataType"] != "S3Prefix":
-        return obj.relative_path
-    prefix, key = parse_uri(source["S3Uri"])[1], parse_uri(obj.uri)[1]
-    return key[len(prefix) :].lstrip("/") or posixpath.basename(key)
+    """Where an object lands below the input's LocalPath (see :func:`container_path`)."""
+    return container_path(obj, data_type=source["S3DataType"], uri=source["S3Uri"])
 
 
 def run_processing(

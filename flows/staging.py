@@ -29,6 +29,7 @@ from infra.storage import parse_uri
 from infra.storage.inputs import (
     AUGMENTED_MANIFEST,
     InputError,
+    container_path,
     list_inputs,
     read_augmented_manifest,
 )
@@ -84,7 +85,8 @@ def download_channels(
             continue
         objects = list_inputs(store, data_type=source["S3DataType"], uri=source["S3Uri"])
         for item in objects:
-            target = directory / item.relative_path
+            relative = container_path(item, data_type=source["S3DataType"], uri=source["S3Uri"])
+            target = directory / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             store.download_file(item.uri, str(target), link=link)
         total = sum(item.size for item in objects)

@@ -2,7 +2,8 @@
 
 A manifest (``ManifestFile``) is SageMaker's JSON array: ``[{"prefix": "s3://bucket/path/"},
 "key1", "key2", ...]``. Each object keeps its path relative to the prefix's folder, which is
-what batch transform keeps under ``S3OutputPath`` and training keeps under the channel folder.
+what batch transform keeps under ``S3OutputPath``; training channels and processing inputs place
+objects as SageMaker's containers do (:func:`container_path`).
 
 An augmented manifest (``AugmentedManifestFile``, what Ground Truth writes) is JSON Lines whose
 records carry their data in attributes: the channel's ``AttributeNames`` pick them, in order, and
@@ -65,6 +66,17 @@ def list_inputs(store: ObjectStore, *, data_type: str, uri: str) -> list[InputOb
     if not inputs:
         raise InputError(uri, "matches no objects")
     return inputs
+
+
+def container_path(obj: InputObject, *, data_type: str, uri: str) -> str:
+    """Where an object lands below a job's channel or input folder, as SageMaker's containers
+    and the SDK's local mode place it: an ``S3Prefix`` object's key after the prefix
+    (``s3://b/p/data`` with ``p/data/iris.csv`` gives ``iris.csv``; an object the URI names
+    exactly, its own name); a manifest's objects, their listed keys."""
+    if data_type != "S3Prefix":
+        return obj.relative_path
+    prefix, key = parse_uri(uri)[1], parse_uri(obj.uri)[1]
+    return key[len(prefix) :].lstrip("/") or posixpath.basename(key)
 
 
 def _prefix_inputs(prefix_uri: str, store: ObjectStore) -> list[InputObject]:

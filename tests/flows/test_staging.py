@@ -114,3 +114,37 @@ def test_an_augmented_manifest_is_not_sharded_across_instances(local_store):
     channel = augmented_channel("s3://data/m.manifest", ["source", "label"])
     with pytest.raises(InputError, match="InstanceCount to 1"):
         channel_shards([channel], local_store, instances=2)
+
+
+def prefix_channel(uri: str) -> dict:
+    return {
+        "ChannelName": "train",
+        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("uri", "placed"),
+    [
+        # sess.upload_data("data", key_prefix="p/data") returns s3://data/p/data.
+        ("s3://data/p/data", ["2/x.csv", "iris.csv", "sub/more.csv"]),
+        ("s3://data/p/data/", ["iris.csv", "sub/more.csv"]),
+        ("s3://data/p/data/iris.csv", ["iris.csv"]),
+        ("s3://data/p/da", ["ta/iris.csv", "ta/sub/more.csv", "ta2/x.csv"]),
+    ],
+)
+def test_prefix_channels_place_objects_as_sagemakers_containers_do(
+    local_store, tmp_path, uri, placed
+):
+    """Keys keep their path after the prefix, as SageMaker and the SDK's local mode place them;
+    a prefix naming one object gives that file."""
+    local_store.create_bucket("data")
+    for key in ("p/data/iris.csv", "p/data/sub/more.csv", "p/data2/x.csv"):
+        local_store.write_bytes(f"s3://data/{key}", b"1,2\n")
+
+    [channel] = download_channels(
+        [prefix_channel(uri)], tmp_path / "in", local_store, QuietReporter()
+    ).values()
+
+    found = sorted(p.relative_to(channel.path).as_posix() for p in channel.path.rglob("*.csv"))
+    assert found == placed
