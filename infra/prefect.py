@@ -43,28 +43,31 @@ def start_flow_run(deployment: str, *, parameters: dict) -> UUID:
     configure_environment()
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
 
-    deadline = time.monotonic() + _start_wait_seconds()
+    wait = _start_wait_seconds()
+    deadline = time.monotonic() + wait
     delay = 0.25
     while True:
         try:
             return run_deployment(name=deployment, parameters=parameters, timeout=0).id
         except ObjectNotFound:
-            if time.monotonic() + delay > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 raise FlowRunNotStarted(
                     f"the flow deployment {deployment!r} is not registered with the Prefect API "
-                    f"at {settings().prefect_api_url} (waited {_start_wait_seconds():g} s; is "
-                    "the flows serve process running?)"
+                    f"at {PREFECT_API_URL.value()} (waited {wait:g} s; is the flows serve "
+                    "process running?)"
                 ) from None
         except Exception as exc:  # the API is down or answered an error
             detail = str(exc).strip()
             if not detail or detail == "None":
                 detail = type(exc).__name__
             raise FlowRunNotStarted(
-                f"the Prefect API at {settings().prefect_api_url} did not start {deployment!r}: "
+                f"the Prefect API at {PREFECT_API_URL.value()} did not start {deployment!r}: "
                 f"{detail}"
             ) from exc
-        time.sleep(delay)
+        time.sleep(min(delay, remaining))
         delay = min(delay * 2, 2.0)
 
 
