@@ -164,6 +164,58 @@ def _fmt(bound: float | None) -> str:
     return str(int(bound)) if float(bound).is_integer() else repr(bound)
 
 
+# What ``no_effect`` puts first in a description, so that the log can say which values were moot.
+NO_EFFECT = "no effect here"
+# Hyperparameters of SageMaker's own machinery that its SDK or its documentation may send to any
+# first-party algorithm (k-means' estimator always sends force_dense); none changes anything here.
+MACHINERY = (
+    Hyperparameter(
+        "force_dense", "bool", True, description=f"{NO_EFFECT}: records are read as sent"
+    ),
+    Hyperparameter("_kvstore", "str", "auto", description=f"{NO_EFFECT}: one process trains"),
+    Hyperparameter("_num_gpus", "int", "auto", min=0, allows_auto=True, description=NO_EFFECT),
+    Hyperparameter(
+        "_num_kv_servers", "int", "auto", min=1, allows_auto=True, description=NO_EFFECT
+    ),
+    Hyperparameter("_log_level", "str", "info", description=NO_EFFECT),
+)
+
+
+def no_effect(
+    name: str, type_: str, default: Any = None, why: str = "", **rules: Any
+) -> Hyperparameter:
+    """A documented hyperparameter this platform accepts with its rule but does not act on."""
+    return Hyperparameter(
+        name, type_, default, description=f"{NO_EFFECT}: {why}" if why else NO_EFFECT, **rules
+    )
+
+
+def moot_values(declared: Iterable[Hyperparameter], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The hyperparameters set away from their default that have no effect here (to be logged)."""
+    return {
+        hp.name: values[hp.name]
+        for hp in declared
+        if hp.description.startswith(NO_EFFECT)
+        and hp.name in values
+        and values[hp.name] != hp.default
+    }
+
+
+def log_moot_values(declared: Iterable[Hyperparameter], values: Mapping[str, Any], log) -> None:
+    """One log line naming each hyperparameter that was set but changes nothing here."""
+    moot = moot_values(declared, values)
+    if moot:
+        listed = ", ".join(f"{name}={value}" for name, value in moot.items())
+        log(f"accepted, with no effect on this platform's training: {listed}")
+
+
+def parse_metric_list(name: str, value: str, choices: Iterable[str]) -> tuple[str, ...]:
+    """A list of metric names as SageMaker's documentation writes it (``["msd","ssd"]``), as the
+    SDK sends it (JSON), or comma-separated."""
+    text = value.strip().removeprefix("[").removesuffix("]")
+    return parse_choice_list(name, text.replace('"', "").replace("'", ""), choices)
+
+
 def check_feature_dim(value: int | str | None, actual: int) -> None:
     """``feature_dim``, where declared by the user, must match the train channel's data."""
     if value not in (None, "auto") and value != actual:

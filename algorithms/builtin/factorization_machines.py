@@ -39,7 +39,7 @@ from algorithms.builtin.torch_training import (
 )
 from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
-from algorithms.hyperparameters import check_feature_dim
+from algorithms.hyperparameters import MACHINERY, check_feature_dim, log_moot_values, no_effect
 from algorithms.manifest import read_manifest, write_manifest
 from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
 from algorithms.recordio import RECORDIO
@@ -93,6 +93,8 @@ class FactorizationMachines(Algorithm):
         Hyperparameter("clip_gradient", "float", None, min=0, min_exclusive=True),
         Hyperparameter("eps", "float", 1e-8, min=0, min_exclusive=True),
         Hyperparameter("seed", "int", None, min=0),
+        no_effect("rescale_grad", "float", None, "the loss is a mean over each mini-batch"),
+        *MACHINERY,
     )
 
     @classmethod
@@ -130,6 +132,7 @@ class FactorizationMachines(Algorithm):
         seed, generator = seed_everything(hp["seed"])
         device = training_device()
         reporter.log(f"training on {device} with seed {seed}")
+        log_moot_values(self.hyperparameters, hp, reporter.log)
         machine = FactorizationMachine(hp["feature_dim"], hp["num_factors"])
         _initialise(machine, hp)
         machine.to(device)

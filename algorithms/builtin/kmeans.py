@@ -1,9 +1,12 @@
 """``kmeans``: SageMaker k-means' hyperparameters and outputs, on scikit-learn ``MiniBatchKMeans``.
 
-Training data has no label column (``text/csv``, or ``label_size=1`` to skip one). Each epoch is
-one pass of mini-batches; ``train:msd`` (mean squared distance to the closest centre) is reported
-per epoch, and ``test:msd``/``test:ssd`` at the end when a ``test`` channel is given. Outputs
-``closest_cluster`` and ``distance_to_cluster``; a CSV line carries both.
+As SageMaker's: mini-batch k-means finds ``k * extra_center_factor`` centres (``auto``: 1 here),
+and a local Lloyd's run (``local_lloyd_*``, scikit-learn ``KMeans`` weighted by each centre's
+records) reduces them to ``k``. Training data has no label column (``text/csv``, or
+``label_size=1`` to skip one). Each epoch is one pass of mini-batches; ``train:msd`` (mean squared
+distance to the closest centre) is reported per epoch, and the ``eval_metrics`` (``test:msd``,
+``test:ssd``) at the end when a ``test`` channel is given. Outputs ``closest_cluster`` and
+``distance_to_cluster``; a CSV line carries both.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.cluster import KMeans as LloydKMeans
 from sklearn.cluster import MiniBatchKMeans
 
 from algorithms.base import (
@@ -26,7 +30,13 @@ from algorithms.base import (
 from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
 from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
-from algorithms.hyperparameters import check_feature_dim
+from algorithms.hyperparameters import (
+    MACHINERY,
+    check_feature_dim,
+    log_moot_values,
+    no_effect,
+    parse_metric_list,
+)
 from algorithms.manifest import write_manifest
 from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
 from algorithms.recordio import RECORDIO
@@ -45,7 +55,21 @@ class KMeans(Algorithm):
         Hyperparameter("mini_batch_size", "int", 5000, min=1),
         Hyperparameter("epochs", "int", 1, min=1),
         Hyperparameter("init_method", "str", "random", choices=tuple(INIT_METHODS)),
+        Hyperparameter("eval_metrics", "str", '["msd"]'),
+        Hyperparameter("extra_center_factor", "int", "auto", min=1, allows_auto=True),
+        no_effect("half_life_time_size", "int", 0, "every record weighs the same", min=0),
+        Hyperparameter("local_lloyd_init_method", "str", "kmeans++", choices=tuple(INIT_METHODS)),
+        Hyperparameter("local_lloyd_max_iter", "int", 300, min=1),
+        Hyperparameter("local_lloyd_num_trials", "int", "auto", min=1, allows_auto=True),
+        Hyperparameter("local_lloyd_tol", "float", 0.0001, min=0, max=1),
+        *MACHINERY,
     )
+
+    @classmethod
+    def check_hyperparameters(cls, values: dict[str, Any]) -> None:
+        values["eval_metrics"] = parse_metric_list(
+            "eval_metrics", values["eval_metrics"], ("msd", "ssd")
+        )
 
     def train(
         self,
@@ -56,13 +80,16 @@ class KMeans(Algorithm):
         reporter: Reporter,
     ) -> TrainingResult:
         hp = hyperparameters
+        log_moot_values(self.hyperparameters, hp, reporter.log)
         train_channel, test_channel = split_channels(channels, evaluation=("test",))
         train = read_channel(train_channel, labelled=False)
         check_feature_dim(hp["feature_dim"], train.feature_count)
         if hp["k"] > train.rows:
             raise HyperparameterError("k", f"must be at most the {train.rows} training records")
+        factor = 1 if hp["extra_center_factor"] == "auto" else hp["extra_center_factor"]
+        centres = min(hp["k"] * factor, train.rows)
         estimator = MiniBatchKMeans(
-            n_clusters=hp["k"],
+            n_clusters=centres,
             batch_size=hp["mini_batch_size"],
             init=INIT_METHODS[hp["init_method"]],
             n_init=1,
@@ -76,8 +103,8 @@ class KMeans(Algorithm):
             order = rng.permutation(train.rows)
             for start in range(0, train.rows, hp["mini_batch_size"]):
                 batch = features[order[start : start + hp["mini_batch_size"]]]
-                if epoch == 1 and start == 0 and len(batch) < hp["k"]:
-                    batch = features[order[: hp["k"]]]  # the first batch seeds k centres
+                if epoch == 1 and start == 0 and len(batch) < centres:
+                    batch = features[order[:centres]]  # the first batch seeds every centre
                 estimator.partial_fit(batch)
             final["train:msd"] = float(-estimator.score(features) / train.rows)
             reporter.metric("train:msd", final["train:msd"], step=epoch)
@@ -85,12 +112,17 @@ class KMeans(Algorithm):
             if reporter.should_stop():
                 stopped = True
                 break
+        if centres > hp["k"]:
+            estimator = _local_lloyd(estimator, features, hp)
+            final["train:msd"] = float(-estimator.score(features) / train.rows)
+            reporter.log(f"local Lloyd's reduced {centres} centres to {hp['k']}")
         if test_channel is not None:
             test = read_channel(test_channel, labelled=False, feature_count=train.feature_count)
             ssd = float(-estimator.score(test.features))
-            final |= {"test:ssd": ssd, "test:msd": ssd / test.rows}
-            for name in ("test:msd", "test:ssd"):
-                reporter.metric(name, final[name], step=epoch)
+            scores = {"test:ssd": ssd, "test:msd": ssd / test.rows}
+            for metric in hp["eval_metrics"]:
+                final[f"test:{metric}"] = scores[f"test:{metric}"]
+                reporter.metric(f"test:{metric}", scores[f"test:{metric}"], step=epoch)
         save_fitted(model_dir, estimator)
         write_manifest(
             model_dir,
@@ -105,6 +137,24 @@ class KMeans(Algorithm):
     def load(cls, model_dir: Path) -> Model:
         estimator = load_fitted(model_dir)
         return KMeansModel(estimator, feature_count=estimator.n_features_in_)
+
+
+def _local_lloyd(
+    estimator: MiniBatchKMeans, features: np.ndarray, hp: dict[str, Any]
+) -> LloydKMeans:
+    """SageMaker's final step: Lloyd's k-means over the centres, each weighted by its records."""
+    centres = estimator.cluster_centers_
+    weights = np.bincount(estimator.predict(features), minlength=len(centres)).astype(float)
+    trials = 3 if hp["local_lloyd_num_trials"] == "auto" else hp["local_lloyd_num_trials"]
+    lloyd = LloydKMeans(
+        n_clusters=hp["k"],
+        init=INIT_METHODS[hp["local_lloyd_init_method"]],
+        n_init=trials,
+        max_iter=hp["local_lloyd_max_iter"],
+        tol=hp["local_lloyd_tol"],
+        random_state=0,
+    )
+    return lloyd.fit(centres, sample_weight=weights + 1e-12)
 
 
 class KMeansModel(MatrixModel):

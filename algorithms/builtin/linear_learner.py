@@ -4,8 +4,11 @@ Mini-batch SGD (``SGDClassifier``/``SGDRegressor.partial_fit``) over ``epochs``,
 regressor's labels) standardised first. Multiclass uses one-vs-rest logistic models rather than
 a softmax. ``auto`` resolves to: learning_rate 0.01 (constant), l1 0, wd 1e-4. With a validation
 channel, the epoch with the best ``objective_loss`` is kept and training stops after
-``early_stopping_patience`` epochs without improvement. Outputs ``predicted_label`` and ``score``
-for classifiers, ``score`` for regressors; a CSV line carries the first of these.
+``early_stopping_patience`` epochs without improvement. A binary classifier's threshold is then
+chosen on the validation channel (else the train channel) by
+``binary_classifier_model_selection_criteria``, as SageMaker's is; a ``test`` channel is scored
+once at the end (``test:*`` metrics). Outputs ``predicted_label`` and ``score`` for classifiers,
+``score`` for regressors; a CSV line carries the first of these.
 """
 
 from __future__ import annotations
@@ -23,32 +26,25 @@ from algorithms.base import (
     Algorithm,
     Channel,
     DataError,
-    Hyperparameter,
-    HyperparameterError,
     Model,
     Reporter,
     TrainingResult,
 )
 from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
+from algorithms.builtin.linear_learner_parameters import (
+    HYPERPARAMETERS,
+    LOSSES,
+    check_hyperparameters,
+    choose_threshold,
+    class_weights,
+)
 from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
-from algorithms.hyperparameters import check_feature_dim
+from algorithms.hyperparameters import check_feature_dim, log_moot_values
 from algorithms.manifest import write_manifest
 from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
 from algorithms.recordio import RECORDIO
 from algorithms.registry import register
-
-PREDICTOR_TYPES = ("binary_classifier", "multiclass_classifier", "regressor")
-# Linear Learner loss → scikit-learn loss, per predictor type ("auto" first).
-LOSSES = {
-    "binary_classifier": {"auto": "log_loss", "logistic": "log_loss", "hinge_loss": "hinge"},
-    "multiclass_classifier": {"auto": "log_loss", "softmax_loss": "log_loss"},
-    "regressor": {
-        "auto": "squared_error",
-        "squared_loss": "squared_error",
-        "absolute_loss": "epsilon_insensitive",
-    },
-}
 
 
 @register("linear-learner")
@@ -67,43 +63,11 @@ class LinearLearner(Algorithm):
         "validation:rmse",
         "validation:absolute_loss",
     )
-    hyperparameters = (
-        Hyperparameter("predictor_type", "str", required=True, choices=PREDICTOR_TYPES),
-        Hyperparameter("num_classes", "int", None, min=3, max=1_000_000),
-        Hyperparameter("feature_dim", "int", "auto", min=1, allows_auto=True),
-        Hyperparameter("epochs", "int", 15, min=1),
-        Hyperparameter("mini_batch_size", "int", 1000, min=1),
-        Hyperparameter(
-            "learning_rate", "float", "auto", min=0, min_exclusive=True, allows_auto=True
-        ),
-        Hyperparameter("l1", "float", "auto", min=0, allows_auto=True),
-        Hyperparameter("wd", "float", "auto", min=0, allows_auto=True),
-        Hyperparameter("normalize_data", "bool", True),
-        Hyperparameter("normalize_label", "bool", "auto", allows_auto=True),
-        Hyperparameter(
-            "loss",
-            "str",
-            "auto",
-            choices=tuple(dict.fromkeys(name for losses in LOSSES.values() for name in losses)),
-        ),
-        Hyperparameter("use_bias", "bool", True),
-        Hyperparameter("early_stopping_patience", "int", 3, min=1),
-        Hyperparameter("early_stopping_tolerance", "float", 0.001, min=0),
-    )
+    hyperparameters = HYPERPARAMETERS
 
     @classmethod
     def check_hyperparameters(cls, values: dict[str, Any]) -> None:
-        predictor_type = values["predictor_type"]
-        if predictor_type == "multiclass_classifier" and values["num_classes"] is None:
-            raise HyperparameterError("num_classes", "is required for multiclass_classifier")
-        if predictor_type != "multiclass_classifier" and values["num_classes"] is not None:
-            raise HyperparameterError("num_classes", "applies only to multiclass_classifier")
-        if values["loss"] not in LOSSES[predictor_type]:
-            raise HyperparameterError(
-                "loss",
-                f"must be one of {', '.join(LOSSES[predictor_type])} for "
-                f"{predictor_type} (got {values['loss']!r})",
-            )
+        check_hyperparameters(values)
 
     def train(
         self,
@@ -114,13 +78,17 @@ class LinearLearner(Algorithm):
         reporter: Reporter,
     ) -> TrainingResult:
         hp = hyperparameters
-        train_channel, validation_channel = split_channels(channels)
-        train = read_channel(train_channel)
+        log_moot_values(self.hyperparameters, hp, reporter.log)
+        split_channels(channels, evaluation=("validation", "test"))
+        train = read_channel(channels["train"])
         check_feature_dim(hp["feature_dim"], train.feature_count)
-        validation = validation_channel and read_channel(
-            validation_channel, feature_count=train.feature_count
+        validation, test = (
+            read_channel(channels[name], feature_count=train.feature_count)
+            if name in channels
+            else None
+            for name in ("validation", "test")
         )
-        for dataset, name in ((train, "train"), (validation, "validation")):
+        for dataset, name in ((train, "train"), (validation, "validation"), (test, "test")):
             if dataset is not None:
                 _check_labels(dataset, hp, source=name)
         fit = _Fit(hp, train)
@@ -147,6 +115,18 @@ class LinearLearner(Algorithm):
                 stopped = True
                 break
         _, fitted, final_metrics = best
+        if hp["predictor_type"] == "binary_classifier":
+            fitted["threshold"] = _threshold(fitted, validation or train, hp)
+            reporter.log(
+                f"threshold {fitted['threshold']:.6g} chosen by "
+                f"{hp['binary_classifier_model_selection_criteria']}"
+            )
+        if test is not None:
+            scored = LinearModel(fitted, feature_count=train.feature_count)
+            tested = _evaluate(scored, test, hp, prefix="test")
+            for name, value in tested.items():
+                reporter.metric(name, value, step=epoch)
+            final_metrics = {**final_metrics, **tested}
         save_fitted(model_dir, fitted)
         write_manifest(
             model_dir,
@@ -216,8 +196,11 @@ class _Fit:
             random_state=0,
         )
         if self.regressor:
-            return SGDRegressor(epsilon=0.0, **options)
-        return SGDClassifier(**options)
+            epsilon = {"huber_loss": hp["huber_delta"], "absolute_loss": 0.0}.get(
+                hp["loss"], hp["loss_insensitivity"]
+            )
+            return SGDRegressor(epsilon=epsilon, **options)
+        return SGDClassifier(class_weight=class_weights(hp, self.labels), **options)
 
     def epoch(self) -> None:
         order = self.rng.permutation(len(self.labels))
@@ -242,36 +225,53 @@ class _Fit:
 
     def objective_loss(self, dataset: Dataset) -> float:
         model = LinearModel(self.snapshot(), feature_count=dataset.feature_count)
-        return _objective_loss(model, dataset, self.estimator.loss)
+        return _objective_loss(model, dataset, self.hp)
 
     def evaluate(self, dataset: Dataset, *, prefix: str) -> dict[str, float]:
         model = LinearModel(self.snapshot(), feature_count=dataset.feature_count)
-        values = {"objective_loss": _objective_loss(model, dataset, self.estimator.loss)}
-        outputs = model.predict(dataset.features).outputs
-        labels = dataset.labels
-        if self.regressor:
-            errors = outputs["score"] - labels
-            values |= {
-                "mse": float(np.mean(errors**2)),
-                "rmse": float(np.sqrt(np.mean(errors**2))),
-                "absolute_loss": float(np.mean(np.abs(errors))),
-            }
-        elif self.hp["predictor_type"] == "binary_classifier":
-            predicted = outputs["predicted_label"]
-            values |= {
-                "binary_classification_accuracy": skm.accuracy_score(labels, predicted),
-                "binary_f_beta": skm.f1_score(labels, predicted, zero_division=0),
-                "precision": skm.precision_score(labels, predicted, zero_division=0),
-                "recall": skm.recall_score(labels, predicted, zero_division=0),
-            }
-            if len(np.unique(labels)) == 2:
-                values["roc_auc_score"] = skm.roc_auc_score(labels, outputs["score"])
-        else:
-            values["multiclass_accuracy"] = skm.accuracy_score(labels, outputs["predicted_label"])
-        return {f"{prefix}:{name}": float(value) for name, value in values.items()}
+        return _evaluate(model, dataset, self.hp, prefix=prefix)
 
 
-def _objective_loss(model: LinearModel, dataset: Dataset, loss: str) -> float:
+def _evaluate(
+    model: LinearModel, dataset: Dataset, hp: dict[str, Any], *, prefix: str
+) -> dict[str, float]:
+    """SageMaker's metrics of ``model`` on ``dataset``, named ``<prefix>:<metric>``."""
+    values = {"objective_loss": _objective_loss(model, dataset, hp)}
+    outputs = model.predict(dataset.features).outputs
+    labels = dataset.labels
+    if hp["predictor_type"] == "regressor":
+        errors = outputs["score"] - labels
+        values |= {
+            "mse": float(np.mean(errors**2)),
+            "rmse": float(np.sqrt(np.mean(errors**2))),
+            "absolute_loss": float(np.mean(np.abs(errors))),
+        }
+    elif hp["predictor_type"] == "binary_classifier":
+        predicted = outputs["predicted_label"]
+        values |= {
+            "binary_classification_accuracy": skm.accuracy_score(labels, predicted),
+            "binary_f_beta": skm.fbeta_score(labels, predicted, beta=hp["f_beta"], zero_division=0),
+            "precision": skm.precision_score(labels, predicted, zero_division=0),
+            "recall": skm.recall_score(labels, predicted, zero_division=0),
+        }
+        if len(np.unique(labels)) == 2:
+            values["roc_auc_score"] = skm.roc_auc_score(labels, outputs["score"])
+    else:
+        values["multiclass_accuracy"] = skm.accuracy_score(labels, outputs["predicted_label"])
+        top = np.argsort(-outputs["score"], axis=1)[:, : hp["accuracy_top_k"]]
+        values["multiclass_top_k_accuracy"] = np.mean(np.any(top == labels[:, None], axis=1))
+    return {f"{prefix}:{name}": float(value) for name, value in values.items()}
+
+
+def _threshold(fitted: dict[str, Any], dataset: Dataset, hp: dict[str, Any]) -> float:
+    model = LinearModel(fitted, feature_count=dataset.feature_count)
+    scores = model.predict(dataset.features).outputs["score"]
+    default = 0.5 if fitted["estimator"].loss == "log_loss" else 0.0
+    return choose_threshold(np.asarray(scores), dataset.labels, hp, default)
+
+
+def _objective_loss(model: LinearModel, dataset: Dataset, hp: dict[str, Any]) -> float:
+    loss = model.estimator.loss
     scores = model.predict(dataset.features).outputs["score"]
     labels = dataset.labels
     if loss == "log_loss":
@@ -279,9 +279,18 @@ def _objective_loss(model: LinearModel, dataset: Dataset, loss: str) -> float:
     if loss == "hinge":
         signs = np.where(labels > 0, 1.0, -1.0)
         return float(np.mean(np.maximum(0.0, 1.0 - signs * scores)))
+    errors = np.abs(scores - labels)
+    if loss == "huber":
+        delta = hp["huber_delta"]
+        return float(
+            np.mean(np.where(errors <= delta, errors**2 / 2, delta * (errors - delta / 2)))
+        )
+    epsilon = 0.0 if hp["loss"] == "absolute_loss" else hp["loss_insensitivity"]
     if loss == "epsilon_insensitive":
-        return float(np.mean(np.abs(scores - labels)))
-    return float(np.mean((scores - labels) ** 2))
+        return float(np.mean(np.maximum(errors - epsilon, 0.0)))
+    if loss == "squared_epsilon_insensitive":
+        return float(np.mean(np.maximum(errors - epsilon, 0.0) ** 2))
+    return float(np.mean(errors**2))
 
 
 class LinearModel(MatrixModel):
@@ -295,6 +304,8 @@ class LinearModel(MatrixModel):
         self.label_scale = fitted["label_scale"]
         self.predictor_type = fitted["predictor_type"]
         self.classes = getattr(self.estimator, "classes_", None)
+        # A binary classifier answers 1 above the threshold its selection criterion chose.
+        self.threshold = fitted.get("threshold")
 
     def predict(self, features: np.ndarray) -> Predictions:
         scaled = self.scaler.transform(features)
@@ -310,6 +321,8 @@ class LinearModel(MatrixModel):
         else:  # hinge: the margin is the score, its sign the label
             score = self.estimator.decision_function(scaled)
             label = (score > 0).astype(np.int64)
+        if self.threshold is not None:
+            label = (score > self.threshold).astype(np.int64)
         return Predictions(
             outputs={"predicted_label": self.classes[label].astype(np.int64), "score": score},
             csv=("predicted_label",),

@@ -27,7 +27,7 @@ from algorithms.base import (
 from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
 from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
-from algorithms.hyperparameters import check_feature_dim
+from algorithms.hyperparameters import MACHINERY, check_feature_dim, log_moot_values, no_effect
 from algorithms.manifest import write_manifest
 from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
 from algorithms.recordio import RECORDIO
@@ -41,13 +41,7 @@ class PCA(Algorithm):
     hyperparameters = (
         Hyperparameter("num_components", "int", required=True, min=1),
         Hyperparameter("feature_dim", "int", required=True, min=1),
-        Hyperparameter(
-            "mini_batch_size",
-            "int",
-            500,
-            min=1,
-            description="accepted for compatibility; the fit sees all records",
-        ),
+        no_effect("mini_batch_size", "int", 500, "the fit sees all records at once", min=1),
         Hyperparameter("algorithm_mode", "str", "regular", choices=("regular", "randomized")),
         Hyperparameter("subtract_mean", "bool", True),
         Hyperparameter(
@@ -57,6 +51,7 @@ class PCA(Algorithm):
             min=-1,
             description="oversampling for randomized mode; -1: automatic",
         ),
+        *MACHINERY,
     )
 
     def train(
@@ -68,6 +63,7 @@ class PCA(Algorithm):
         reporter: Reporter,
     ) -> TrainingResult:
         hp = hyperparameters
+        log_moot_values(self.hyperparameters, hp, reporter.log)
         train_channel, _ = split_channels(channels, evaluation=("test",))
         train = read_channel(train_channel, labelled=False)
         check_feature_dim(hp["feature_dim"], train.feature_count)

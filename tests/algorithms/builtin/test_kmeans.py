@@ -32,6 +32,7 @@ def test_clusters_match_the_blobs(tmp_path, multiclass_problem) -> None:
             "epochs": "3",
             "mini_batch_size": "100",
             "init_method": "kmeans++",
+            "eval_metrics": '["msd", "ssd"]',
         },
         channels,
         tmp_path / "model",
