@@ -52,16 +52,23 @@ class LinearLearner(Algorithm):
     training_content_types = ("text/csv", "application/jsonlines", RECORDIO)
     metrics = (
         "train:objective_loss",
-        "validation:objective_loss",
-        "validation:binary_classification_accuracy",
-        "validation:binary_f_beta",
-        "validation:precision",
-        "validation:recall",
-        "validation:roc_auc_score",
-        "validation:multiclass_accuracy",
-        "validation:mse",
-        "validation:rmse",
-        "validation:absolute_loss",
+        *(
+            f"{channel}:{name}"
+            for channel in ("validation", "test")
+            for name in (
+                "objective_loss",
+                "binary_classification_accuracy",
+                "binary_f_beta",
+                "precision",
+                "recall",
+                "roc_auc_score",
+                "multiclass_accuracy",
+                "multiclass_top_k_accuracy",
+                "mse",
+                "rmse",
+                "absolute_loss",
+            )
+        ),
     )
     hyperparameters = HYPERPARAMETERS
 
