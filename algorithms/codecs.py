@@ -200,6 +200,8 @@ class Predictions:
 
     outputs: dict[str, np.ndarray]
     csv: tuple[str, ...]
+    # The key of a JSON answer's list: SageMaker's PCA answers "projections", RCF "scores".
+    json_key: str = "predictions"
 
     def __len__(self) -> int:
         return len(next(iter(self.outputs.values()))) if self.outputs else 0
@@ -223,14 +225,15 @@ def negotiate(
 
 
 def encode(predictions: Predictions, accept: str) -> bytes:
-    """Encode: one line per record for line types, ``{"predictions": [...]}`` for JSON."""
+    """Encode: one line per record for line types, ``{"predictions": [...]}`` for JSON (or the
+    algorithm's own key)."""
     media_type, _ = split_content_type(accept)
     if media_type == CSV:
         return _encode_csv(predictions)
     if media_type == JSONLINES:
         return b"".join(orjson.dumps(record) + b"\n" for record in _records(predictions))
     if media_type == JSON:
-        return orjson.dumps({"predictions": list(_records(predictions))})
+        return orjson.dumps({predictions.json_key: list(_records(predictions))})
     if media_type == RECORDIO:
         return encode_outputs(predictions.outputs)
     raise UnsupportedContentType(accept, CONTENT_TYPES)

@@ -245,7 +245,11 @@ def parse_jsonlines(
 
 
 def record_features(record: Any, *, source: str | None, line: int | None, label: bool) -> list:
-    """The feature list of one JSON record: ``{"features": [...]}`` or, unlabelled, ``[...]``."""
+    """The feature list of one JSON record: ``{"features": [...]}`` or, unlabelled, ``[...]``;
+    also SageMaker's tensor form ``{"data": {"features": {"values": [...]}}}``, sparse with
+    ``"keys"`` and ``"shape"``."""
+    if isinstance(record, dict) and "features" not in record and "data" in record:
+        return _tensor_features(record["data"], source=source, line=line)
     if isinstance(record, dict):
         features = record.get("features")
         if label and "label" not in record:
@@ -258,6 +262,38 @@ def record_features(record: Any, *, source: str | None, line: int | None, label:
     if not isinstance(features, list):
         raise DataError('"features" must be a list of numbers', source=source, line=line)
     return features
+
+
+def _tensor_features(data: Any, *, source: str | None, line: int | None) -> list:
+    tensor = data.get("features") if isinstance(data, dict) else None
+    values = tensor.get("values") if isinstance(tensor, dict) else None
+    if not isinstance(values, list):
+        raise DataError(
+            '"data" must be {"features": {"values": [...]}} (sparse: with "keys" and "shape")',
+            source=source,
+            line=line,
+        )
+    keys, shape = tensor.get("keys"), tensor.get("shape")
+    if keys is None:
+        return values
+    if not (isinstance(keys, list) and isinstance(shape, list) and len(shape) == 1):
+        raise DataError(
+            'sparse "features" need "keys" and a one-number "shape"', source=source, line=line
+        )
+    if len(keys) != len(values):
+        raise DataError(
+            f'sparse "features" have {len(keys)} keys for {len(values)} values',
+            source=source,
+            line=line,
+        )
+    dense: list = [0.0] * int(shape[0])
+    for key, value in zip(keys, values, strict=True):
+        if not isinstance(key, int) or not 0 <= key < len(dense):
+            raise DataError(
+                f"sparse key {key!r} is outside shape {shape[0]}", source=source, line=line
+            )
+        dense[key] = value
+    return dense
 
 
 def _to_matrix(

@@ -123,5 +123,7 @@ class ProjectionModel(MatrixModel):
 
     def predict(self, features: np.ndarray) -> Predictions:
         return Predictions(
-            outputs={"projection": self.estimator.transform(features)}, csv=("projection",)
+            outputs={"projection": self.estimator.transform(features)},
+            csv=("projection",),
+            json_key="projections",
         )

@@ -142,5 +142,7 @@ class AnomalyModel(MatrixModel):
 
     def predict(self, features: np.ndarray) -> Predictions:
         return Predictions(
-            outputs={"score": -self.estimator.score_samples(features)}, csv=("score",)
+            outputs={"score": -self.estimator.score_samples(features)},
+            csv=("score",),
+            json_key="scores",
         )

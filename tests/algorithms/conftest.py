@@ -117,7 +117,8 @@ def invoke_every_type(model: Model, features: np.ndarray) -> dict[str, list]:
     assert csv_lines.endswith("\n") and csv_lines.count("\n") == len(features)
     records = [json.loads(line) for line in jsonl.decode().splitlines()]
     assert len(records) == len(features)
-    assert document["predictions"] == records
+    (answers,) = document.values()  # {"predictions": ...}, or PCA's "projections", RCF's "scores"
+    assert answers == records
     return {
         "csv": [line.split(",") for line in csv_lines.splitlines()],
         "records": records,

@@ -77,7 +77,8 @@ def test_trains_on_record_set_and_answers_the_sdks_record_predictor(
     assert len(records) == 5
     assert set(records[0].label) == keys
     as_json = model.invoke(request, RECORDIO, "application/json")
-    first = json.loads(as_json)["predictions"][0]
+    (answers,) = json.loads(as_json).values()
+    first = answers[0]
     for key in keys:
         expected = np.atleast_1d(first[key]).astype(np.float32)
         np.testing.assert_allclose(records[0].label[key].float32_tensor.values, expected)
@@ -103,3 +104,32 @@ def test_linear_learner_trains_on_sparse_records(tmp_path, binary_problem) -> No
     )
     predicted = np.array([r.label["predicted_label"].float32_tensor.values[0] for r in records])
     assert (predicted == labels).mean() > 0.9
+
+
+def test_json_answers_use_sagemakers_keys_and_read_its_request_forms(
+    tmp_path, multiclass_problem
+) -> None:
+    features, _ = multiclass_problem
+    channels = {"train": _record_set(tmp_path / "train", features.astype(np.float32))}
+    _, pca, _ = train("pca", {"num_components": "2", "feature_dim": "3"}, channels, tmp_path / "p")
+    _, rcf, _ = train("randomcutforest", {"feature_dim": "3"}, channels, tmp_path / "r")
+    row = features[0].tolist()
+    forms = [
+        {"instances": [{"features": row}]},
+        {"instances": [{"data": {"features": {"values": row}}}]},
+        {  # sparse: zeros left out
+            "instances": [{"data": {"features": {"keys": [0, 1, 2], "shape": [3], "values": row}}}]
+        },
+    ]
+    answers = []
+    for form in forms:
+        body = json.dumps(form).encode()
+        projections = json.loads(pca.invoke(body, "application/json", "application/json"))
+        scores = json.loads(rcf.invoke(body, "application/json", "application/json"))
+        assert set(projections) == {"projections"} and set(scores) == {"scores"}
+        answers.append((projections["projections"][0]["projection"], scores["scores"][0]["score"]))
+    assert answers[0] == answers[1] == answers[2]
+    sparse_line = json.dumps({"data": {"features": {"keys": [1], "shape": [3], "values": [2.0]}}})
+    line = pca.invoke(sparse_line.encode(), "application/jsonlines", "application/jsonlines")
+    expected = pca.invoke(b"0,2,0\n", "text/csv", "application/jsonlines")
+    assert line == expected
