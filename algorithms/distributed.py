@@ -53,9 +53,11 @@ def train_distributed(
     reporter: Reporter,
     client: Client,
     store: ObjectStore,
+    image: str = "",
 ) -> TrainingResult:
     """Train ``algorithm`` on ``shards`` (one dict of channels per instance) across ``client``'s
-    workers and save the model into ``model_dir`` as the single-machine algorithm does."""
+    workers and save the model into ``model_dir`` as the single-machine algorithm does (for the
+    job's training ``image``)."""
     if not supports_distributed(algorithm):
         raise ValueError(f"{algorithm.name} does not train on several instances")
     if issubclass(algorithm, XGBoost):
@@ -66,6 +68,7 @@ def train_distributed(
             reporter=reporter,
             client=client,
             store=store,
+            image=image,
         )
     assert issubclass(algorithm, BoostingAlgorithm)
     setup = algorithm.boosting_setup(hyperparameters)

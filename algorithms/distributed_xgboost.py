@@ -33,6 +33,7 @@ from algorithms.builtin.xgboost import (
     save_model,
     xgboost_message,
 )
+from algorithms.builtin.xgboost_container import pickles_model
 from algorithms.codecs import CSV, split_content_type
 from algorithms.coordination import CONTINUE, Coordinator, Report, WorkerLink, run_coordinated
 from algorithms.shards import TRAIN, VALIDATION, ChannelShard, ShardData, load_shards
@@ -51,6 +52,7 @@ def train_xgboost_distributed(
     reporter: Reporter,
     client: Client,
     store: ObjectStore,
+    image: str = "",
 ) -> TrainingResult:
     hp = hyperparameters
     params = booster_params(hp)
@@ -92,7 +94,7 @@ def train_xgboost_distributed(
         booster = booster[:kept]
     if coordinator.stopped:
         reporter.log(f"stop requested; keeping the {kept} iterations built so far")
-    save_model(booster, model_dir, hyperparameters=hp)
+    save_model(booster, model_dir, hyperparameters=hp, pickled=pickles_model(image))
     return TrainingResult(
         final_metrics=coordinator.recorder.history.get(kept, {}), stopped_early=coordinator.stopped
     )

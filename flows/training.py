@@ -117,7 +117,7 @@ def _run_phases(job: TrainingJob, work: Path, reporter: JobReporter) -> dict[str
     started = time.monotonic()
     if distributed:
         result = _train_distributed(
-            algorithm, shards, parsed, model_dir, job_reporter, instance_count, store
+            algorithm, image, shards, parsed, model_dir, job_reporter, instance_count, store
         )
     else:
         result = algorithm(image=image).train(
@@ -141,7 +141,7 @@ def _run_phases(job: TrainingJob, work: Path, reporter: JobReporter) -> dict[str
     return {**reporter.last_values, **result.final_metrics}
 
 
-def _train_distributed(algorithm, shards, parsed, model_dir, reporter, instances, store):
+def _train_distributed(algorithm, image, shards, parsed, model_dir, reporter, instances, store):
     with dask_client(n_workers=instances) as client:
         reporter.log(f"Training on {instances} Dask workers ({client.scheduler.address})")
         return train_distributed(
@@ -152,4 +152,5 @@ def _train_distributed(algorithm, shards, parsed, model_dir, reporter, instances
             reporter=reporter,
             client=client,
             store=store,
+            image=image,
         )

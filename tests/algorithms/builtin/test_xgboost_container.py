@@ -15,8 +15,10 @@ import pytest
 import xgboost as xgb
 
 from algorithms import AlgorithmError, load_model, parse_hyperparameters, resolve_image
+from algorithms.distributed import train_distributed
 from algorithms.loading import load_containers
 from infra.serving.batching import Call, invoke_batch
+from tests.algorithms.test_distributed import _shards
 from tests.fakes import RecordingReporter
 
 from ..conftest import channel, write_csv
@@ -47,6 +49,28 @@ def test_an_image_before_1_3_1_pickles_the_booster(tmp_path, regression_problem,
     body = "\n".join(",".join(map(repr, row.tolist())) for row in features).encode()
     served = load_model(model_dir).invoke(body, "text/csv", "text/csv")
     np.testing.assert_allclose([float(v) for v in served.split()], expected, rtol=1e-6)
+
+
+def test_a_job_on_several_instances_pickles_as_on_one(
+    tmp_path, dask_client, local_store, binary_problem
+):
+    features, labels = binary_problem
+    image = f"{ECR}:1.2-1"
+    algorithm = resolve_image(image)
+    train_distributed(
+        algorithm,
+        shards=_shards(local_store, features, labels),
+        hyperparameters=parse_hyperparameters(
+            algorithm, {"objective": "binary:logistic", "num_round": "5"}
+        ),
+        model_dir=tmp_path / "model",
+        reporter=RecordingReporter(),
+        client=dask_client,
+        store=local_store,
+        image=image,
+    )
+    with open(tmp_path / "model" / "xgboost-model", "rb") as file:
+        assert isinstance(pickle.load(file), xgb.Booster)
 
 
 @pytest.mark.parametrize("image", [f"{ECR}:1.3-1", f"{ECR}:1.7-1", f"{ECR}:3.0-5", "xgboost"])
