@@ -16,7 +16,8 @@ import orjson
 from scipy import sparse
 
 from algorithms.base import CONTENT_TYPES, DataError, UnsupportedContentType
-from algorithms.recordio import RECORDIO, decode_body, encode_outputs
+from algorithms.recordio import RECORDIO, encode_outputs
+from algorithms.recordio_matrix import decode_body
 from algorithms.tabular import check_no_missing, parse_csv, parse_jsonlines, record_features
 
 CSV = "text/csv"

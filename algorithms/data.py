@@ -22,7 +22,8 @@ from scipy import sparse
 
 from algorithms.base import Channel, DataError
 from algorithms.codecs import CSV, JSONLINES, LIBSVM, split_content_type
-from algorithms.recordio import RECORDIO, is_recordio, read_matrix
+from algorithms.recordio import RECORDIO, is_recordio
+from algorithms.recordio_matrix import read_matrix
 from algorithms.tabular import parse_csv, parse_jsonlines
 
 _GZIP_MAGIC = b"\x1f\x8b"

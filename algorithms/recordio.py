@@ -10,14 +10,12 @@ platform needs no generated code; the SDK's own writer and reader are the tests'
 
 from __future__ import annotations
 
-import io
 import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
-from scipy import sparse
 
 from algorithms.base import DataError
 
@@ -26,10 +24,8 @@ MAGIC = 0xCED7230A
 MAGIC_BYTES = struct.pack("<I", MAGIC)
 _LENGTH_MASK = (1 << 29) - 1
 # Value's oneof field numbers → the tensor's element type on the wire.
-_TENSOR_FIELDS = {2: np.dtype("<f4"), 3: np.dtype("<f8"), 7: np.dtype(np.int32)}
+TENSOR_FIELDS = {2: np.dtype("<f4"), 3: np.dtype("<f8"), 7: np.dtype(np.int32)}
 _FLOAT32_TENSOR = 2
-# Rows gathered before they are packed into one block, so a channel is never a list of rows.
-_BLOCK_ROWS = 16_384
 _READ_BYTES = 1 << 20
 
 
@@ -115,7 +111,8 @@ def is_recordio(head: bytes) -> bool:
 # -- the protobuf wire format -------------------------------------------------------------------
 
 
-def _varint(data: bytes, position: int) -> tuple[int, int]:
+def read_varint(data: bytes, position: int) -> tuple[int, int]:
+    """The varint at ``position`` and the position after it."""
     result = shift = 0
     while True:
         if position >= len(data):
@@ -132,14 +129,14 @@ def _fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
     """``(field number, wire type, value)`` for each field of one message."""
     position, end = 0, len(data)
     while position < end:
-        key, position = _varint(data, position)
+        key, position = read_varint(data, position)
         number, wire = key >> 3, key & 7
         if wire == 0:
-            value, position = _varint(data, position)
+            value, position = read_varint(data, position)
         elif wire == 1:
             value, position = data[position : position + 8], position + 8
         elif wire == 2:
-            size, position = _varint(data, position)
+            size, position = read_varint(data, position)
             value, position = data[position : position + size], position + size
         elif wire == 5:
             value, position = data[position : position + 4], position + 4
@@ -155,7 +152,7 @@ def _packed_varints(data: bytes) -> np.ndarray:
     if len(data) < 64:
         values, position = [], 0
         while position < len(data):
-            value, position = _varint(data, position)
+            value, position = read_varint(data, position)
             values.append(value)
         return np.array(values, dtype=np.uint64)
     raw = np.frombuffer(data, dtype=np.uint8)
@@ -195,8 +192,8 @@ def _tensor(data: bytes, dtype: np.dtype) -> Tensor:
 
 def _value(data: bytes) -> Tensor | None:
     for number, _, value in _fields(data):
-        if number in _TENSOR_FIELDS:
-            return _tensor(value, _TENSOR_FIELDS[number])
+        if number in TENSOR_FIELDS:
+            return _tensor(value, TENSOR_FIELDS[number])
     return None  # a Bytes value, which no built-in reads
 
 
@@ -256,107 +253,7 @@ def encode_record(
     return b"".join(parts)
 
 
-# -- matrices and answers -----------------------------------------------------------------------
-
-
-def read_matrix(
-    stream: BinaryIO, *, source: str | None = None, feature_count: int | None = None
-) -> tuple[np.ndarray | sparse.csr_matrix, np.ndarray | None]:
-    """Every record's ``features["values"]`` as one float64 matrix (sparse where any record is)
-    and ``label["values"]`` as a vector (None when no record has one)."""
-    blocks: list[np.ndarray | sparse.csr_matrix] = []
-    labels: list[float] = []
-    rows: list[Tensor] = []
-    width = feature_count
-    count = 0
-    for count, payload in enumerate(iter_payloads(stream, source=source), start=1):
-        try:
-            features, label = decode_record(payload)
-        except DataError as error:
-            raise DataError(f"record {count}: {error.message}", source=source) from None
-        tensor = features.get("values")
-        if tensor is None:
-            raise DataError(f'record {count} has no features["values"]', source=source)
-        width = _row_width(tensor, width, count, source)
-        rows.append(tensor)
-        target = label.get("values")
-        labels.append(
-            float(target.values[0]) if target is not None and len(target.values) else np.nan
-        )
-        if len(rows) == _BLOCK_ROWS:
-            blocks.append(_block(rows, width))
-            rows = []
-    if rows:
-        blocks.append(_block(rows, width))
-    if not blocks:
-        return np.empty((0, width or 0)), None
-    if feature_count is not None and width != feature_count:
-        raise DataError(
-            f"the records have {width} features; expected {feature_count}", source=source
-        )
-    matrix = _stack(blocks, width)
-    vector = np.array(labels, dtype=np.float64)
-    if np.isnan(vector).all():
-        return matrix, None
-    if np.isnan(vector).any():
-        missing = int(np.flatnonzero(np.isnan(vector))[0]) + 1
-        raise DataError(f'record {missing} has no label["values"] where others do', source=source)
-    return matrix, vector
-
-
-def _row_width(tensor: Tensor, width: int | None, number: int, source: str | None) -> int:
-    """The matrix's width once this row is read; a sparse row without ``shape`` may widen it."""
-    if tensor.keys is None:
-        return _same(width, len(tensor.values), number, source)
-    if len(tensor.keys) != len(tensor.values):
-        raise DataError(
-            f"record {number} has {len(tensor.keys)} keys for {len(tensor.values)} values",
-            source=source,
-        )
-    highest = int(tensor.keys.max(initial=-1))
-    if tensor.shape:
-        width = _same(width, tensor.shape[0], number, source)
-    elif width is None or highest >= width:
-        width = highest + 1
-    if highest >= width:
-        raise DataError(
-            f"record {number} has key {highest}; its shape has {width} features", source=source
-        )
-    return width
-
-
-def _same(width: int | None, size: int, number: int, source: str | None) -> int:
-    if width is not None and size != width:
-        raise DataError(f"record {number} has {size} features; expected {width}", source=source)
-    return size
-
-
-def _block(rows: list[Tensor], width: int | None) -> np.ndarray | sparse.csr_matrix:
-    if all(row.keys is None for row in rows):
-        return np.stack([row.values for row in rows]).astype(np.float64)
-    indptr = np.cumsum([0] + [len(row.values) for row in rows])
-    indices = np.concatenate(
-        [row.keys if row.keys is not None else np.arange(len(row.values)) for row in rows]
-    )
-    values = np.concatenate([row.values.astype(np.float64) for row in rows])
-    return sparse.csr_matrix((values, indices, indptr), shape=(len(rows), width or 0))
-
-
-def _stack(blocks: list, width: int | None) -> np.ndarray | sparse.csr_matrix:
-    if not any(sparse.issparse(block) for block in blocks):
-        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-    resized = []
-    for block in blocks:
-        block = sparse.csr_matrix(block)
-        block.resize((block.shape[0], width or 0))
-        resized.append(block)
-    return sparse.vstack(resized, format="csr")
-
-
-def decode_body(body: bytes, *, feature_count: int | None = None) -> np.ndarray:
-    """An inference request's records as a dense float64 matrix (sparse records filled in)."""
-    matrix, _ = read_matrix(io.BytesIO(body), feature_count=feature_count)
-    return matrix.toarray() if sparse.issparse(matrix) else matrix
+# -- answers ------------------------------------------------------------------------------------
 
 
 def encode_outputs(outputs: Mapping[str, np.ndarray]) -> bytes:

@@ -25,8 +25,8 @@ from algorithms.recordio import (
     encode_outputs,
     frame,
     iter_payloads,
-    read_matrix,
 )
+from algorithms.recordio_matrix import read_matrix
 
 
 def _dense(features, labels=None) -> bytes:
@@ -134,3 +134,14 @@ def test_the_sdks_record_serializer_bytes_read_as_its_matrix() -> None:
     matrix, labels = read_matrix(io.BytesIO(body), feature_count=4)
     np.testing.assert_array_equal(matrix, features)
     assert labels is None
+
+
+def test_records_alike_are_read_at_once_and_unlike_ones_one_by_one() -> None:
+    features = np.arange(20, dtype=np.float64).reshape(5, 4)
+    alike = _dense(features, np.ones(5))  # one layout: the vectorised path
+    unlike = alike + _dense(features[:1].astype(np.float32), np.zeros(1, dtype=np.float32))
+    matrix, labels = read_matrix(io.BytesIO(unlike))
+    np.testing.assert_array_equal(matrix, np.vstack([features, features[:1]]))
+    np.testing.assert_array_equal(labels, [1, 1, 1, 1, 1, 0])
+    with pytest.raises(DataError, match='record 6 has no label\\["values"\\] where others do'):
+        read_matrix(io.BytesIO(alike + _dense(features[:1])))
