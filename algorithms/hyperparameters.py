@@ -209,9 +209,13 @@ def log_moot_values(declared: Iterable[Hyperparameter], values: Mapping[str, Any
         log(f"accepted, with no effect on this platform's training: {listed}")
 
 
-def parse_metric_list(name: str, value: str, choices: Iterable[str]) -> tuple[str, ...]:
+def parse_metric_list(
+    name: str, value: str | Iterable[str], choices: Iterable[str]
+) -> tuple[str, ...]:
     """A list of metric names as SageMaker's documentation writes it (``["msd","ssd"]``), as the
-    SDK sends it (JSON), or comma-separated."""
+    SDK sends it (JSON), comma-separated, or already parsed."""
+    if not isinstance(value, str):
+        value = ",".join(value)
     text = value.strip().removeprefix("[").removesuffix("]")
     return parse_choice_list(name, text.replace('"', "").replace("'", ""), choices)
 
