@@ -28,7 +28,7 @@ from algorithms.base import (
     TrainingResult,
 )
 from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
-from algorithms.codecs import Predictions
+from algorithms.codecs import Predictions, decode, encode, negotiate, split_content_type
 from algorithms.data import read_channel, split_channels
 from algorithms.hyperparameters import MACHINERY, check_feature_dim, log_moot_values, no_effect
 from algorithms.manifest import write_manifest
@@ -184,6 +184,19 @@ class Index:
     def predict(self, features: np.ndarray) -> np.ndarray:
         return self.estimator.predict(self.queries(features))
 
+    def neighbours(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each record's ``k`` nearest: their distances (inner products for ``INNER_PRODUCT``)
+        and labels, nearest first."""
+        queries = self.queries(features)
+        distances, rows = self.estimator.kneighbors(queries)
+        # The fitted points and labels as scikit-learn keeps them (the index holds no copy).
+        if self.inner_product:
+            points = self.estimator._fit_X[:, :-1]
+            distances = np.einsum("ij,ikj->ik", queries[:, :-1], points[rows])
+        labels = self.estimator._y
+        classes = getattr(self.estimator, "classes_", None)
+        return distances, (labels if classes is None else classes[labels])[rows]
+
 
 class NeighboursModel(MatrixModel):
     content_types = accepts = FIRST_PARTY_TYPES
@@ -196,3 +209,18 @@ class NeighboursModel(MatrixModel):
         return Predictions(
             outputs={"predicted_label": self.index.predict(features)}, csv=("predicted_label",)
         )
+
+    def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
+        """With ``verbose=true`` in the ``Accept`` type, as SageMaker's k-NN: each answer also
+        lists its neighbours' ``distances`` and ``labels`` (CSV still answers the label)."""
+        _, params = split_content_type((accept or "").split(",")[0])
+        if params.get("verbose", "").lower() != "true":
+            return super().invoke(body, content_type, accept)
+        response_type = negotiate(accept, content_type, self.accepts)
+        features = decode(body, content_type, feature_count=self.feature_count)
+        if len(features) == 0:
+            return encode(Predictions(outputs={}, csv=()), response_type)
+        distances, labels = self.index.neighbours(features)
+        outputs = {"predicted_label": self.index.predict(features)}
+        outputs |= {"distances": distances, "labels": labels}
+        return encode(Predictions(outputs=outputs, csv=("predicted_label",)), response_type)

@@ -119,3 +119,31 @@ def test_knn_inner_product_and_dimension_reduction(tmp_path) -> None:
         tmp_path / "sign",
     )
     assert reduced.final_metrics["test:accuracy"] > 0.7
+
+
+def test_knn_verbose_answers_list_the_neighbours(tmp_path) -> None:
+    rng = np.random.default_rng(6)
+    features = rng.normal(size=(200, 4))
+    labels = (features[:, 0] > 0).astype(float)
+    write_csv(tmp_path / "train" / "x.csv", features, labels)
+    required = {"k": "3", "predictor_type": "classifier", "sample_size": "200", "feature_dim": "4"}
+    _, model, _ = train("knn", required, {"train": channel(tmp_path / "train")}, tmp_path / "m")
+    body = json.dumps({"instances": features[:2].tolist()}).encode()
+    verbose = json.loads(model.invoke(body, "application/json", "application/json; verbose=true"))
+    first = verbose["predictions"][0]
+    assert set(first) == {"predicted_label", "distances", "labels"}
+    assert first["distances"][0] == 0.0 and first["labels"][0] == labels[0]  # itself, nearest
+    assert first["distances"] == sorted(first["distances"]) and len(first["labels"]) == 3
+    plain = json.loads(model.invoke(body, "application/json", "application/json"))
+    assert set(plain["predictions"][0]) == {"predicted_label"}
+    _, inner, _ = train(
+        "knn",
+        {**required, "index_metric": "INNER_PRODUCT"},
+        {"train": channel(tmp_path / "train")},
+        tmp_path / "ip",
+    )
+    answer = json.loads(inner.invoke(body, "application/json", "application/json; verbose=true"))
+    products = features @ features[0]
+    np.testing.assert_allclose(
+        answer["predictions"][0]["distances"], np.sort(products)[::-1][:3], rtol=1e-9
+    )
