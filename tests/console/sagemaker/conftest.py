@@ -6,9 +6,14 @@ import json
 from datetime import UTC, datetime
 from unittest import mock
 
+import boto3
+import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
+
+from tests.infra.serving.conftest import redis_url  # noqa: F401  (fixture)
 
 JSON_1_1 = "application/x-amz-json-1.1"
 
@@ -69,3 +74,32 @@ def assert_aws_error(response, code: str | tuple[str, ...], *, status: int = 400
     assert isinstance(body["message"], str) and body["message"]
     assert response["x-amzn-RequestId"]
     return body
+
+
+# Application Auto Scaling (test_autoscaling*.py): a real Redis for the serving state.
+@pytest.fixture
+def serving_redis(redis_url, monkeypatch):  # noqa: F811
+    """The serving state on a fresh Redis, as the live server reads and writes it."""
+    import redis
+
+    from infra.config import settings
+    from infra.serving.state import serving_state
+
+    redis.Redis.from_url(redis_url).flushall()
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    settings.cache_clear()
+    yield serving_state()
+    settings.cache_clear()
+
+
+@pytest.fixture
+def aas(live_server, access_key, serving_redis):
+    """boto3's application-autoscaling client on the live server, as the test user."""
+    return boto3.client(
+        "application-autoscaling",
+        endpoint_url=live_server.url,
+        region_name="us-east-1",
+        aws_access_key_id=access_key.access_key_id,
+        aws_secret_access_key=access_key.secret_access_key,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )

@@ -5,57 +5,21 @@ back as scaling activities."""
 
 from __future__ import annotations
 
-import json
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from console.core.names import account_id_for, arn
-from console.core.shapes import service_model
 from console.endpoints.models import Endpoint, EndpointVariant
 from console.sagemaker import views  # noqa: F401  (importing it registers every operation)
-from console.sagemaker.operations import APPLICATION_AUTOSCALING as SERVICE
 from infra.serving import protocol
-from tests.console.sagemaker.conftest import post, sign
-from tests.console.sagemaker.test_fuzz import EXAMPLES, FUZZ, value_for
-from tests.infra.serving.conftest import redis_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NS, DIM = "sagemaker", "sagemaker:variant:DesiredInstanceCount"
 RESOURCE = "endpoint/ep/variant/main"
 PREDEFINED = {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}
-
-
-@pytest.fixture
-def state(redis_url, monkeypatch):  # noqa: F811
-    import redis
-
-    from infra.config import settings
-    from infra.serving.state import serving_state
-
-    redis.Redis.from_url(redis_url).flushall()
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    settings.cache_clear()
-    yield serving_state()
-    settings.cache_clear()
-
-
-@pytest.fixture
-def aas(live_server, access_key, state):
-    return boto3.client(
-        "application-autoscaling",
-        endpoint_url=live_server.url,
-        region_name="us-east-1",
-        aws_access_key_id=access_key.access_key_id,
-        aws_secret_access_key=access_key.secret_access_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 def serving_endpoint(owner, name: str = "ep", *, instances: int = 1) -> EndpointVariant:
@@ -98,9 +62,9 @@ def error_of(call, *args, **kwargs) -> dict:
     return caught.value.response["Error"]
 
 
-def test_a_registered_target_is_the_variants_autoscaling(aas, user, state):
+def test_a_registered_target_is_the_variants_autoscaling(aas, user, serving_redis):
     variant = serving_endpoint(user, instances=1)
-    state.deploy(variant.deployment_id, containers=[], instances=1)
+    serving_redis.deploy(variant.deployment_id, containers=[], instances=1)
 
     answer = register(aas, MinCapacity=2, MaxCapacity=4)
 
@@ -118,8 +82,8 @@ def test_a_registered_target_is_the_variants_autoscaling(aas, user, state):
     # The count moved into the bounds at once, in the database and for the supervisor.
     variant.refresh_from_db()
     assert variant.desired_instance_count == 2
-    assert state.spec(variant.deployment_id)["instances"] == 2
-    assert state.spec(variant.deployment_id)["autoscaling"]["max_instances"] == 4
+    assert serving_redis.spec(variant.deployment_id)["instances"] == 2
+    assert serving_redis.spec(variant.deployment_id)["autoscaling"]["max_instances"] == 4
     [activity] = aas.describe_scaling_activities(ServiceNamespace=NS)["ScalingActivities"]
     assert activity["Description"] == "Setting desired instance count to 2."
     assert activity["Cause"] == "minimum capacity was set to 2"
@@ -268,11 +232,11 @@ def test_the_console_setting_is_a_target_and_policy_boto3_reads(aas, user):
     assert aas.describe_scalable_targets(ServiceNamespace=NS)["ScalableTargets"] == []
 
 
-def test_the_autoscalers_changes_are_scaling_activities(aas, user, state):
+def test_the_autoscalers_changes_are_scaling_activities(aas, user, serving_redis):
     from infra.serving.supervisor import Supervisor
 
     variant = serving_endpoint(user)
-    state.deploy(variant.deployment_id, containers=[], instances=1)
+    serving_redis.deploy(variant.deployment_id, containers=[], instances=1)
     register(aas, MinCapacity=1, MaxCapacity=3)
     put(
         aas,
@@ -283,10 +247,11 @@ def test_the_autoscalers_changes_are_scaling_activities(aas, user, state):
     # 250 invocations in the last minute, as instances count them: three instances' worth.
     now = time.time()
     for minute in (int(now // 60) - 1, int(now // 60)):
-        state.client.hset(protocol.stats_key(variant.deployment_id, minute), "invocations", 250)
+        key = protocol.stats_key(variant.deployment_id, minute)
+        serving_redis.client.hset(key, "invocations", 250)
 
-    scaled = Supervisor(state).autoscale(
-        variant.deployment_id, state.spec(variant.deployment_id), now=now
+    scaled = Supervisor(serving_redis).autoscale(
+        variant.deployment_id, serving_redis.spec(variant.deployment_id), now=now
     )
 
     assert scaled["instances"] == 3
@@ -304,176 +269,8 @@ def test_the_autoscalers_changes_are_scaling_activities(aas, user, state):
         PolicyType="TargetTrackingScaling",
         TargetTrackingScalingPolicyConfiguration=tracking(500.0),
     )
-    assert state.spec(variant.deployment_id)["instances"] == 3
+    assert serving_redis.spec(variant.deployment_id)["instances"] == 3
     register(aas, MaxCapacity=2)
-    assert state.spec(variant.deployment_id)["instances"] == 2
+    assert serving_redis.spec(variant.deployment_id)["instances"] == 2
     latest = aas.describe_scaling_activities(ServiceNamespace=NS)["ScalingActivities"][0]
     assert latest["Cause"] == "maximum capacity was set to 2"
-
-
-def test_a_user_sees_and_scales_only_their_own_endpoints(aas, user, other_user):
-    serving_endpoint(other_user, "theirs")
-    serving_endpoint(user)
-    register(aas, MinCapacity=1, MaxCapacity=2)
-
-    error = error_of(register, aas, "endpoint/theirs/variant/main", MinCapacity=1, MaxCapacity=2)
-
-    assert error["Code"] == "ValidationException" and "theirs" in error["Message"]
-    [target] = aas.describe_scalable_targets(ServiceNamespace=NS)["ScalableTargets"]
-    assert target["ResourceId"] == RESOURCE
-
-
-@pytest.mark.parametrize(
-    ("call", "code", "words"),
-    [
-        (dict(MinCapacity=0, MaxCapacity=2), "ValidationException", "inference components"),
-        (dict(MinCapacity=3, MaxCapacity=2), "ValidationException", "MaxCapacity"),
-        (dict(MinCapacity=1, MaxCapacity=50), "ValidationException", "at most 10"),
-        (dict(MinCapacity=1), "ValidationException", "MaxCapacity are required"),
-        (dict(ResourceId="endpoint/ep", MinCapacity=1, MaxCapacity=2), "ValidationException",
-         "endpoint/<endpoint-name>/variant/<variant-name>"),
-        (dict(ResourceId="endpoint/ep/variant/blue", MinCapacity=1, MaxCapacity=2),
-         "ValidationException", "no variant named blue"),
-        (dict(ResourceId="endpoint/nope/variant/main", MinCapacity=1, MaxCapacity=2),
-         "ValidationException", "nope"),
-        (dict(ScalableDimension="sagemaker:inference-component:DesiredCopyCount",
-              MinCapacity=0, MaxCapacity=2), "ValidationException", "scalable dimension"),
-        (dict(ServiceNamespace="ecs", MinCapacity=1, MaxCapacity=2), "ValidationException",
-         "namespace"),
-    ],
-)  # fmt: skip
-def test_bad_targets_are_refused_naming_the_rule(aas, user, call, code, words):
-    serving_endpoint(user)
-    params = {"ServiceNamespace": NS, "ResourceId": RESOURCE, "ScalableDimension": DIM, **call}
-
-    error = error_of(aas.register_scalable_target, **params)
-
-    assert error["Code"] == code and words in error["Message"], error
-    assert aas.describe_scalable_targets(ServiceNamespace=NS)["ScalableTargets"] == []
-
-
-CUSTOM_OK = {
-    "MetricName": "Invocations",
-    "Namespace": "AWS/SageMaker",
-    "Dimensions": [
-        {"Name": "EndpointName", "Value": "ep"},
-        {"Name": "VariantName", "Value": "main"},
-    ],
-    "Statistic": "Sum",
-}
-
-
-@pytest.mark.parametrize(
-    ("policy", "words"),
-    [
-        (dict(), "policyType"),
-        (dict(PolicyType="PredictiveScaling"), "TargetTrackingScaling or StepScaling"),
-        (dict(PolicyType="TargetTrackingScaling"), "required"),
-        (dict(PolicyType="TargetTrackingScaling",
-              TargetTrackingScalingPolicyConfiguration={"TargetValue": 5.0}), "Exactly one"),
-        (dict(PolicyType="TargetTrackingScaling",
-              TargetTrackingScalingPolicyConfiguration={"TargetValue": 0.0,
-              "PredefinedMetricSpecification": PREDEFINED}), "greater than 0"),
-        (dict(PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": 5.0, "PredefinedMetricSpecification": {
-                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}),
-         "SageMakerVariantInvocationsPerInstance"),
-        (dict(PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": 5.0, "CustomizedMetricSpecification": {
-                **CUSTOM_OK, "MetricName": "CPUUtilization"}}), "ModelLatency"),
-        (dict(PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": 5.0, "CustomizedMetricSpecification": {
-                **CUSTOM_OK, "Dimensions": [{"Name": "EndpointName", "Value": "other"}]}}),
-         "VariantName=main"),
-        (dict(PolicyType="StepScaling", StepScalingPolicyConfiguration={
-            "AdjustmentType": "ChangeInCapacity", "StepAdjustments": []}), "at least one step"),
-        (dict(PolicyType="StepScaling", StepScalingPolicyConfiguration={
-            "AdjustmentType": "ChangeInCapacity", "StepAdjustments": [
-                {"MetricIntervalUpperBound": 5.0, "ScalingAdjustment": -1},
-                {"MetricIntervalLowerBound": 3.0, "ScalingAdjustment": 1}]}), "overlap"),
-        (dict(PolicyType="StepScaling", StepScalingPolicyConfiguration={
-            "AdjustmentType": "Sideways", "StepAdjustments": [{"ScalingAdjustment": 1}]}),
-         "adjustmentType"),
-    ],
-)  # fmt: skip
-def test_bad_policies_are_refused_naming_the_rule(aas, user, policy, words):
-    serving_endpoint(user)
-    register(aas, MinCapacity=1, MaxCapacity=2)
-
-    error = error_of(put, aas, "p", **policy)
-
-    assert error["Code"] == "ValidationException" and words in error["Message"], error
-    assert aas.describe_scaling_policies(ServiceNamespace=NS)["ScalingPolicies"] == []
-
-
-def test_unknown_targets_and_policies_are_object_not_found(aas, user):
-    serving_endpoint(user)
-    params = {"ServiceNamespace": NS, "ResourceId": RESOURCE, "ScalableDimension": DIM}
-
-    unregistered = error_of(aas.deregister_scalable_target, **params)
-    no_target = error_of(
-        aas.put_scaling_policy,
-        PolicyName="p",
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration=tracking(5.0),
-        **params,
-    )
-    register(aas, MinCapacity=1, MaxCapacity=2)
-    no_policy = error_of(aas.delete_scaling_policy, PolicyName="p", **params)
-    bad_token = error_of(aas.describe_scalable_targets, ServiceNamespace=NS, NextToken="x")
-    unknown = error_of(
-        aas.describe_scheduled_actions, ServiceNamespace=NS
-    )  # an operation not served
-
-    for error in (unregistered, no_target):
-        assert error["Code"] == "ObjectNotFoundException"
-        assert error["Message"] == (
-            f"No scalable target registered for service namespace: sagemaker, resource ID: "
-            f"{RESOURCE}, scalable dimension: {DIM}"
-        )
-    assert (
-        no_policy["Code"] == "ObjectNotFoundException" and "policy name: p" in no_policy["Message"]
-    )
-    assert bad_token["Code"] == "InvalidNextTokenException"
-    assert unknown["Code"] == "UnknownOperationException"
-
-
-def test_a_deploying_endpoint_answers_concurrent_update(aas, user):
-    variant = serving_endpoint(user)
-    register(aas, MinCapacity=1, MaxCapacity=2)
-    Endpoint.objects.filter(pk=variant.endpoint_id).update(status="Updating")
-
-    error = error_of(register, aas, MinCapacity=1, MaxCapacity=3)
-
-    assert error["Code"] == "ConcurrentUpdateException" and "InService" in error["Message"]
-    [target] = aas.describe_scalable_targets(ServiceNamespace=NS)["ScalableTargets"]
-    assert target["MaxCapacity"] == 2
-
-
-@pytest.mark.parametrize("operation", sorted(SERVICE.operations))
-def test_no_generated_request_gets_a_5xx(client, access_key, user, state, operation):
-    """Requests drawn from botocore's input shapes (the SageMaker fuzzer's generator), some
-    naming a real variant: every answer is Application Auto Scaling's JSON, never a 5xx."""
-    serving_endpoint(user)
-    shape = service_model("application-autoscaling").operation_model(operation).input_shape
-    real = {"ServiceNamespace": NS, "ResourceId": RESOURCE, "ScalableDimension": DIM}
-
-    @settings(FUZZ, max_examples=max(3, EXAMPLES // 10))
-    @given(document=value_for(shape), aimed=st.booleans())
-    def check(document, aimed):
-        if aimed and isinstance(document, dict):
-            document.update({k: v for k, v in real.items() if k in shape.members})
-        body = json.dumps(document).encode()
-        headers = sign(
-            access_key,
-            body,
-            target=f"AnyScaleFrontendService.{operation}",
-            service="application-autoscaling",
-        )
-        response = post(client, headers, body)
-        assert response.status_code < 500, response.content[:500]
-        answer = json.loads(response.content)
-        if response.status_code >= 400:
-            assert answer["__type"] and answer["message"], answer
-
-    check()
