@@ -14,6 +14,7 @@ once at the end (``test:*`` metrics). Outputs ``predicted_label`` and ``score`` 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ from algorithms.builtin.linear_learner_parameters import (
     check_hyperparameters,
     choose_threshold,
     class_weights,
+    model_candidates,
+    selection_score,
 )
 from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
@@ -98,32 +101,28 @@ class LinearLearner(Algorithm):
         for dataset, name in ((train, "train"), (validation, "validation"), (test, "test")):
             if dataset is not None:
                 _check_labels(dataset, hp, source=name)
-        fit = _Fit(hp, train)
-        best = (np.inf, None, {})
-        patience = 0
-        stopped = False
-        for epoch in range(1, hp["epochs"] + 1):
-            fit.epoch()
-            metrics = {"train:objective_loss": fit.objective_loss(train)}
-            if validation is not None:
-                metrics |= fit.evaluate(validation, prefix="validation")
-            for name, value in metrics.items():
-                reporter.metric(name, value, step=epoch)
-            reporter.log(f"epoch {epoch}: " + " ".join(f"{k}={v:.6g}" for k, v in metrics.items()))
-            watched = metrics.get("validation:objective_loss", metrics["train:objective_loss"])
-            if watched < best[0] - hp["early_stopping_tolerance"] or best[1] is None:
-                best, patience = (watched, fit.snapshot(), metrics), 0
-            else:
-                patience += 1
-            if validation is not None and patience >= hp["early_stopping_patience"]:
-                reporter.log(f"no improvement for {patience} epochs; keeping the best epoch")
+        candidates = model_candidates(hp)
+        results = []
+        for candidate in candidates:
+            live = len(candidates) == 1
+            results.append(_train_one(candidate, train, validation, reporter, live=live))
+            if results[-1].stopped:
                 break
-            if reporter.should_stop():
-                stopped = True
-                break
-        _, fitted, final_metrics = best
-        if hp["predictor_type"] == "binary_classifier":
-            fitted["threshold"] = _threshold(fitted, validation or train, hp)
+        scores = []
+        for result in results:
+            if hp["predictor_type"] == "binary_classifier":
+                result.fitted["threshold"] = _threshold(result.fitted, validation or train, hp)
+            model = LinearModel(result.fitted, feature_count=train.feature_count)
+            evaluated = _evaluate(model, validation or train, hp, prefix="")
+            scores.append(selection_score({k[1:]: v for k, v in evaluated.items()}, hp))
+        kept = results[int(np.argmax(scores))]
+        if len(candidates) > 1:
+            reporter.log(f"kept model {int(np.argmax(scores)) + 1} of {len(results)} trained")
+            for epoch, metrics in kept.history:
+                for name, value in metrics.items():
+                    reporter.metric(name, value, step=epoch)
+        fitted, final_metrics, epoch, stopped = kept.fitted, kept.metrics, kept.epoch, kept.stopped
+        if "threshold" in fitted:
             reporter.log(
                 f"threshold {fitted['threshold']:.6g} chosen by "
                 f"{hp['binary_classifier_model_selection_criteria']}"
@@ -148,6 +147,55 @@ class LinearLearner(Algorithm):
     def load(cls, model_dir: Path) -> Model:
         fitted = load_fitted(model_dir)
         return LinearModel(fitted, feature_count=fitted["scaler"].n_features_in_)
+
+
+@dataclass
+class _Trained:
+    fitted: dict[str, Any]
+    metrics: dict[str, float]
+    history: list[tuple[int, dict[str, float]]]
+    epoch: int
+    stopped: bool
+
+
+def _train_one(
+    hp: dict[str, Any],
+    train: Dataset,
+    validation: Dataset | None,
+    reporter: Reporter,
+    *,
+    live: bool,
+) -> _Trained:
+    """One model's epochs, the best epoch kept; its metrics reported as they come when ``live``
+    (one model), else kept in its history for the chosen model's report."""
+    fit = _Fit(hp, train)
+    best: tuple[float, Any, dict[str, float]] = (np.inf, None, {})
+    history: list[tuple[int, dict[str, float]]] = []
+    patience, stopped, epoch = 0, False, 0
+    for epoch in range(1, hp["epochs"] + 1):
+        fit.epoch()
+        metrics = {"train:objective_loss": fit.objective_loss(train)}
+        if validation is not None:
+            metrics |= fit.evaluate(validation, prefix="validation")
+        history.append((epoch, metrics))
+        if live:
+            for name, value in metrics.items():
+                reporter.metric(name, value, step=epoch)
+        model = "" if live else f"model {hp['_seed'] + 1} "
+        summary = " ".join(f"{k}={v:.6g}" for k, v in metrics.items())
+        reporter.log(f"{model}epoch {epoch}: {summary}")
+        watched = metrics.get("validation:objective_loss", metrics["train:objective_loss"])
+        if watched < best[0] - hp["early_stopping_tolerance"] or best[1] is None:
+            best, patience = (watched, fit.snapshot(), metrics), 0
+        else:
+            patience += 1
+        if validation is not None and patience >= hp["early_stopping_patience"]:
+            reporter.log(f"no improvement for {patience} epochs; keeping the best epoch")
+            break
+        if reporter.should_stop():
+            stopped = True
+            break
+    return _Trained(best[1], best[2], history, epoch, stopped)
 
 
 def _check_labels(dataset: Dataset, hp: dict[str, Any], *, source: str) -> None:
@@ -186,7 +234,7 @@ class _Fit:
             else np.arange(2 if hp["predictor_type"] == "binary_classifier" else hp["num_classes"])
         )
         self.estimator = self._estimator()
-        self.rng = np.random.default_rng(0)
+        self.rng = np.random.default_rng(hp.get("_seed", 0))
 
     def _estimator(self) -> SGDClassifier | SGDRegressor:
         hp = self.hp
@@ -200,7 +248,7 @@ class _Fit:
             learning_rate="constant",
             eta0=0.01 if hp["learning_rate"] == "auto" else hp["learning_rate"],
             fit_intercept=hp["use_bias"],
-            random_state=0,
+            random_state=hp.get("_seed", 0),
         )
         if self.regressor:
             epsilon = {"huber_loss": hp["huber_delta"], "absolute_loss": 0.0}.get(

@@ -91,7 +91,7 @@ HYPERPARAMETERS = (
     Hyperparameter("normalize_data", "bool", True),
     Hyperparameter("normalize_label", "bool", "auto", allows_auto=True),
     no_effect("num_calibration_samples", "int", 10_000_000, "every record calibrates", min=1),
-    no_effect("num_models", "int", "auto", "one model is trained", min=1, allows_auto=True),
+    Hyperparameter("num_models", "int", "auto", min=1, allows_auto=True),
     no_effect("num_point_for_scaler", "int", 10_000, "every record is scaled", min=1),
     no_effect("optimizer", "str", "auto", _SGD, choices=("auto", "sgd", "adam", "rmsprop")),
     Hyperparameter("positive_example_weight_mult", "str", "1.0"),
@@ -184,3 +184,38 @@ def choose_threshold(scores: np.ndarray, labels: np.ndarray, hp: dict[str, Any],
     # Midway between the last score answered 1 and the next, so that both sides keep their answer.
     below = ranked[last[best] + 1] if last[best] + 1 < len(ranked) else ranked[last[best]] - 1.0
     return float((ranked[last[best]] + below) / 2)
+
+
+# The metric that ranks a binary classifier's candidate models, per selection criterion.
+_SELECTION_METRIC = {
+    "accuracy": "binary_classification_accuracy",
+    "f1": "binary_f_beta",
+    "f_beta": "binary_f_beta",
+    "precision_at_target_recall": "precision",
+    "recall_at_target_precision": "recall",
+}
+
+
+def model_candidates(hp: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hyperparameters of each of ``num_models`` models trained side by side (``auto``: one
+    here): the first as given, the others with a learning rate and weight decay drawn (seeded)
+    where those are ``auto``, and each with its own shuffling."""
+    count = 1 if hp["num_models"] == "auto" else hp["num_models"]
+    rng = np.random.default_rng(0)
+    candidates = [{**hp, "_seed": 0}]
+    for seed in range(1, count):
+        varied = {**hp, "_seed": seed}
+        if hp["learning_rate"] == "auto":
+            varied["learning_rate"] = float(10 ** rng.uniform(-3.5, -0.5))
+        if hp["wd"] == "auto":
+            varied["wd"] = float(10 ** rng.uniform(-6, -2))
+        candidates.append(varied)
+    return candidates
+
+
+def selection_score(metrics: dict[str, float], hp: dict[str, Any]) -> float:
+    """How good a candidate's evaluation ``metrics`` (unprefixed) are; higher is better."""
+    criterion = _SELECTION_METRIC.get(hp["binary_classifier_model_selection_criteria"])
+    if hp["predictor_type"] == "binary_classifier" and criterion is not None:
+        return metrics[criterion]
+    return -metrics["objective_loss"]

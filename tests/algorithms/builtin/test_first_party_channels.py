@@ -147,3 +147,24 @@ def test_knn_verbose_answers_list_the_neighbours(tmp_path) -> None:
     np.testing.assert_allclose(
         answer["predictions"][0]["distances"], np.sort(products)[::-1][:3], rtol=1e-9
     )
+
+
+def test_linear_learner_keeps_the_best_of_num_models(tmp_path, binary_problem) -> None:
+    features, labels = binary_problem
+    write_csv(tmp_path / "train" / "x.csv", features[:300], labels[:300])
+    write_csv(tmp_path / "validation" / "x.csv", features[300:], labels[300:])
+    channels = {
+        "train": channel(tmp_path / "train"),
+        "validation": channel(tmp_path / "validation"),
+    }
+    result, _, reporter = train(
+        "linear-learner",
+        {"predictor_type": "binary_classifier", "epochs": "3", "num_models": "4"},
+        channels,
+        tmp_path / "model",
+    )
+    assert any(line.startswith("kept model ") and "of 4" in line for line in reporter.lines)
+    assert sum(line.startswith("model 4 epoch 1:") for line in reporter.lines) == 1
+    # The kept model's curve only: one value per epoch, as a single model reports it.
+    assert reporter.steps("validation:binary_classification_accuracy") == [1, 2, 3]
+    assert result.final_metrics["validation:binary_classification_accuracy"] > 0.9
