@@ -80,10 +80,13 @@ def _ms(moment: datetime) -> int:
 
 
 def _job_streams(jobs: Callable[..., QuerySet[Job]], instance: Callable[[Job], str]) -> Streams:
-    """A job kind's streams: one per job, ``<job>/<instance>-<epoch of its start>``."""
+    """A job kind's streams: one per job, ``<job>/<instance>-<epoch of its start>``, from its
+    start on (or its end, for a job that ended before it started), so that a name a follower
+    has seen stays the stream's."""
 
     def streams(*, user, resource: str, prefix: str) -> list[Stream]:
         matching = jobs(user=user).filter(name__startswith=prefix.split("/", 1)[0])
+        matching = matching.exclude(started_at=None, status__in=matching.model.ACTIVE_STATUSES)
         found = (_job_stream(job, instance(job)) for job in matching.order_by("name"))
         return [stream for stream in found if stream.name.startswith(prefix)]
 

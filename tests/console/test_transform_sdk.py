@@ -25,11 +25,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def flow_runs_in_threads(monkeypatch, dask_client):
-    threads: list[threading.Thread] = []
+    threads: list[threading.Timer] = []
 
     def start(deployment, *, parameters):
-        thread = threading.Thread(
-            target=run_transform_job, args=(parameters["job_id"],), kwargs={"client": dask_client}
+        # A second later, as a deployment picks a run up: the request that started it has
+        # answered, and the test database (SQLite) takes one writer at a time.
+        thread = threading.Timer(
+            1.0, run_transform_job, args=(parameters["job_id"],), kwargs={"client": dask_client}
         )
         thread.start()
         threads.append(thread)

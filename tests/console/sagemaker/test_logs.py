@@ -259,3 +259,17 @@ def test_another_users_endpoint_has_no_log_group_for_the_caller(logs, user, othe
         assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
     names = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
     assert not any("theirs" in name for name in names)
+
+
+def test_a_job_has_its_stream_once_it_starts_and_the_name_stays(logs, user):
+    job = training_job(user, "queued")
+    TrainingJob.objects.filter(pk=job.pk).update(started_at=None)
+    assert logs.describe_log_streams(logGroupName=GROUP)["logStreams"] == []
+    started = timezone.now() + timedelta(seconds=5)  # not the second it was created in
+    TrainingJob.objects.filter(pk=job.pk).update(started_at=started)
+    [stream] = logs.describe_log_streams(logGroupName=GROUP)["logStreams"]
+    assert stream["logStreamName"] == f"queued/algo-1-{int(started.timestamp())}"
+    TrainingJob.objects.filter(pk=job.pk).update(status="Completed")
+    assert [
+        s["logStreamName"] for s in logs.describe_log_streams(logGroupName=GROUP)["logStreams"]
+    ] == [stream["logStreamName"]]
