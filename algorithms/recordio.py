@@ -41,11 +41,14 @@ class Tensor:
 # -- RecordIO framing ---------------------------------------------------------------------------
 
 
-def iter_payloads(stream: BinaryIO, *, source: str | None = None) -> Iterator[bytes]:
-    """Each record's payload, read from ``stream`` a piece at a time. A multi-part record (MXNet's
-    continuation flags 1, 2, 3) is joined into one payload."""
+def iter_payloads(
+    stream: BinaryIO, *, source: str | None = None, first: int = 1
+) -> Iterator[bytes]:
+    """Each record's payload, read from ``stream`` a piece at a time (``first``: the number of
+    its first record, for errors). A multi-part record (MXNet's continuation flags 1, 2, 3) is
+    joined into one payload."""
     reader = _Reader(stream)
-    number = 0
+    number = first - 1
     parts: list[bytes] = []
     while True:
         header = reader.read(8)
@@ -66,7 +69,9 @@ def iter_payloads(stream: BinaryIO, *, source: str | None = None) -> Iterator[by
         flag, length = word >> 29, word & _LENGTH_MASK
         payload = reader.read(length)
         if len(payload) < length:
-            raise DataError(f"record {number} is cut short ({len(payload)} of {length} bytes)")
+            raise DataError(
+                f"record {number} is cut short ({len(payload)} of {length} bytes)", source=source
+            )
         reader.read(-length % 4)
         if flag == 0:
             yield payload

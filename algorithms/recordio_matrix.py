@@ -14,10 +14,18 @@ import numpy as np
 from scipy import sparse
 
 from algorithms.base import DataError
-from algorithms.recordio import TENSOR_FIELDS, Tensor, decode_record, iter_payloads, read_varint
+from algorithms.recordio import (
+    MAGIC_BYTES,
+    TENSOR_FIELDS,
+    Tensor,
+    decode_record,
+    iter_payloads,
+    read_varint,
+)
 
 # Rows gathered before they are packed into one block, so a channel is never a list of rows.
 _BLOCK_ROWS = 16_384
+_STRIDED_BYTES = 8 << 20
 
 
 def read_matrix(
@@ -27,10 +35,26 @@ def read_matrix(
     and ``label["values"]`` as a vector (None when no record has one)."""
     blocks: list[np.ndarray | sparse.csr_matrix] = []
     labels: list[np.ndarray] = []
-    pending: list[bytes] = []
     width = feature_count
     count = 0
-    for payload in iter_payloads(stream, source=source):
+    # Runs of records framed alike are cut from the bytes in one step; the rest one by one.
+    buffer = stream.read(_STRIDED_BYTES)
+    while buffer:
+        run = _strided_run(buffer)
+        if run is None:
+            break
+        table, used = run
+        dense = _dense_table(table)
+        if dense is None:
+            break
+        features, block_labels = dense
+        width = _same(width, features.shape[1], count + 1, source)
+        blocks.append(features)
+        labels.append(block_labels)
+        count += len(features)
+        buffer = buffer[used:] + stream.read(_STRIDED_BYTES)
+    pending: list[bytes] = []
+    for payload in iter_payloads(_Joined(buffer, stream), source=source, first=count + 1):
         pending.append(payload)
         if len(pending) == _BLOCK_ROWS:
             block, block_labels, width = _decode_block(pending, count, width, source)
@@ -56,6 +80,41 @@ def read_matrix(
         missing = int(np.flatnonzero(np.isnan(vector))[0]) + 1
         raise DataError(f'record {missing} has no label["values"] where others do', source=source)
     return matrix, vector
+
+
+class _Joined:
+    """Bytes already read, then the rest of the stream."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head, self.stream = head, stream
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            chunk, self.head = self.head + self.stream.read(), b""
+            return chunk
+        if self.head:
+            chunk, self.head = self.head[:size], self.head[size:]
+            return chunk
+        return self.stream.read(size)
+
+
+def _strided_run(buffer: bytes) -> tuple[np.ndarray, int] | None:
+    """The payloads of the whole records at the start of ``buffer`` that share the first one's
+    header (magic, no continuation, the same length), as a ``(records, length)`` byte table, and
+    the bytes they take; None when there is not one such record."""
+    if len(buffer) < 8 or buffer[:4] != MAGIC_BYTES:
+        return None
+    length = int.from_bytes(buffer[4:8], "little")
+    if length >> 29:
+        return None  # a multi-part record
+    stride = 8 + length + (-length % 4)
+    rows = len(buffer) // stride
+    if rows == 0:
+        return None
+    frames = np.frombuffer(buffer, dtype=np.uint8, count=rows * stride).reshape(rows, stride)
+    alike = (frames[:, :8] == frames[0, :8]).all(axis=1)
+    rows = rows if alike.all() else int(np.argmin(alike))
+    return frames[:rows, 8 : 8 + length], rows * stride
 
 
 def _decode_block(
@@ -126,26 +185,32 @@ def _dense_layout(payload: bytes) -> dict[int, tuple[np.dtype, int, int]] | None
 
 
 def _dense_block(payloads: list[bytes]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The whole block at once when every record is laid out byte for byte as the first, with
-    dense float features (what the SDK's ``write_numpy_to_dense_tensor`` writes); else None."""
     size = len(payloads[0])
     if any(len(payload) != size for payload in payloads):
         return None
+    return _dense_table(
+        np.frombuffer(b"".join(payloads), dtype=np.uint8).reshape(len(payloads), size)
+    )
+
+
+def _dense_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Features and labels (NaN where none) of records of one size, a row of ``table`` each, when
+    every one is laid out byte for byte as the first with dense float tensors (what the SDK's
+    ``write_numpy_to_dense_tensor`` writes); else None."""
     try:
-        layout = _dense_layout(payloads[0])
+        layout = _dense_layout(table[0].tobytes())
     except DataError:
         return None
     if layout is None:
         return None
-    table = np.frombuffer(b"".join(payloads), dtype=np.uint8).reshape(len(payloads), size)
-    fixed = np.ones(size, dtype=bool)
+    fixed = np.ones(table.shape[1], dtype=bool)
     for _, start, end in layout.values():
         fixed[start:end] = False
     if not (table[:, fixed] == table[0, fixed]).all():
         return None
     dtype, start, end = layout[1]
     features = np.ascontiguousarray(table[:, start:end]).view(dtype).astype(np.float64)
-    labels = np.full(len(payloads), np.nan)
+    labels = np.full(len(table), np.nan)
     if 2 in layout:
         dtype, start, end = layout[2]
         if end > start:

@@ -145,3 +145,18 @@ def test_records_alike_are_read_at_once_and_unlike_ones_one_by_one() -> None:
     np.testing.assert_array_equal(labels, [1, 1, 1, 1, 1, 0])
     with pytest.raises(DataError, match='record 6 has no label\\["values"\\] where others do'):
         read_matrix(io.BytesIO(alike + _dense(features[:1])))
+
+
+def test_runs_of_alike_records_across_read_pieces_and_layouts() -> None:
+    rng = np.random.default_rng(3)
+    many = rng.normal(size=(45_000, 50)).astype(np.float32)  # ~9.7 MB: more than one piece
+    few = sparse.random(3, 50, density=0.1, random_state=2, format="csr", dtype=np.float32)
+    body = _dense(many, np.ones(45_000, dtype=np.float32))
+    body += _sparse(few, np.zeros(3, dtype=np.float32))
+    body += _dense(many[:2], np.ones(2, dtype=np.float32))
+    matrix, labels = read_matrix(io.BytesIO(body))
+    expected = np.vstack([many, few.toarray(), many[:2]])
+    np.testing.assert_array_equal(matrix.toarray(), expected)
+    np.testing.assert_array_equal(labels, np.r_[np.ones(45_000), np.zeros(3), np.ones(2)])
+    with pytest.raises(DataError, match="record 45001 is cut short"):
+        read_matrix(io.BytesIO(body[: len(_dense(many, np.ones(45_000, np.float32))) + 40]))
