@@ -216,9 +216,20 @@ def _as_numpy(prediction: Any) -> Any:
     return prediction
 
 
+class Answer(bytes):
+    """A handler's answer that names its own Content-Type: ``(body, content_type)``, as the
+    inference toolkit lets ``output_fn``/``transform_fn`` return; the serving layer uses it."""
+
+    content_type: str
+
+
 def _as_bytes(result: Any) -> bytes:
+    content_type = None
     if isinstance(result, tuple):  # (body, content type), as the toolkits also allow
-        result = result[0]
-    if isinstance(result, bytes | bytearray):
-        return bytes(result)
-    return str(result).encode("utf-8")
+        result, content_type = result[0], (result[1] if len(result) > 1 else None)
+    body = bytes(result) if isinstance(result, bytes | bytearray) else str(result).encode("utf-8")
+    if not isinstance(content_type, str) or not content_type:
+        return body
+    answer = Answer(body)
+    answer.content_type = content_type
+    return answer

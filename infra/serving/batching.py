@@ -62,7 +62,9 @@ def invoke_one(model, call: Call) -> Outcome:
         # The built-ins raise ValueErrors (DataError, UnsupportedContentType) for bad input.
         status = 400 if isinstance(exc, ValueError) else 500
         return Outcome(error=str(exc) or type(exc).__name__, status=status)
-    return _answer(model, Outcome(body=body, content_type=response_type(model, call)))
+    # A script's handler may name the type it wrote: (body, content_type).
+    content_type = getattr(body, "content_type", None) or response_type(model, call)
+    return _answer(model, Outcome(body=bytes(body), content_type=content_type))
 
 
 def _answer(model, outcome: Outcome) -> Outcome:

@@ -171,10 +171,22 @@ def test_a_tensor_from_the_users_predict_fn_is_encoded() -> None:
 def test_the_users_output_fn_answers_in_the_accept_it_was_given() -> None:
     handlers = ModuleType("handlers")
     handlers.predict_fn = lambda data, model: data
-    handlers.output_fn = lambda prediction, accept: (f"{accept}:{prediction.shape}", accept)
+    handlers.output_fn = lambda prediction, accept: f"{accept}:{prediction.shape}"
     model = ScriptModel(model=None, handlers=handlers)
 
     [outcome] = invoke_batch(model, [Call(npy(np.ones((2, 3))), "application/x-npy", "")])
 
     assert outcome.body == b"application/json:(2, 3)"
     assert outcome.content_type == "application/json"
+
+
+def test_a_content_type_the_users_output_fn_names_is_the_answers() -> None:
+    handlers = ModuleType("handlers")
+    handlers.predict_fn = lambda data, model: data
+    handlers.output_fn = lambda prediction, accept: ("<b>2 rows</b>", "text/html")
+    model = ScriptModel(model=None, handlers=handlers)
+
+    [outcome] = invoke_batch(model, [Call(npy(np.ones((2, 3))), "application/x-npy", "")])
+
+    assert (outcome.body, outcome.content_type) == (b"<b>2 rows</b>", "text/html")
+    assert type(outcome.body) is bytes
