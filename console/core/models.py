@@ -45,6 +45,21 @@ class Job(OwnedResource):
         abstract = True
 
 
+class JobLogBatch(models.Model):
+    """A batch of a job's log lines, in order; the console joins them into the job's log. Each
+    kind of job declares ``job``, its own foreign key with the related name ``log_batches``."""
+
+    text = models.TextField()  # newline-terminated lines
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"log of {self.job_id} at {self.created_at}"
+
+
 class ResourceTag(models.Model):
     """One tag of one resource, keyed by the resource's ARN: every kind of resource keeps its
     tags here (``console.core.tags``), so AddTags/ListTags/DeleteTags work on any ARN."""

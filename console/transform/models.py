@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from console.core.models import Job
+from console.core.models import Job, JobLogBatch
 
 
 class TransformJob(Job):
@@ -21,15 +21,5 @@ class TransformJob(Job):
         ]
 
 
-class TransformLog(models.Model):
-    """A batch of the job's log lines, in order: what its flow reports as the job runs."""
-
+class TransformLog(JobLogBatch):
     job = models.ForeignKey(TransformJob, on_delete=models.CASCADE, related_name="log_batches")
-    text = models.TextField()  # newline-terminated lines
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["pk"]
-
-    def __str__(self) -> str:
-        return f"log of {self.job_id} at {self.created_at}"
