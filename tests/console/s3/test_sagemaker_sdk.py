@@ -12,6 +12,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from console.core.management.commands.sdkconfig import sdk_config
 from console.core.names import account_id_for
 from infra.storage import get_store
 
@@ -32,15 +33,7 @@ def sdk_session(live_server, access_key, user, tmp_path, monkeypatch):
     ).get_caller_identity()["Account"]
     assert account == account_id_for(user.pk)
     config = tmp_path / "sagemaker-config.yaml"
-    config.write_text(
-        "SchemaVersion: '1.0'\n"
-        "SageMaker:\n"
-        "  PythonSDK:\n"
-        "    Modules:\n"
-        "      TelemetryOptOut: true\n"
-        "      Session:\n"
-        f"        DefaultS3Bucket: sagemaker-{REGION}-{account}\n"
-    )
+    config.write_text(sdk_config(region=REGION, account=account))
     monkeypatch.setenv("SAGEMAKER_USER_CONFIG_OVERRIDE", str(config))
     monkeypatch.setenv("AWS_ENDPOINT_URL", live_server.url)
     boto_session = boto3.Session(
