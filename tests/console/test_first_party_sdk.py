@@ -9,10 +9,8 @@ The job's flow runs in the test, as the serve process would run it.
 from __future__ import annotations
 
 import io
-import threading
 import uuid
 
-import boto3
 import numpy as np
 import pytest
 from sagemaker import KMeans, KMeansPredictor, LinearLearner, LinearLearnerPredictor
@@ -21,40 +19,24 @@ from sagemaker.session import Session
 from algorithms.loading import load_model_uri
 from flows.training import run_training_job
 from infra.storage import get_store
+from tests.console.conftest import sdk_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROLE = "arn:aws:iam::000000000000:role/sagebrush"
 
 
 @pytest.fixture
-def flow_runs_in_threads(monkeypatch):
-    threads: list[threading.Timer] = []
-
-    def start(deployment, *, parameters):
-        # A moment later, as the serve process would pick it up: the request that started it is
-        # still answering, and the test database (SQLite, shared cache) locks whole tables.
-        thread = threading.Timer(0.5, run_training_job, args=(parameters["job_id"],))
-        thread.start()
-        threads.append(thread)
-
-    monkeypatch.setattr("infra.prefect.start_flow_run", start)
-    yield threads
-    for thread in threads:
-        thread.join(timeout=120)
+def flow_runs_in_threads(run_flows_in_threads):
+    return run_flows_in_threads(run_training_job)
 
 
 @pytest.fixture
 def session(live_server, sagemaker, access_key, flow_runs_in_threads, monkeypatch):
     for service in ("S3", "CLOUDWATCH_LOGS", "CLOUDWATCH"):
         monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", live_server.url)
-    boto_session = boto3.Session(
-        aws_access_key_id=access_key.access_key_id,
-        aws_secret_access_key=access_key.secret_access_key,
-        region_name="us-east-1",
-    )
-    bucket = f"first-party-{uuid.uuid4().hex[:8]}"
-    boto_session.client("s3").create_bucket(Bucket=bucket)
-    return Session(boto_session=boto_session, sagemaker_client=sagemaker, default_bucket=bucket)
+    session = sdk_session(access_key, sagemaker, f"first-party-{uuid.uuid4().hex[:8]}")
+    session.default_bucket()  # the SDK creates it, as it does for a user
+    return session
 
 
 def _common(session: Session) -> dict:

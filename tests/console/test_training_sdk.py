@@ -9,51 +9,29 @@ would start its flow run.
 
 from __future__ import annotations
 
-import threading
-
-import boto3
 import pytest
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
-from sagemaker.session import Session
 
 from console.training.models import TrainingMetric
 from flows.training import run_training_job
+from tests.console.conftest import sdk_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROLE = "arn:aws:iam::000000000000:role/sagebrush"
 
 
 @pytest.fixture
-def flow_runs_in_threads(monkeypatch):
-    """Each started flow run runs at once beside the SDK call that started it."""
-    threads: list[threading.Thread] = []
-
-    def start(deployment, *, parameters):
-        thread = threading.Thread(target=run_training_job, args=(parameters["job_id"],))
-        thread.start()
-        threads.append(thread)
-
-    monkeypatch.setattr("infra.prefect.start_flow_run", start)
-    yield threads
-    for thread in threads:
-        thread.join(timeout=120)
+def flow_runs_in_threads(run_flows_in_threads):
+    return run_flows_in_threads(run_training_job)
 
 
 def test_fit_with_default_arguments_prints_the_log_and_returns_when_the_job_ends(
-    live_server, sagemaker, data_bucket, flow_runs_in_threads, monkeypatch, capsys
+    live_server, sagemaker, access_key, data_bucket, flow_runs_in_threads, monkeypatch, capsys
 ):
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", live_server.url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", live_server.url)
-    session = Session(
-        boto_session=boto3.Session(
-            aws_access_key_id=sagemaker._request_signer._credentials.access_key,
-            aws_secret_access_key=sagemaker._request_signer._credentials.secret_key,
-            region_name="us-east-1",
-        ),
-        sagemaker_client=sagemaker,
-        default_bucket=data_bucket,
-    )
+    session = sdk_session(access_key, sagemaker, data_bucket)
     estimator = Estimator(
         image_uri="xgboost",
         role=ROLE,

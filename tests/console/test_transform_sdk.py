@@ -8,38 +8,22 @@ start its flow run.
 
 from __future__ import annotations
 
-import threading
 import time
 
-import boto3
 import pytest
-from sagemaker.session import Session
 from sagemaker.transformer import Transformer
 
 from flows.transform import run_transform_job
 from infra.storage import get_store
 from tests.conftest import TRANSFORM_ROWS
+from tests.console.conftest import sdk_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def flow_runs_in_threads(monkeypatch, dask_client):
-    threads: list[threading.Timer] = []
-
-    def start(deployment, *, parameters):
-        # A second later, as a deployment picks a run up: the request that started it has
-        # answered, and the test database (SQLite) takes one writer at a time.
-        thread = threading.Timer(
-            1.0, run_transform_job, args=(parameters["job_id"],), kwargs={"client": dask_client}
-        )
-        thread.start()
-        threads.append(thread)
-
-    monkeypatch.setattr("infra.prefect.start_flow_run", start)
-    yield threads
-    for thread in threads:
-        thread.join(timeout=120)
+def flow_runs_in_threads(run_flows_in_threads, dask_client):
+    return run_flows_in_threads(run_transform_job, client=dask_client)
 
 
 class QuickClock:
@@ -62,19 +46,11 @@ class QuickClock:
 
 
 def test_transform_with_logs_prints_the_jobs_log_and_returns_when_it_ends(
-    live_server, sagemaker, transform_bucket, flow_runs_in_threads, monkeypatch, capsys
+    live_server, sagemaker, access_key, transform_bucket, flow_runs_in_threads, monkeypatch, capsys
 ):
     monkeypatch.setattr("sagemaker.session.time", QuickClock())
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", live_server.url)
-    session = Session(
-        boto_session=boto3.Session(
-            aws_access_key_id=sagemaker._request_signer._credentials.access_key,
-            aws_secret_access_key=sagemaker._request_signer._credentials.secret_key,
-            region_name="us-east-1",
-        ),
-        sagemaker_client=sagemaker,
-        default_bucket=transform_bucket,
-    )
+    session = sdk_session(access_key, sagemaker, transform_bucket)
     transformer = Transformer(
         model_name="lgbm",
         instance_count=1,
