@@ -106,7 +106,10 @@ def test_bayesian_lightgbm_tuning_from_boto3(stack, tuning_bucket):
 
     # Every trial is a real training job carrying the tuning job's ARN.
     listed = {
-        s["TrainingJobName"] for s in sm.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]
+        s["TrainingJobName"]
+        for s in sm.list_training_jobs(NameContains="e2e-tune-", MaxResults=100)[
+            "TrainingJobSummaries"
+        ]
     }
     for trial in trials:
         assert trial["TrainingJobName"] in listed
