@@ -22,6 +22,7 @@ from console.endpoints.services.autoscaling import (
     scaling_policy_put,
 )
 from console.sagemaker.errors import AwsError
+from console.sagemaker.listing import decode_token, encode_token, page_response
 from console.sagemaker.operations import APPLICATION_AUTOSCALING as SERVICE
 
 MAX_RESULTS = 50  # Describe*'s default and largest page
@@ -50,9 +51,7 @@ def _resource(params: dict) -> dict[str, str]:
 
 
 def _page(key: str, items: list[dict[str, Any]], params: dict) -> dict[str, Any]:
-    token = params.get("NextToken")
-    if token is not None and not (token.isdigit() and int(token) <= len(items)):
-        raise AwsError("InvalidNextTokenException", "The NextToken value is invalid.")
+    """One page of ``items``, with the SageMaker API's tokens and this service's error codes."""
     size = params.get("MaxResults", MAX_RESULTS)
     if not 1 <= size <= MAX_RESULTS:
         raise AwsError(
@@ -60,12 +59,14 @@ def _page(key: str, items: list[dict[str, Any]], params: dict) -> dict[str, Any]
             f"1 validation error detected: Value {size} at 'maxResults' failed to satisfy "
             f"constraint: Member must be between 1 and {MAX_RESULTS}",
         )
-    start = int(token or 0)
+    try:
+        start = decode_token(params.get("NextToken"))
+    except AwsError:
+        start = -1
+    if not 0 <= start <= len(items):
+        raise AwsError("InvalidNextTokenException", "The NextToken value is invalid.")
     end = start + size
-    response: dict[str, Any] = {key: items[start:end]}
-    if end < len(items):
-        response["NextToken"] = str(end)
-    return response
+    return page_response(key, items[start:end], encode_token(end) if end < len(items) else None)
 
 
 @SERVICE.operation("RegisterScalableTarget")
