@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from console.core.errors import NotFound
+from console.core.metric_statistics import datapoints
 from console.core.shapes import timestamp_value
 from console.sagemaker.errors import AwsError, validation
 from console.sagemaker.listing import decode_token, encode_token, page_response
@@ -31,13 +31,6 @@ MAX_DATAPOINTS = 1440  # GetMetricStatistics' limit per call
 METRICS_PAGE = 500  # ListMetrics' page
 SHORT_PERIODS = (1, 5, 10, 30)
 PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,2})?|100)$")
-STATISTICS = {
-    "SampleCount": len,
-    "Average": lambda values: sum(values) / len(values),
-    "Sum": sum,
-    "Minimum": min,
-    "Maximum": max,
-}
 
 
 def _invalid(field: str, rule: str) -> AwsError:
@@ -85,41 +78,6 @@ def _job_name(params: dict) -> str | None:
         return None
     (dimension,) = dimensions
     return dimension["Value"] if dimension["Name"] == DIMENSION else None
-
-
-def _percentile(values: list[float], statistic: str) -> float:
-    ordered = sorted(values)
-    rank = float(statistic[1:]) / 100 * (len(ordered) - 1)
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def datapoints(
-    points: list[tuple[datetime, float]],
-    *,
-    start: datetime,
-    end: datetime,
-    period: int,
-    statistics: list[str],
-    extended: list[str],
-) -> list[dict[str, Any]]:
-    """CloudWatch's aggregation: the values in each ``period`` seconds (aligned to the period
-    since the epoch, as CloudWatch rounds StartTime down), one datapoint per period that has any."""
-    first = math.floor(start.timestamp() / period) * period
-    buckets: dict[int, list[float]] = {}
-    for at, value in points:
-        seconds = at.timestamp()
-        if first <= seconds < end.timestamp():
-            buckets.setdefault(math.floor(seconds / period) * period, []).append(value)
-    answer = []
-    for bucket, values in sorted(buckets.items()):
-        point: dict[str, Any] = {"Timestamp": datetime.fromtimestamp(bucket, tz=UTC)}
-        point.update({name: float(STATISTICS[name](values)) for name in statistics})
-        if extended:
-            point["ExtendedStatistics"] = {name: _percentile(values, name) for name in extended}
-        point["Unit"] = "None"
-        answer.append(point)
-    return answer
 
 
 @CLOUDWATCH.operation("GetMetricStatistics")
