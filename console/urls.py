@@ -83,6 +83,7 @@ urlpatterns = [
         name="access-key-revoke",
     ),
     path("objects/", objects.objects, name="objects"),
+    path("", include("console.buckets.urls")),
     path("objects/new-bucket", objects.bucket_create, name="bucket-create"),
     path("objects/download", objects.object_download, name="object-download"),
     path("objects/delete", objects.object_delete, name="object-delete"),
@@ -92,6 +93,7 @@ urlpatterns = [
     path("objects/<str:bucket>/<path:prefix>", objects.objects, name="objects-browse"),
     path("training-jobs/", training_views.training_jobs, name="training-jobs"),
     path("training-jobs/new", training_views.training_job_new, name="training-job-new"),
+    path("", include("console.training.urls")),
     path("training-jobs/<str:name>/", training_views.training_job, name="training-job"),
     path(
         "training-jobs/<str:name>/stop",

@@ -7,14 +7,25 @@ curves) goes through ``line_chart``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 560, 200
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 12, 12, 28
-COLOURS = ("#3e5239", "#c27c0e", "#2f6fa3", "#a33", "#7a4fa3", "#4f8f8f")
+COLOURS = (
+    "#3e5239",
+    "#c27c0e",
+    "#2f6fa3",
+    "#a33",
+    "#7a4fa3",
+    "#4f8f8f",
+    "#8a6d3b",
+    "#c2185b",
+    "#555",
+    "#6a8f2f",
+)
 
 
 def line_chart(
@@ -24,8 +35,15 @@ def line_chart(
     title: str = "",
     width: int = WIDTH,
     height: int = HEIGHT,
+    colours: Mapping[str, str] | None = None,
+    dashed: Collection[str] = (),
+    legend: bool = True,
 ) -> SafeString:
-    """One SVG chart with a line per series of ``(x, y)`` points, axes labelled at min and max."""
+    """One SVG chart with a line per series of ``(x, y)`` points, axes labelled at min and max.
+
+    ``colours`` picks a series' colour by name (else the palette in order), ``dashed`` names the
+    series drawn dashed (validation beside train), and ``legend=False`` leaves the names out of
+    the plot for a page that lists them itself (many overlaid series)."""
     points = [(x, y) for values in series.values() for x, y in values if math.isfinite(y)]
     if not points:
         return format_html(
@@ -53,7 +71,8 @@ def line_chart(
         _text(PAD_LEFT + plot_w / 2, height - 8, x_label, anchor="middle"),
     ]
     for index, (name, values) in enumerate(series.items()):
-        colour = COLOURS[index % len(COLOURS)]
+        colour = (colours or {}).get(name) or COLOURS[index % len(COLOURS)]
+        dash = ' stroke-dasharray="5 3"' if name in dashed else ""
         finite = [(x, y) for x, y in values if math.isfinite(y)]
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in finite)
         if len(finite) == 1:
@@ -61,11 +80,13 @@ def line_chart(
             parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{colour}"/>')
         else:
             parts.append(
-                f'<polyline fill="none" stroke="{colour}" stroke-width="1.8" points="{coords}"/>'
+                f'<polyline fill="none" stroke="{colour}" stroke-width="1.8"{dash} '
+                f'points="{coords}"><title>{escape(name)}</title></polyline>'
             )
-        parts.append(
-            _text(PAD_LEFT + 8, PAD_TOP + 16 + 14 * index, name, anchor="start", fill=colour)
-        )
+        if legend:
+            parts.append(
+                _text(PAD_LEFT + 8, PAD_TOP + 16 + 14 * index, name, anchor="start", fill=colour)
+            )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # every interpolated text went through escape()
 

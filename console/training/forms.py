@@ -1,7 +1,9 @@
-"""The console's create-training-job form: a few fields turned into a CreateTrainingJob request.
+"""The console's create-training-job form: a CreateTrainingJob request built from fields.
 
-The form checks only what HTML can (required fields); everything else is the service's
-validation, the same as the APIs', and its errors land next to the field they name.
+The chosen algorithm's hyperparameters are fields of their own, with the default, range and help
+of the algorithm's schema (``hyperparameter_fields``). The form checks only what HTML can; the
+rest is the service's validation, the same as the APIs', and its errors land next to the field
+they name, in plain words, summarised at the top (``GuidedRequestForm``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from typing import Any
 from django import forms
 
 from algorithms import algorithm_names
-from console.core.forms import RequestForm
+from algorithms.hyperparameters import TUNING_OBJECTIVE_METRIC
+from console.core.form_errors import GuidedRequestForm, plain_rule
+from console.training.hyperparameter_fields import (
+    PREFIX,
+    algorithm_or_none,
+    field_name,
+    schema_rows,
+    value_field,
+)
 
 CONTENT_TYPES = [
     ("text/csv", "text/csv (label in column 0, no header)"),
@@ -19,6 +29,7 @@ CONTENT_TYPES = [
     ("text/libsvm", "text/libsvm (tree algorithms)"),
 ]
 ROLE_ARN = "arn:aws:iam::000000000000:role/sagebrush"
+DEFAULT_ALGORITHM = "xgboost"
 
 # Which form field shows an error about which part of the request (longest prefix first).
 _FIELD_OF = [
@@ -34,26 +45,37 @@ _FIELD_OF = [
 ]
 
 
-class TrainingJobForm(RequestForm):
-    name = forms.CharField(label="Job name", max_length=63)
+class TrainingJobForm(GuidedRequestForm):
+    name = forms.CharField(
+        label="Job name",
+        max_length=63,
+        help_text="letters, digits and hyphens; unique among your training jobs",
+    )
     algorithm = forms.ChoiceField(label="Algorithm (training image)")
     hyperparameters = forms.CharField(
-        label="Hyperparameters",
+        label="Other hyperparameters",
         required=False,
-        widget=forms.Textarea,
-        help_text="One name=value per line, e.g. num_round=100",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="one name=value per line, e.g. a script's own; a line here wins over a field",
     )
     train_uri = forms.CharField(label="Train channel S3 URI", help_text="s3://bucket/prefix/")
-    validation_uri = forms.CharField(label="Validation channel S3 URI", required=False)
+    validation_uri = forms.CharField(
+        label="Validation channel S3 URI",
+        required=False,
+        help_text="optional; validation metrics and early stopping need it",
+    )
     content_type = forms.ChoiceField(label="Content type", choices=CONTENT_TYPES)
-    output_path = forms.CharField(label="S3 output path", help_text="s3://bucket/prefix")
+    output_path = forms.CharField(
+        label="S3 output path",
+        help_text="s3://bucket/prefix; the model goes to <path>/<job>/output/model.tar.gz",
+    )
     instance_count = forms.IntegerField(label="Instance count", initial=1, min_value=1)
     max_runtime = forms.IntegerField(label="Max runtime (seconds)", initial=3600, min_value=1)
     metric_definitions = forms.CharField(
         label="Metric definitions",
         required=False,
-        widget=forms.Textarea,
-        help_text="One Name=Regex per line; group 1 of the regex is the value",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="for scripts: one Name=Regex per line; group 1 of the regex is the value",
     )
 
     FIELD_OF = _FIELD_OF
@@ -61,34 +83,133 @@ class TrainingJobForm(RequestForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["algorithm"].choices = [(name, name) for name in algorithm_names()]
+        self.fields["algorithm"].initial = DEFAULT_ALGORITHM
+        self.algorithm = algorithm_or_none(self._chosen_algorithm())
+        self.schema = schema_rows(self.algorithm)
+        # The algorithm's fields go right after its choice.
+        general = list(self.fields.items())
+        hyperparameter_fields = [(field_name(row.name), value_field(row)) for row in self.schema]
+        self.fields = dict(general[:2] + hyperparameter_fields + general[2:])
+
+    def _chosen_algorithm(self) -> str:
+        if self.is_bound:
+            return self.data.get("algorithm", "")
+        return self.initial.get("algorithm") or DEFAULT_ALGORITHM
+
+    @property
+    def hyperparameter_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(PREFIX)]
+
+    @property
+    def general_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith(PREFIX)]
 
     def to_request(self) -> dict[str, Any]:
         data = self.cleaned_data
-        channels = [_channel("train", data["train_uri"], data["content_type"])]
-        if data["validation_uri"]:
-            channels.append(_channel("validation", data["validation_uri"], data["content_type"]))
-        specification: dict[str, Any] = {
-            "TrainingImage": data["algorithm"],
-            "TrainingInputMode": "File",
-        }
-        if definitions := _pairs(data["metric_definitions"]):
-            specification["MetricDefinitions"] = [
-                {"Name": name, "Regex": regex} for name, regex in definitions.items()
-            ]
         return {
             "TrainingJobName": data["name"],
-            "RoleArn": ROLE_ARN,
-            "AlgorithmSpecification": specification,
-            "HyperParameters": _pairs(data["hyperparameters"]),
-            "InputDataConfig": channels,
-            "OutputDataConfig": {"S3OutputPath": data["output_path"]},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.large",
-                "InstanceCount": data["instance_count"],
-                "VolumeSizeInGB": 1,
-            },
+            **definition_parts(data),
+            "HyperParameters": self.hyperparameter_values(),
             "StoppingCondition": {"MaxRuntimeInSeconds": data["max_runtime"]},
         }
+
+    def hyperparameter_values(self) -> dict[str, str]:
+        """The fields that were filled in, then the free lines (which win)."""
+        data = self.cleaned_data
+        values = {
+            row.name: str(data[field_name(row.name)]).strip()
+            for row in self.schema
+            if str(data.get(field_name(row.name)) or "").strip()
+        }
+        return {**values, **pairs(data.get("hyperparameters", ""))}
+
+    def field_for(self, path: str) -> str | None:
+        if path.startswith("HyperParameters."):
+            name = path.removeprefix("HyperParameters.")
+            typed = pairs(self.cleaned_data.get("hyperparameters", ""))
+            if name not in typed and field_name(name) in self.fields:
+                return field_name(name)
+        return super().field_for(path)
+
+    def plain_message(self, path: str, rule: str, field: str | None) -> str:
+        # In the free lines, a hyperparameter's error says which line it is about.
+        if path.startswith("HyperParameters.") and field == "hyperparameters":
+            return f"{path.removeprefix('HyperParameters.')}: {plain_rule(rule)}"
+        return super().plain_message(path, rule, field)
+
+
+def definition_parts(data: dict[str, Any]) -> dict[str, Any]:
+    """What a training job and a tuning job's trials share, from the forms' cleaned values:
+    the image and metric definitions, role, channels, output path and instances."""
+    channels = [_channel("train", data["train_uri"], data["content_type"])]
+    if data["validation_uri"]:
+        channels.append(_channel("validation", data["validation_uri"], data["content_type"]))
+    specification: dict[str, Any] = {
+        "TrainingImage": data["algorithm"],
+        "TrainingInputMode": "File",
+    }
+    if definitions := pairs(data["metric_definitions"]):
+        specification["MetricDefinitions"] = [
+            {"Name": name, "Regex": regex} for name, regex in definitions.items()
+        ]
+    return {
+        "RoleArn": ROLE_ARN,
+        "AlgorithmSpecification": specification,
+        "InputDataConfig": channels,
+        "OutputDataConfig": {"S3OutputPath": data["output_path"].strip()},
+        "ResourceConfig": {
+            "InstanceType": "ml.m5.large",
+            "InstanceCount": data["instance_count"],
+            "VolumeSizeInGB": 1,
+        },
+    }
+
+
+def initial_from_spec(spec: dict[str, Any], *, name: str) -> dict[str, Any]:
+    """The form's initial values that recreate CreateTrainingJob request ``spec`` (a clone)."""
+    specification = spec.get("AlgorithmSpecification", {})
+    image = specification.get("TrainingImage") or specification.get("AlgorithmName", "")
+    declared = {row.name for row in schema_rows(algorithm_or_none(image))}
+    given = {
+        key: value
+        for key, value in spec.get("HyperParameters", {}).items()
+        if key != TUNING_OBJECTIVE_METRIC
+    }
+    initial: dict[str, Any] = {
+        "name": name,
+        "hyperparameters": "\n".join(f"{k}={v}" for k, v in given.items() if k not in declared),
+        **initial_definition_parts(spec),
+        "max_runtime": spec.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 3600),
+    }
+    initial.update({field_name(k): v for k, v in given.items() if k in declared})
+    return initial
+
+
+def initial_definition_parts(definition: dict[str, Any]) -> dict[str, Any]:
+    """The initial values of :func:`definition_parts`' fields that recreate ``definition``."""
+    specification = definition.get("AlgorithmSpecification", {})
+    channels = {c["ChannelName"]: c for c in definition.get("InputDataConfig", [])}
+    train = channels.get("train", {})
+    return {
+        "algorithm": specification.get("TrainingImage") or specification.get("AlgorithmName", ""),
+        "train_uri": _uri(train),
+        "validation_uri": _uri(channels.get("validation", {})),
+        "content_type": train.get("ContentType", "text/csv"),
+        "output_path": definition.get("OutputDataConfig", {}).get("S3OutputPath", ""),
+        "instance_count": definition.get("ResourceConfig", {}).get("InstanceCount", 1),
+        "metric_definitions": "\n".join(
+            f"{d['Name']}={d['Regex']}" for d in specification.get("MetricDefinitions", [])
+        ),
+    }
+
+
+def clone_name(name: str, *, limit: int = 63) -> str:
+    """A new job's name for a copy of ``name`` (the user may change it)."""
+    return f"{name[: limit - 5]}-copy"
+
+
+def _uri(channel: dict[str, Any]) -> str:
+    return channel.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri", "")
 
 
 def _channel(name: str, uri: str, content_type: str) -> dict[str, Any]:
@@ -99,10 +220,11 @@ def _channel(name: str, uri: str, content_type: str) -> dict[str, Any]:
     }
 
 
-def _pairs(text: str) -> dict[str, str]:
-    pairs = {}
+def pairs(text: str) -> dict[str, str]:
+    """``name=value`` lines as a dict (blank lines skipped)."""
+    found = {}
     for line in text.splitlines():
         if line.strip():
             key, _, value = line.partition("=")
-            pairs[key.strip()] = value.strip()
-    return pairs
+            found[key.strip()] = value.strip()
+    return found

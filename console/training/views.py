@@ -1,23 +1,34 @@
-"""Console pages for training jobs: list, detail (timeline, metrics, logs), create, stop."""
+"""Console pages for training jobs: list (pick jobs to compare), detail (timeline, overlaid
+metric curves, logs), create (with each algorithm's hyperparameters, or a clone), compare, stop."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from console.core.charts import line_chart
-from console.core.views import ResourceListPage, get_or_404, request_form_page, stop_view
-from console.training.forms import TrainingJobForm
+from console.core import errors
+from console.core.views import ResourceListPage, get_or_404, stop_view
+from console.training.compare import training_job_charts, training_job_comparison
+from console.training.forms import TrainingJobForm, clone_name, initial_from_spec
 from console.training.selectors import (
     training_job_describe,
     training_job_get,
     training_job_list,
     training_job_log,
-    training_job_metric_series,
 )
 from console.training.services import training_job_create, training_job_stop
 
 LOG_TAIL_CHARACTERS = 200_000
 
-training_jobs = ResourceListPage.as_view(
+
+class TrainingJobListPage(ResourceListPage):
+    """The list, with a checkbox per row to compare the chosen jobs."""
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "compare_url": reverse("training-compare")}
+
+
+training_jobs = TrainingJobListPage.as_view(
     title="Training jobs",
     selector=training_job_list,
     columns=[
@@ -36,11 +47,6 @@ training_jobs = ResourceListPage.as_view(
 @login_required
 def training_job(request, name: str):
     job = get_or_404(training_job_get, user=request.user, name=name)
-    series = training_job_metric_series(job)
-    charts = [
-        (metric, line_chart({metric: _points(values)}, x_label="iteration", title=metric))
-        for metric, values in sorted(series.items())
-    ]
     log = training_job_log(job)
     described = training_job_describe(job)
     specification = described["AlgorithmSpecification"]
@@ -51,7 +57,7 @@ def training_job(request, name: str):
             "job": job,
             "described": described,
             "algorithm": specification.get("TrainingImage") or specification.get("AlgorithmName"),
-            "charts": charts,
+            "charts": training_job_charts(job),
             "log": log[-LOG_TAIL_CHARACTERS:],
             "log_truncated": len(log) > LOG_TAIL_CHARACTERS,
             "active": job.status in job.ACTIVE_STATUSES,
@@ -61,16 +67,44 @@ def training_job(request, name: str):
 
 @login_required
 def training_job_new(request):
-    return request_form_page(
+    """The create form; ``?clone=<job>`` fills it in from that job, ``?algorithm=`` picks one."""
+    initial = {}
+    if source := request.GET.get("clone"):
+        job = get_or_404(training_job_get, user=request.user, name=source)
+        initial = initial_from_spec(job.spec, name=clone_name(job.name))
+    elif algorithm := request.GET.get("algorithm"):
+        initial = {"algorithm": algorithm}
+    form = TrainingJobForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        created = form.submit(training_job_create, user=request.user)
+        if created is not None:
+            messages.success(request, f"Training job {created.name} created.")
+            return redirect("training-job", name=created.name)
+    return render(
         request,
-        TrainingJobForm(request.POST or None),
-        training_job_create,
-        title="Create training job",
-        list_url_name="training-jobs",
-        list_label="Training jobs",
-        detail_url_name="training-job",
-        done="Training job {name} created.",
+        "training/job_form.html",
+        {"form": form, "title": "Create training job", "clone": source},
     )
+
+
+@login_required
+def training_job_hyperparameters(request):
+    """The hyperparameter fields of ``?algorithm=``: the form swaps them in as one is picked."""
+    form = TrainingJobForm(initial={"algorithm": request.GET.get("algorithm", "")})
+    return render(request, "training/_hyperparameter_fields.html", {"form": form})
+
+
+@login_required
+def training_job_compare(request):
+    """``?name=a&name=b…``: the jobs side by side."""
+    names = request.GET.getlist("name")
+    try:
+        comparison = training_job_comparison(user=request.user, names=names)
+    except errors.ValidationError as exc:
+        comparison = {"error": exc.rule}
+    except errors.NotFound as exc:
+        comparison = {"error": exc.message}
+    return render(request, "training/compare.html", {"names": names, **comparison})
 
 
 training_job_stop_view = stop_view(
@@ -78,11 +112,3 @@ training_job_stop_view = stop_view(
     detail_url_name="training-job",
     message="Stopping {name}; the model saved so far will be kept.",
 )
-
-
-def _points(values: list[dict]) -> list[tuple[float, float]]:
-    """Per-step values by step; values without a step (from log regexes) in arrival order."""
-    return [
-        (value["step"] if value["step"] is not None else index, value["value"])
-        for index, value in enumerate(values, start=1)
-    ]

@@ -6,6 +6,8 @@ from console.tuning import api, views
 
 urlpatterns = [
     path("tuning-jobs/", views.tuning_jobs, name="tuning-jobs"),
+    path("tuning-jobs/new", views.tuning_job_new, name="tuning-job-new"),
+    path("tuning-jobs/new/ranges", views.tuning_job_ranges, name="tuning-job-ranges"),
     path("tuning-jobs/<str:name>/", views.tuning_job, name="tuning-job"),
     path("tuning-jobs/<str:name>/stop", views.tuning_job_stop_view, name="tuning-job-stop"),
     path(

@@ -1,4 +1,5 @@
-"""Console pages for tuning jobs: the list, and a job's page with its trials and charts.
+"""Console pages for tuning jobs: the list, the create form (ranges builder, clone, warm start),
+and a job's page with its trials and charts.
 
 The job page shows the trials table (sortable), the best-so-far curve (drawn on the server), a
 parallel-coordinates plot with a toggle per hyperparameter, and the surrogate's mean ± std along a
@@ -18,10 +19,12 @@ from console.core import errors
 from console.core.api import validation_error_body
 from console.core.charts import line_chart
 from console.core.views import ResourceListPage
+from console.training.forms import clone_name
 from console.tuning.analysis import tuning_job_surrogate, tuning_job_trial_table
 from console.tuning.describe import tuning_job_describe
+from console.tuning.forms import TuningJobForm, initial_from_spec, warm_start_initial
 from console.tuning.selectors import tuning_job_get, tuning_job_list
-from console.tuning.services import tuning_job_stop
+from console.tuning.services import tuning_job_create, tuning_job_stop
 from infra.prefect import flow_run_url
 
 tuning_jobs = ResourceListPage.as_view(
@@ -36,6 +39,7 @@ tuning_jobs = ResourceListPage.as_view(
     statuses=["InProgress", "Completed", "Failed", "Stopping", "Stopped"],
     sagemaker_operation="CreateHyperParameterTuningJob",
     detail_url_name="tuning-job",
+    create_url_name="tuning-job-new",
 )
 
 
@@ -72,6 +76,39 @@ def tuning_job(request, name: str):
             "active": job.status in job.ACTIVE_STATUSES,
         },
     )
+
+
+@login_required
+def tuning_job_new(request):
+    """The create form; ``?clone=<job>`` fills it in from that job, and with ``&warm_start=1``
+    also names the job as the new one's warm-start parent."""
+    initial = {}
+    source = request.GET.get("clone")
+    if source:
+        parent = _job_or_404(request, source)
+        initial = initial_from_spec(parent.spec, name=clone_name(parent.name, limit=32))
+        if request.GET.get("warm_start"):
+            initial.update(warm_start_initial(parent.name))
+    elif algorithm := request.GET.get("algorithm"):
+        initial = {"algorithm": algorithm}
+    form = TuningJobForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        created = form.submit(tuning_job_create, user=request.user)
+        if created is not None:
+            messages.success(request, f"Tuning job {created.name} created.")
+            return redirect("tuning-job", name=created.name)
+    return render(
+        request,
+        "tuning/job_form.html",
+        {"form": form, "title": "Create hyperparameter tuning job", "clone": source},
+    )
+
+
+@login_required
+def tuning_job_ranges(request):
+    """The ranges builder and objective of ``?algorithm=``, swapped in as one is picked."""
+    form = TuningJobForm(initial={"algorithm": request.GET.get("algorithm", "")}, user=request.user)
+    return render(request, "tuning/_ranges.html", {"form": form})
 
 
 @login_required
