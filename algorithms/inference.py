@@ -5,13 +5,18 @@
 ``transform_fn``; defaults fill in the rest. The defaults read and write what the toolkit's
 ``decoder``/``encoder`` do (``application/x-npy``, ``text/csv``, ``application/json``, and
 ``application/x-npz`` in), so the SDK's ``SKLearnPredictor`` and ``PyTorchPredictor`` work with
-their default NumPy serializer and deserializer. The user's code runs with the platform's rights.
+their default NumPy serializer and deserializer. A handler that takes one argument more is given
+the request's ``context`` (``algorithms.inference_context``): the caller's ``CustomAttributes``
+come in on it, and a ``CustomAttributes`` response header set on it goes back. The user's code
+runs with the platform's rights.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -35,6 +40,7 @@ from algorithms.codecs import (
     encode_npy,
     split_content_type,
 )
+from algorithms.inference_context import InferenceContext, custom_attributes_problem
 from algorithms.manifest import read_manifest
 
 MODEL_CODE_DIR = "code"
@@ -57,9 +63,12 @@ class ScriptModel(Model):
 
     content_types = REQUEST_TYPES
     accepts = RESPONSE_TYPES
+    # The serving batcher passes a request's CustomAttributes to ``invoke``.
+    reads_custom_attributes = True
 
-    def __init__(self, *, model: Any, handlers: ModuleType) -> None:
+    def __init__(self, *, model: Any, handlers: ModuleType, model_dir: str = "") -> None:
         self.model = model
+        self.model_dir = model_dir
         self._transform_fn: Callable[..., Any] | None = getattr(handlers, "transform_fn", None)
         self._input_fn = getattr(handlers, "input_fn", default_input_fn)
         self._predict_fn = getattr(handlers, "predict_fn", default_predict_fn)
@@ -74,7 +83,9 @@ class ScriptModel(Model):
                 f"{handlers.__file__} defines no model_fn(model_dir); "
                 "script mode cannot guess how the script saved its model"
             )
-        return cls(model=model_fn(str(model_dir)), handlers=handlers)
+        context = InferenceContext(model_dir=str(model_dir))
+        model = _call(model_fn, str(model_dir), context=context)
+        return cls(model=model, handlers=handlers, model_dir=str(model_dir))
 
     def response_type(self, content_type: str, accept: str) -> str:
         """The answer's Content-Type: the ``Accept`` the handlers are given (the toolkit's
@@ -85,18 +96,54 @@ class ScriptModel(Model):
             return accept
         return response_media_type(accept)
 
-    def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
+    def invoke(
+        self, body: bytes, content_type: str, accept: str, *, custom_attributes: str = ""
+    ) -> bytes:
         accept = _accept(accept)
         media_type, _ = split_content_type(content_type)
         data: bytes | str = body.decode("utf-8") if media_type in _TEXT_TYPES else body
+        context = InferenceContext.for_request(
+            model_dir=self.model_dir,
+            content_type=content_type,
+            accept=accept,
+            custom_attributes=custom_attributes,
+        )
         if self._transform_fn is not None:
-            result = self._transform_fn(self.model, data, content_type, accept)
+            result = _call(
+                self._transform_fn, self.model, data, content_type, accept, context=context
+            )
         else:
-            features = self._input_fn(data, content_type)
-            prediction = self._predict_fn(features, self.model)
+            features = _call(self._input_fn, data, content_type, context=context)
+            prediction = _call(self._predict_fn, features, self.model, context=context)
             output_fn = self._output_fn or default_output_fn
-            result = output_fn(prediction, accept)
-        return _as_bytes(result)
+            result = _call(output_fn, prediction, accept, context=context)
+        return _as_bytes(result, custom_attributes=_answered_attributes(context))
+
+
+def _call(handler: Callable[..., Any], *arguments: Any, context: InferenceContext) -> Any:
+    """``handler(*arguments)``, or with ``context`` after them when it takes one argument
+    more, as the inference toolkit calls a handler."""
+    if _arity(handler) == len(arguments) + 1:
+        return handler(*arguments, context)
+    return handler(*arguments)
+
+
+@functools.lru_cache(maxsize=256)  # read per request: a signature costs microseconds each time
+def _arity(handler: Callable[..., Any]) -> int:
+    try:
+        return len(inspect.signature(handler).parameters)
+    except (TypeError, ValueError):  # a builtin without a signature takes what it is given
+        return -1
+
+
+def _answered_attributes(context: InferenceContext) -> str:
+    value = context.response_custom_attributes()
+    if problem := custom_attributes_problem(value):
+        raise InferenceScriptError(
+            f"the handlers set the response's CustomAttributes to a value that breaks "
+            f"InvokeEndpoint's rule: {problem}"
+        )
+    return value
 
 
 def _accept(accept: str | None) -> str:
@@ -217,19 +264,23 @@ def _as_numpy(prediction: Any) -> Any:
 
 
 class Answer(bytes):
-    """A handler's answer that names its own Content-Type: ``(body, content_type)``, as the
-    inference toolkit lets ``output_fn``/``transform_fn`` return; the serving layer uses it."""
+    """A handler's answer with what it says about itself: the Content-Type it names
+    (``(body, content_type)``, as the inference toolkit lets ``output_fn``/``transform_fn``
+    return) and the CustomAttributes it set on the context; the serving layer uses both."""
 
-    content_type: str
+    content_type: str | None = None
+    custom_attributes: str = ""
 
 
-def _as_bytes(result: Any) -> bytes:
+def _as_bytes(result: Any, *, custom_attributes: str = "") -> bytes:
     content_type = None
     if isinstance(result, tuple):  # (body, content type), as the toolkits also allow
         result, content_type = result[0], (result[1] if len(result) > 1 else None)
     body = bytes(result) if isinstance(result, bytes | bytearray) else str(result).encode("utf-8")
-    if not isinstance(content_type, str) or not content_type:
+    named = isinstance(content_type, str) and bool(content_type)
+    if not named and not custom_attributes:
         return body
     answer = Answer(body)
-    answer.content_type = content_type
+    answer.content_type = content_type if named else None
+    answer.custom_attributes = custom_attributes
     return answer

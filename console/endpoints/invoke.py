@@ -3,7 +3,8 @@
 :func:`endpoint_invoke` reads where the endpoint's traffic goes (kept for about a second, so a
 stream of invocations costs no query each), checks that it serves, chooses the variant (the one
 named, else one drawn by weight), sends the request on a serving client and waits for the reply.
-It answers a typed outcome; each adapter maps outcomes to its own protocol.
+It answers a typed outcome; each adapter maps outcomes to its own protocol. The caller's
+``CustomAttributes`` travel to the model and the model's come back on :class:`Invoked`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 
+from algorithms.inference_context import custom_attributes_problem
 from console.endpoints.selectors import endpoint_routes
 from infra.config import settings
 from infra.serving import protocol, routing
@@ -29,6 +31,7 @@ class Invoked:
     content_type: str
     variant_name: str
     elapsed_ms: float
+    custom_attributes: str = ""  # what the model set; SageMaker answers nothing else
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,16 @@ class UnknownVariant:
     variant_names: tuple[str, ...]
 
 
-Outcome = Invoked | ModelFailed | TimedOut | NotInService | UnknownVariant
+@dataclass(frozen=True)
+class BadInput:
+    """A request field breaks its rule (named as InvokeEndpoint names it)."""
+
+    field: str
+    value: str
+    rule: str
+
+
+Outcome = Invoked | ModelFailed | TimedOut | NotInService | UnknownVariant | BadInput
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,8 @@ async def endpoint_invoke(
     """Invoke ``endpoint_name`` as ``user``. ``shared_client``: the caller runs on a long-lived
     event loop (the ASGI server's), whose one serving client every request shares; otherwise a
     client is opened and closed for this call (each ``async_to_sync`` call has its own loop)."""
+    if problem := custom_attributes_problem(custom_attributes):
+        return BadInput("customAttributes", custom_attributes, problem)
     served = await _serving_routes(user, endpoint_name)
     if isinstance(served, NotInService):
         return served
@@ -132,7 +146,9 @@ async def endpoint_invoke(
         return ModelFailed(
             route.variant_name, route.variant_id, reply.status, reply.message, elapsed_ms
         )
-    return Invoked(reply.body, reply.content_type, route.variant_name, elapsed_ms)
+    return Invoked(
+        reply.body, reply.content_type, route.variant_name, elapsed_ms, reply.custom_attributes
+    )
 
 
 async def _serving_routes(user, name: str) -> list[routing.Route] | NotInService:

@@ -24,10 +24,12 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from algorithms.inference_context import CUSTOM_ATTRIBUTES_HEADER
 from console.accounts.selectors import access_key_credentials
 from console.accounts.services import access_key_mark_used
 from console.core.names import account_id_for
 from console.endpoints.invoke import (
+    BadInput,
     Invoked,
     ModelFailed,
     NotInService,
@@ -225,15 +227,25 @@ def _answer(outcome: Outcome, *, account_id: str, request_id: str) -> RuntimeRes
     """The invoke service's outcome as the runtime answers it."""
     match outcome:
         case Invoked():
+            headers = {
+                "x-Amzn-Invoked-Production-Variant": outcome.variant_name,
+                "x-amzn-RequestId": request_id,
+            }
+            if outcome.custom_attributes:
+                headers[CUSTOM_ATTRIBUTES_HEADER] = outcome.custom_attributes
             return RuntimeResponse(
                 status=200,
                 body=outcome.body,
                 content_type=outcome.content_type or "application/json",
-                headers={
-                    "x-Amzn-Invoked-Production-Variant": outcome.variant_name,
-                    "x-amzn-RequestId": request_id,
-                },
+                headers=headers,
             )
+        case BadInput():
+            shown = outcome.value if len(outcome.value) <= 64 else outcome.value[:64] + "..."
+            message = (
+                f"1 validation error detected: Value {shown!r} at '{outcome.field}' failed to "
+                f"satisfy constraint: {outcome.rule}"
+            )
+            return runtime_error(AwsError("ValidationError", message), request_id=request_id)
         case NotInService():
             message = f"Endpoint {outcome.endpoint_name} of account {account_id} not found."
             return runtime_error(AwsError("ValidationError", message), request_id=request_id)

@@ -22,6 +22,7 @@ class Outcome:
     content_type: str = ""
     error: str = ""  # the model's message when it raised
     status: int = 200  # as a container would answer: 400 for input it cannot read, else 500
+    custom_attributes: str = ""  # what the model set as the answer's CustomAttributes
 
     @property
     def ok(self) -> bool:
@@ -35,6 +36,7 @@ class Call:
     body: bytes
     content_type: str
     accept: str
+    custom_attributes: str = ""  # the caller's, for a model that reads them (script mode)
 
 
 def invoke_batch(model, calls: Sequence[Call]) -> list[Outcome]:
@@ -44,6 +46,8 @@ def invoke_batch(model, calls: Sequence[Call]) -> list[Outcome]:
     for index, call in enumerate(calls):
         media_type, params = split_content_type(call.content_type)
         joinable = media_type in LINE_TYPES and not params and len(calls) > 1
+        # A script reads each request's own CustomAttributes: such a request is its own call.
+        joinable = joinable and not (call.custom_attributes and _reads_attributes(model))
         if joinable and response_type(model, call) in LINE_TYPES:
             groups.setdefault((media_type, call.accept), []).append(index)
         else:
@@ -55,16 +59,28 @@ def invoke_batch(model, calls: Sequence[Call]) -> list[Outcome]:
     return outcomes  # type: ignore[return-value]
 
 
+def _reads_attributes(model) -> bool:
+    return getattr(model, "reads_custom_attributes", False)
+
+
 def invoke_one(model, call: Call) -> Outcome:
     try:
-        body = model.invoke(call.body, call.content_type, call.accept)
+        if call.custom_attributes and _reads_attributes(model):
+            body = model.invoke(
+                call.body, call.content_type, call.accept, custom_attributes=call.custom_attributes
+            )
+        else:
+            body = model.invoke(call.body, call.content_type, call.accept)
     except Exception as exc:  # whatever the model raised is the caller's ModelError
         # The built-ins raise ValueErrors (DataError, UnsupportedContentType) for bad input.
         status = 400 if isinstance(exc, ValueError) else 500
         return Outcome(error=str(exc) or type(exc).__name__, status=status)
     # A script's handler may name the type it wrote: (body, content_type).
     content_type = getattr(body, "content_type", None) or response_type(model, call)
-    return _answer(model, Outcome(body=bytes(body), content_type=content_type))
+    attributes = getattr(body, "custom_attributes", "")
+    return _answer(
+        model, Outcome(body=bytes(body), content_type=content_type, custom_attributes=attributes)
+    )
 
 
 def _answer(model, outcome: Outcome) -> Outcome:
@@ -110,10 +126,16 @@ def _invoke_joined(model, calls: Sequence[Call]) -> list[Outcome] | None:
     if len(lines) != sum(counts):
         return None
     content_type = response_type(model, first)
+    # Attributes a script sets on a joined call (none of its requests had any) answer each one.
+    attributes = getattr(output, "custom_attributes", "")
     outcomes, start = [], 0
     for count in counts:
         chunk = lines[start : start + count]
-        outcome = Outcome(body=b"\n".join(chunk) + b"\n", content_type=content_type)
+        outcome = Outcome(
+            body=b"\n".join(chunk) + b"\n",
+            content_type=content_type,
+            custom_attributes=attributes,
+        )
         outcomes.append(_answer(model, outcome))
         start += count
     return outcomes

@@ -159,7 +159,10 @@ class Instance:
                 replies.append(self._reply(request, error=protocol.TIMED_OUT))
             else:
                 live.append(request)
-        outcomes = invoke_batch(self.model, [Call(r.body, r.content_type, r.accept) for r in live])
+        outcomes = invoke_batch(
+            self.model,
+            [Call(r.body, r.content_type, r.accept, r.custom_attributes) for r in live],
+        )
         for request, outcome in zip(live, outcomes, strict=True):
             if outcome.ok:
                 replies.append(
@@ -167,7 +170,8 @@ class Instance:
                         request.request_id,
                         body=outcome.body,
                         content_type=outcome.content_type,
-                        custom_attributes=request.custom_attributes,
+                        # SageMaker answers only the attributes the model set.
+                        custom_attributes=outcome.custom_attributes,
                         instance=self.name,
                     )
                 )

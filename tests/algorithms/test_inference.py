@@ -16,6 +16,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from algorithms import DataError, UnsupportedContentType
 from algorithms.inference import ScriptModel
+from algorithms.inference_context import CUSTOM_ATTRIBUTES_HEADER, custom_attributes_problem
 from infra.serving.batching import Call, invoke_batch
 
 ROWS = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]])
@@ -190,3 +191,93 @@ def test_a_content_type_the_users_output_fn_names_is_the_answers() -> None:
 
     assert (outcome.body, outcome.content_type) == (b"<b>2 rows</b>", "text/html")
     assert type(outcome.body) is bytes
+
+
+# ---- CustomAttributes: in on the handlers' context, back when they set them ------------------
+
+
+def _echoing_handlers() -> ModuleType:
+    """A user's handlers that read the caller's attributes and answer some of their own, as the
+    inference toolkit lets a handler that takes ``context`` do."""
+    handlers = ModuleType("handlers")
+
+    def input_fn(data, content_type, context):
+        properties = context.request_processor[0].get_request_properties()
+        return properties.get(CUSTOM_ATTRIBUTES_HEADER, "")
+
+    def output_fn(prediction, accept, context):
+        context.set_response_header(0, CUSTOM_ATTRIBUTES_HEADER, f"seen={prediction}")
+        return json.dumps({"attributes": prediction})
+
+    handlers.input_fn = input_fn
+    handlers.predict_fn = lambda data, model: data  # no context: called as before
+    handlers.output_fn = output_fn
+    return handlers
+
+
+def test_the_callers_attributes_reach_the_handlers_and_theirs_come_back() -> None:
+    model = ScriptModel(model=None, handlers=_echoing_handlers())
+    calls = [
+        Call(b"1,2\n", "text/csv", "application/json", "trace=a1"),
+        Call(b"3,4\n", "text/csv", "application/json", "trace=b2"),
+    ]
+
+    first, second = invoke_batch(model, calls)
+
+    assert json.loads(first.body) == {"attributes": "trace=a1"}
+    assert (first.custom_attributes, second.custom_attributes) == ("seen=trace=a1", "seen=trace=b2")
+
+
+def test_a_transform_fn_sees_the_attributes_by_the_tensorflow_containers_name() -> None:
+    handlers = ModuleType("handlers")
+
+    def transform_fn(model, data, content_type, accept, context):
+        return f"{context.custom_attributes}|{context.get_request_header(0, 'accept')}"
+
+    handlers.transform_fn = transform_fn
+    model = ScriptModel(model=None, handlers=handlers)
+
+    [outcome] = invoke_batch(model, [Call(b"x", "text/plain", "text/plain", "k=v")])
+
+    assert outcome.body == b"k=v|text/plain"
+    assert outcome.custom_attributes == ""  # the handlers set none: none go back
+
+
+def test_the_default_handlers_answer_no_attributes(sklearn_model) -> None:
+    [outcome] = invoke_batch(
+        sklearn_model, [Call(npy(ROWS), "application/x-npy", "application/json", "trace=1")]
+    )
+
+    assert outcome.ok and outcome.custom_attributes == ""
+
+
+def test_attributes_the_handlers_answer_must_keep_the_rule() -> None:
+    handlers = ModuleType("handlers")
+
+    def transform_fn(model, data, content_type, accept, context):
+        context.set_response_header(0, CUSTOM_ATTRIBUTES_HEADER, "x" * 1025)
+        return b"ok"
+
+    handlers.transform_fn = transform_fn
+
+    [outcome] = invoke_batch(
+        ScriptModel(model=None, handlers=handlers), [Call(b"1", "text/csv", "")]
+    )
+
+    assert not outcome.ok and "CustomAttributes" in outcome.error and "1024" in outcome.error
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", None),
+        ("trace_id=c000b4f9, accept_eula=true", None),
+        ("x" * 1024, None),
+        ("x" * 1025, "length less than or equal to 1024"),
+        ("caf\u00e9", "visible US-ASCII"),
+        ("a\r\nSet-Cookie: x", "visible US-ASCII"),
+    ],
+)
+def test_the_custom_attributes_rule(value: str, problem: str | None) -> None:
+    found = custom_attributes_problem(value)
+    assert found is None if problem is None else problem in found
