@@ -83,6 +83,7 @@ urlpatterns = [
         name="access-key-revoke",
     ),
     path("objects/", objects.objects, name="objects"),
+    path("", include("console.buckets.urls")),
     path("objects/new-bucket", objects.bucket_create, name="bucket-create"),
     path("objects/download", objects.object_download, name="object-download"),
     path("objects/delete", objects.object_delete, name="object-delete"),

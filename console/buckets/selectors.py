@@ -6,6 +6,7 @@ A user reaches the buckets they own. Staff reach every bucket, including those w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from console.buckets.errors import BucketForbidden
@@ -47,3 +48,42 @@ def bucket_owner(*, name: str):
     """The bucket's owner, or None for a bucket nobody owns."""
     row = Bucket.objects.select_related("owner").filter(name=name).first()
     return None if row is None else row.owner
+
+
+# The head of an object the object browser previews: enough rows to see a CSV's shape.
+PREVIEW_BYTES = 16 * 1024
+PREVIEW_LINES = 25
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    uri: str
+    size: int
+    lines: list[str]  # the first lines; one cut by PREVIEW_BYTES is left out unless alone
+    truncated: bool  # the object holds more than these lines
+    binary: bool  # a NUL byte or bytes that are not UTF-8: nothing shown
+
+
+def object_head(*, user, uri: str) -> ObjectHead:
+    """The first lines of an object the user may reach. NotFound, BucketForbidden, and the
+    store's ObjectNotFound."""
+    bucket_check_uri(user=user, uri=uri)
+    store = get_store()
+    info = store.stat(uri)
+    data = store.read_bytes(uri, end=PREVIEW_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end is text; anything else is not.
+        if exc.start < len(data) - 3:
+            return ObjectHead(uri, info.size, [], True, binary=True)
+        text = data[: exc.start].decode("utf-8")
+    if "\x00" in text:
+        return ObjectHead(uri, info.size, [], True, binary=True)
+    lines = text.splitlines()
+    cut = info.size > len(data)
+    if cut and len(lines) > 1 and not text.endswith("\n"):
+        lines = lines[:-1]
+    return ObjectHead(
+        uri, info.size, lines[:PREVIEW_LINES], cut or len(lines) > PREVIEW_LINES, binary=False
+    )

@@ -1,5 +1,7 @@
 """``/healthz`` (the web process is alive) and ``/readyz`` (every part of the stack can take
-work), for load balancers, orchestrators and ``manage.py stack``'s "ready" line.
+work), for load balancers, orchestrators and ``manage.py stack``'s "ready" line; and the status
+page's checks, kept in a cache that a background thread refreshes (``stack_checks``), so that the
+page answers at once however slow a part that is down is to say so.
 
 Neither needs a login: they say only whether each part answers, never a credential (URLs are
 shown without their user and password).
@@ -8,7 +10,10 @@ shown without their user and password).
 from __future__ import annotations
 
 import re
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from django.db import connection
 from django.http import JsonResponse
@@ -31,6 +36,77 @@ DEPLOYMENT_NAMES = (
     "console.endpoints.services.deployment.DEPLOYMENT",
 )
 _CREDENTIALS = re.compile(r"(\w+://)[^/@\s]+@")
+# The status page's checks are shown from the cache while younger than this; an older result is
+# still shown, and a refresh starts in the background (a check of a part that is down can take
+# seconds: a Celery ping times out, Prefect's client retries).
+STACK_CHECKS_FRESH_S = 10.0
+# What the status page lists before the first result is in (infra.health.stack_health's names).
+STACK_CHECK_NAMES = (
+    "Redis",
+    "Prefect server",
+    "Flow runner (serve)",
+    "Celery workers",
+    "Object storage",
+    "Dask",
+)
+
+
+@dataclass(frozen=True)
+class StackChecks:
+    checks: list[health.Health]  # empty until the first refresh ends
+    checked_at: float | None  # time.time() of the last refresh's end; None before the first
+    refreshing: bool
+
+
+class _StackChecksCache:
+    """One result per web process, refreshed by one background thread at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._checks: list[health.Health] = []
+        self._checked_at: float | None = None
+        self._thread: threading.Thread | None = None
+
+    def get(self) -> StackChecks:
+        with self._lock:
+            stale = self._checked_at is None or (
+                time.time() - self._checked_at > STACK_CHECKS_FRESH_S
+            )
+            running = self._thread is not None and self._thread.is_alive()
+            if stale and not running:
+                self._thread = threading.Thread(
+                    target=self._refresh, name="stack-checks", daemon=True
+                )
+                self._thread.start()
+                running = True
+            return StackChecks(list(self._checks), self._checked_at, running)
+
+    def wait(self, timeout: float) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _refresh(self) -> None:
+        checks = [
+            health.Health(check.name, check.up, _clean(check.detail))
+            for check in health.stack_health(settings())
+        ]
+        with self._lock:
+            self._checks, self._checked_at = checks, time.time()
+
+
+_stack_checks = _StackChecksCache()
+
+
+def stack_checks() -> StackChecks:
+    """The last result of the stack's checks, at once; starts a refresh in the background when
+    it is older than STACK_CHECKS_FRESH_S (or there is none yet)."""
+    return _stack_checks.get()
+
+
+def stack_checks_wait(timeout: float = 30.0) -> None:
+    """Until the refresh under way (if any) ends: for tests and for a command that must know."""
+    _stack_checks.wait(timeout)
 
 
 @require_GET

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -12,15 +15,32 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from console.core import errors
-from console.core.context_processors import NAVIGATION
+from console.core import display, errors, paging
+from console.core.health import STACK_CHECK_NAMES, stack_checks
 from infra.config import settings
-from infra.health import Health, stack_health
+from infra.health import Health
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"sections": NAVIGATION[:7]})
+    """What is running, what failed lately and why, how the endpoints are. ``?fragment=1`` is the
+    panels alone, which the page polls."""
+    # Here, not at the top: the dashboard reads every app's selectors, and those apps' views
+    # import this module.
+    from console.core.dashboard import dashboard_endpoints, dashboard_failures, dashboard_running
+
+    running, running_total = dashboard_running(user=request.user)
+    endpoints, endpoint_counts = dashboard_endpoints(user=request.user)
+    context = {
+        "running": running,
+        "running_total": running_total,
+        "failures": dashboard_failures(user=request.user),
+        "endpoints": endpoints,
+        "endpoint_counts": endpoint_counts,
+    }
+    if request.GET.get("fragment"):
+        return render(request, "core/_home_panels.html", context)
+    return render(request, "core/home.html", context)
 
 
 def database_health() -> Health:
@@ -34,55 +54,120 @@ def database_health() -> Health:
 
 @login_required
 def status(request):
+    """The stack's processes: the web and the database checked now, the rest from the cache
+    (``console.core.health.stack_checks``), so the page answers at once. ``?fragment=1`` is the
+    table alone, which the page polls."""
     config = settings()
+    cached = stack_checks()
     checks = [Health("Web", True, f"serving this page on port {config.port}"), database_health()]
-    checks += stack_health(config)
-    return render(request, "core/status.html", {"checks": checks, "settings": config})
+    if cached.checked_at is None:
+        checks += [Health(name, None, "checking…") for name in STACK_CHECK_NAMES]
+    else:
+        checks += cached.checks
+    context = {
+        "checks": checks,
+        "checked_ago": None if cached.checked_at is None else time.time() - cached.checked_at,
+        "refreshing": cached.refreshing,
+        "settings": config,
+    }
+    if request.GET.get("fragment"):
+        return render(request, "core/_status_checks.html", context)
+    return render(request, "core/status.html", context)
 
 
 class ResourceListPage(LoginRequiredMixin, TemplateView):
-    """A table of one resource's rows, filterable by status and name.
+    """A table of one resource's rows: filterable by status and name, sorted by any column that is
+    a database field (``?sort=``), and shown a page at a time (``?page=``).
 
-    ``columns`` are ``(heading, attribute)`` pairs; ``statuses`` the resource's status enum.
+    ``columns`` are ``(heading, attribute)`` pairs; the attribute is a field name or a function of
+    the row (``console.core.display.duration``). ``statuses`` is the resource's status enum. The
+    columns of DERIVED_COLUMNS that say something of the page's rows (a job's algorithm, a tuning
+    job's objective, a job's duration) are added before "Created", unless ``derived_columns`` is
+    off.
     """
 
     template_name = "core/resource_list.html"
     title = ""
     selector = None
-    columns: list[tuple[str, str]] = []
+    columns: list[tuple[str, str | Callable]] = []
     statuses: list[str] = []
     sagemaker_operation = ""
     detail_url_name = ""  # the row's page, by name: the first column links to it
     create_url_name = ""  # the create form, when the console has one
+    default_sort = "-created_at"
+    derived_columns = True
 
     def get_context_data(self, **kwargs):
-        queryset = self.selector(user=self.request.user).order_by("-created_at", "-pk")
-        status = self.request.GET.get("status", "")
-        name = self.request.GET.get("name", "")
+        query = self.request.GET
+        queryset = self.selector(user=self.request.user)
+        fields = {field.name for field in queryset.model._meta.concrete_fields}
+        sortable = [attr for _, attr in self.columns if isinstance(attr, str) and attr in fields]
+        sort = paging.sort_key(query, allowed=sortable, default=self.default_sort)
+        queryset = queryset.order_by(sort, "-pk" if sort.startswith("-") else "pk")
+        status = query.get("status", "")
+        name = query.get("name", "")
         if status and self.statuses:
             queryset = queryset.filter(status=status)
         if name:
             queryset = queryset.filter(name__icontains=name)
+        page = paging.page_of(queryset, query=query)
+        columns = self._columns(page.items)
         rows = [
             {
-                "cells": [getattr(row, attr) for _, attr in self.columns],
+                "cells": [display.cell(_value(row, attr)) for _, attr in columns],
                 "url": reverse(self.detail_url_name, args=[row.name])
                 if self.detail_url_name
                 else "",
             }
-            for row in queryset[:200]
+            for row in page.items
+        ]
+        headings = [
+            {
+                "label": heading,
+                "attr": attr if isinstance(attr, str) else "",
+                **(paging.sort_links(query, current=sort, field=attr) if attr in sortable else {}),
+            }
+            for heading, attr in columns
         ]
         return {
             **super().get_context_data(**kwargs),
             "title": self.title,
-            "headings": [heading for heading, _ in self.columns],
+            "headings": headings,
             "rows": rows,
+            "page": page,
+            "filtered": bool(status or name),
             "statuses": self.statuses,
             "status": status,
             "name": name,
+            "sort": sort,
             "sagemaker_operation": self.sagemaker_operation,
             "create_url": reverse(self.create_url_name) if self.create_url_name else "",
         }
+
+    def _columns(self, rows: list) -> list[tuple[str, str | Callable]]:
+        if not self.derived_columns:
+            return list(self.columns)
+        headings = {heading for heading, _ in self.columns}
+        derived = [
+            (heading, function)
+            for heading, function in DERIVED_COLUMNS
+            if heading not in headings and any(function(row) for row in rows)
+        ]
+        attrs = [attr for _, attr in self.columns]
+        at = attrs.index("created_at") if "created_at" in attrs else len(attrs)
+        return [*self.columns[:at], *derived, *self.columns[at:]]
+
+
+# Columns any list may show, where its rows have something to say in them.
+DERIVED_COLUMNS = [
+    ("Algorithm", display.algorithm),
+    ("Objective", display.objective),
+    ("Duration", display.duration),
+]
+
+
+def _value(row, attr):
+    return attr(row) if callable(attr) else getattr(row, attr)
 
 
 def get_or_404(selector, **kwargs):

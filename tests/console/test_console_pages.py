@@ -98,3 +98,22 @@ def test_no_debug_pages_when_debug_is_off(client, settings):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert b"Traceback" not in response.content and b"URLconf" not in response.content
+
+
+def test_every_page_loads_the_shared_script_and_fits_a_phone(client, user):
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert 'src="/static/console/console.js"' in html
+    assert '<main id="main">' in html and '<nav aria-label="Resources">' in html
+
+
+def test_revoking_an_access_key_asks_first_and_only_by_post(client, user):
+    client.force_login(user)
+    client.post("/access-keys/new", {"description": "laptop"})
+    html = client.get("/access-keys/").content.decode()
+    key_id = re.search(r"<code>(SBAK\w+)</code>", html).group(1)
+    assert re.search(
+        rf'action="/access-keys/{key_id}/revoke"\s+data-confirm="Revoke access key {key_id}\?', html
+    )
+    assert client.get(f"/access-keys/{key_id}/revoke").status_code == 405

@@ -1,0 +1,148 @@
+/* Sagebrush console: the few behaviours every page shares, in plain JavaScript (no CDN, no build).
+ *
+ * - data-confirm="message" on a <form> (or on a submit <button>): asks in a native <dialog>
+ *   before the form is sent; Cancel (or Escape) sends nothing.
+ * - data-poll-url="url" on any element: every data-poll-seconds (default 5) its content is
+ *   replaced by the server-rendered fragment at that URL; paused while the tab is hidden and
+ *   while focus or a selection is inside it, so nothing half-typed is lost.
+ * - data-copy="text" on a button: copies the text (an s3:// URI, an ARN) to the clipboard.
+ * - data-dropzone on an upload <form>: files dropped on it are uploaded as if chosen.
+ */
+(function () {
+  "use strict";
+
+  var dialog = null;
+
+  function confirmDialog(message, onYes) {
+    if (typeof HTMLDialogElement !== "function") {
+      if (window.confirm(message)) onYes();
+      return;
+    }
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.className = "confirm";
+      dialog.setAttribute("aria-labelledby", "confirm-message");
+      dialog.innerHTML =
+        '<form method="dialog"><p id="confirm-message"></p>' +
+        '<div class="actions"><button value="cancel" class="secondary">Cancel</button>' +
+        '<button value="yes" class="danger" id="confirm-yes">Yes, go on</button></div></form>';
+      document.body.appendChild(dialog);
+    }
+    dialog.querySelector("#confirm-message").textContent = message;
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue === "yes") onYes();
+    };
+    dialog.showModal();
+    dialog.querySelector(".secondary").focus();
+  }
+
+  // A confirmed submit sends the form once, with the button that was pressed.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      var submitter = event.submitter || null;
+      var message =
+        (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+      if (!message || form.dataset.confirmed === "yes") return;
+      event.preventDefault();
+      confirmDialog(message, function () {
+        form.dataset.confirmed = "yes";
+        if (form.requestSubmit) form.requestSubmit(submitter || undefined);
+        else form.submit();
+        form.dataset.confirmed = "";
+      });
+    },
+    true
+  );
+
+  function busy(element) {
+    var active = document.activeElement;
+    if (active && active !== document.body && element.contains(active)) return true;
+    var selection = window.getSelection && window.getSelection();
+    return !!(selection && !selection.isCollapsed && element.contains(selection.anchorNode));
+  }
+
+  function poll(element) {
+    var seconds = parseFloat(element.getAttribute("data-poll-seconds") || "5");
+    function tick() {
+      var url = element.getAttribute("data-poll-url");
+      if (!url) return;
+      if (document.hidden || busy(element) || (dialog && dialog.open)) {
+        window.setTimeout(tick, seconds * 1000);
+        return;
+      }
+      fetch(url, { headers: { "X-Requested-With": "fragment" }, credentials: "same-origin" })
+        .then(function (response) {
+          // A 286 (htmx's convention) or a 204 says the thing polled is finished.
+          if (response.status === 204 || response.status === 286) {
+            element.removeAttribute("data-poll-url");
+            return null;
+          }
+          return response.ok ? response.text() : null;
+        })
+        .then(function (html) {
+          if (html !== null && html !== undefined && !busy(element)) {
+            element.innerHTML = html;
+            element.dispatchEvent(new CustomEvent("console:refreshed", { bubbles: true }));
+          }
+        })
+        .catch(function () {})
+        .then(function () {
+          window.setTimeout(tick, seconds * 1000);
+        });
+    }
+    window.setTimeout(tick, seconds * 1000);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var text = button.getAttribute("data-copy");
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      window.setTimeout(function () {
+        button.textContent = label;
+      }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {
+        window.prompt("Copy:", text);
+      });
+    } else {
+      window.prompt("Copy:", text);
+    }
+  });
+
+  function dropzone(form) {
+    var input = form.querySelector("input[type=file]");
+    ["dragenter", "dragover"].forEach(function (name) {
+      form.addEventListener(name, function (event) {
+        event.preventDefault();
+        form.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      form.addEventListener(name, function () {
+        form.classList.remove("dragging");
+      });
+    });
+    form.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (!input || !event.dataTransfer || !event.dataTransfer.files.length) return;
+      input.files = event.dataTransfer.files;
+      if (form.requestSubmit) form.requestSubmit();
+      else form.submit();
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("[data-poll-url]").forEach(poll);
+    document.querySelectorAll("form[data-dropzone]").forEach(dropzone);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
