@@ -2,11 +2,23 @@
 
 from django.urls import path
 
-from console.endpoints import api, views
+from console.endpoints import api, config_views, deploy_views, views
 
 urlpatterns = [
+    path("endpoint-configs/", config_views.endpoint_configs, name="endpoint-configs"),
+    path("endpoint-configs/new", config_views.endpoint_config_new, name="endpoint-config-new"),
+    path("endpoint-configs/<str:name>/", config_views.endpoint_config, name="endpoint-config"),
+    path(
+        "endpoint-configs/<str:name>/delete",
+        config_views.endpoint_config_delete_view,
+        name="endpoint-config-delete",
+    ),
     path("endpoints/", views.endpoints, name="endpoints"),
+    # Linked from training and tuning jobs' pages with ?training_job= or ?tuning_job=.
+    path("endpoints/new", deploy_views.endpoint_new, name="endpoint-new"),
     path("endpoints/<str:name>/", views.endpoint_detail, name="endpoint"),
+    path("endpoints/<str:name>/update", views.endpoint_update_view, name="endpoint-update"),
+    path("endpoints/<str:name>/weights", views.endpoint_weights_view, name="endpoint-weights"),
     path("endpoints/<str:name>/delete", views.endpoint_delete_view, name="endpoint-delete"),
     path(
         "endpoints/<str:name>/autoscaling", views.endpoint_autoscaling, name="endpoint-autoscaling"

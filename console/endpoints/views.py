@@ -1,5 +1,8 @@
 """Console pages for endpoints: the list, and each endpoint with its variants, their instances'
-health, invocation and latency charts, autoscaling, and a form to send a test request."""
+health, invocation and latency charts, autoscaling, and a form to send a test request; the
+update to another config (blue/green), weights and instance counts, delete.
+
+Creating one (from a config, a model, a training or tuning job) is :mod:`deploy_views`'s."""
 
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from django.views.decorators.http import require_POST
 
 from console.core.charts import line_chart
 from console.core.errors import NotFound, ServiceError
-from console.core.views import ResourceListPage
+from console.core.views import ResourceListPage, get_or_404
 from console.endpoints.autoscaling_selectors import endpoint_autoscaling_overview
+from console.endpoints.config_views import newest_names
+from console.endpoints.forms import EndpointUpdateForm, WeightsAndCapacitiesForm
 from console.endpoints.invoke import (
     Invoked,
     ModelFailed,
@@ -28,17 +33,20 @@ from console.endpoints.invoke import (
 )
 from console.endpoints.models import Endpoint
 from console.endpoints.selectors import (
+    endpoint_config_list,
     endpoint_describe,
     endpoint_get,
     endpoint_list,
     endpoint_metrics,
+    endpoint_serving_variants,
     endpoint_variant_views,
 )
 from console.endpoints.services.capacity import (
     endpoint_autoscaling_clear,
     endpoint_autoscaling_set,
+    endpoint_update_weights_and_capacities,
 )
-from console.endpoints.services.endpoints import endpoint_delete
+from console.endpoints.services.endpoints import endpoint_delete, endpoint_update
 
 STATUSES = ["Creating", "InService", "Updating", "Deleting", "Failed", "OutOfService"]
 CONTENT_TYPES = ["text/csv", "application/jsonlines", "application/json"]
@@ -55,6 +63,7 @@ endpoints = ResourceListPage.as_view(
     statuses=STATUSES,
     sagemaker_operation="CreateEndpoint",
     detail_url_name="endpoint",
+    create_url_name="endpoint-new",
 )
 
 
@@ -207,3 +216,57 @@ def endpoint_delete_view(request, name: str):
         messages.error(request, exc.message)
         return redirect("endpoint", name=name)
     return redirect("endpoints")
+
+
+@login_required
+def endpoint_update_view(request, name: str):
+    """UpdateEndpoint to another config: new variants come up beside the serving ones."""
+    endpoint = get_or_404(endpoint_get, user=request.user, name=name)
+    configs = newest_names(
+        endpoint_config_list(user=request.user).exclude(name=endpoint.config_name)
+    )
+    form = EndpointUpdateForm(request.POST or None, endpoint_name=endpoint.name, configs=configs)
+    sent = request.method == "POST" and form.is_valid()
+    if sent and form.submit(endpoint_update, user=request.user) is not None:
+        messages.success(
+            request,
+            f"Endpoint {name} is updating to {form.cleaned_data['config']}: the serving "
+            "variants answer until the new ones are in service.",
+        )
+        return redirect("endpoint", name=name)
+    return render(
+        request,
+        "endpoints/endpoint_change.html",
+        {
+            "form": form,
+            "endpoint": endpoint,
+            "title": f"Update {name} to another config",
+            "submit": "Update",
+        },
+    )
+
+
+@login_required
+def endpoint_weights_view(request, name: str):
+    """UpdateEndpointWeightsAndCapacities of the serving variants, in place."""
+    endpoint = get_or_404(endpoint_get, user=request.user, name=name)
+    form = WeightsAndCapacitiesForm(
+        request.POST or None,
+        endpoint_name=endpoint.name,
+        variants=endpoint_serving_variants(endpoint),
+    )
+    sent = request.method == "POST" and form.is_valid()
+    if sent and form.submit(endpoint_update_weights_and_capacities, user=request.user) is not None:
+        messages.success(request, f"Endpoint {name} is updating its weights and instances.")
+        return redirect("endpoint", name=name)
+    return render(
+        request,
+        "endpoints/endpoint_change.html",
+        {
+            "form": form,
+            "endpoint": endpoint,
+            "title": f"Weights and instances of {name}",
+            "submit": "Update",
+            "autoscaled": [v.name for v in form.variants if v.autoscaling],
+        },
+    )
