@@ -7,6 +7,7 @@ NAVIGATION = [
     ("Tuning jobs", "tuning-jobs"),
     ("Models", "models"),
     ("Endpoints", "endpoints"),
+    ("Endpoint configs", "endpoint-configs"),
     ("Batch transform", "transform-jobs"),
     ("Processing", "processing-jobs"),
     ("Labeling", "labeling-jobs"),
