@@ -1,45 +1,48 @@
-"""``linear-learner``: SageMaker Linear Learner's hyperparameters and outputs, on scikit-learn SGD.
+"""``linear-learner``: SageMaker's Linear Learner, in torch.
 
-Mini-batch SGD (``SGDClassifier``/``SGDRegressor.partial_fit``) over ``epochs``, features (and a
-regressor's labels) standardised first. Multiclass uses one-vs-rest logistic models rather than
-a softmax. ``auto`` resolves to: learning_rate 0.01 (constant), l1 0, wd 1e-4. With a validation
-channel, the epoch with the best ``objective_loss`` is kept and training stops after
-``early_stopping_patience`` epochs without improvement. A binary classifier's threshold is then
-chosen on the validation channel (else the train channel) by
-``binary_classifier_model_selection_criteria``, as SageMaker's is; a ``test`` channel is scored
-once at the end (``test:*`` metrics). Outputs ``predicted_label`` and ``score`` for classifiers,
+A linear map from standardised features to one score (binary classifier, regressor) or one score
+per class (multiclass: softmax). ``num_models`` models are trained side by side in one vectorised
+pass (:mod:`algorithms.builtin.linear_learner_training`) with SageMaker's optimizers and losses;
+each keeps its epoch with the best ``objective_loss`` (validation, else train), and training
+stops once every model has gone ``early_stopping_patience`` epochs without improving by
+``early_stopping_tolerance`` (relative). A binary classifier's threshold is then chosen on the
+validation channel (else train) by ``binary_classifier_model_selection_criteria``, which also
+picks the kept model (the lowest objective loss for the other predictor types). A ``test``
+channel is scored once at the end (``test:*``). Per epoch, the metrics reported are those of the
+model that is best on that epoch, so a tuning job sees one curve. Outputs are SageMaker's:
+``score`` (a list of class probabilities for multiclass) and ``predicted_label`` for classifiers,
 ``score`` for regressors; a CSV line carries the first of these.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
-from sklearn.linear_model import SGDClassifier, SGDRegressor
-from sklearn.preprocessing import StandardScaler
+import torch
+from scipy.stats import rankdata
 
-from algorithms.base import (
-    Algorithm,
-    Channel,
-    DataError,
-    Model,
-    Reporter,
-    TrainingResult,
-)
-from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
+from algorithms.base import Algorithm, Channel, DataError, Model, Reporter, TrainingResult
 from algorithms.builtin.linear_learner_parameters import (
     HYPERPARAMETERS,
-    LOSSES,
     check_hyperparameters,
     choose_threshold,
-    class_weights,
     model_candidates,
+    record_weights,
     selection_score,
+)
+from algorithms.builtin.linear_learner_training import (
+    ParallelLinear,
+    Scaling,
+    fit_scaling,
+    loss_values,
+)
+from algorithms.builtin.torch_training import (
+    limit_cpu_threads,
+    seed_everything,
+    training_device,
 )
 from algorithms.codecs import Predictions
 from algorithms.data import Dataset, read_channel, split_channels
@@ -49,29 +52,34 @@ from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
 from algorithms.recordio import RECORDIO
 from algorithms.registry import register
 
+MODEL_FILE = "linear_model.npz"
+# Below this many multiply-adds per mini-batch (all models), training runs on one CPU thread.
+SMALL_BATCH_WORK = 1 << 20
+METRICS = (
+    "objective_loss",
+    "binary_classification_accuracy",
+    "binary_f_beta",
+    "precision",
+    "recall",
+    "roc_auc_score",
+    "multiclass_accuracy",
+    "multiclass_top_k_accuracy",
+    "dcg",
+    "macro_f_beta",
+    "macro_precision",
+    "macro_recall",
+    "mse",
+    "rmse",
+    "absolute_loss",
+)
+
 
 @register("linear-learner")
 class LinearLearner(Algorithm):
     training_content_types = ("text/csv", "application/jsonlines", RECORDIO)
     metrics = (
         "train:objective_loss",
-        *(
-            f"{channel}:{name}"
-            for channel in ("validation", "test")
-            for name in (
-                "objective_loss",
-                "binary_classification_accuracy",
-                "binary_f_beta",
-                "precision",
-                "recall",
-                "roc_auc_score",
-                "multiclass_accuracy",
-                "multiclass_top_k_accuracy",
-                "mse",
-                "rmse",
-                "absolute_loss",
-            )
-        ),
+        *(f"{channel}:{name}" for channel in ("validation", "test") for name in METRICS),
     )
     hyperparameters = HYPERPARAMETERS
 
@@ -101,101 +109,144 @@ class LinearLearner(Algorithm):
         for dataset, name in ((train, "train"), (validation, "validation"), (test, "test")):
             if dataset is not None:
                 _check_labels(dataset, hp, source=name)
-        candidates = model_candidates(hp)
-        results = []
-        for candidate in candidates:
-            live = len(candidates) == 1
-            results.append(_train_one(candidate, train, validation, reporter, live=live))
-            if results[-1].stopped:
-                break
+        candidates = model_candidates(hp, rows=train.rows)
+        threads = torch.get_num_threads()
+        try:
+            run = _Training(candidates, train, validation, reporter)
+            models = run.fit()
+        finally:
+            torch.set_num_threads(threads)
+        calibration = validation or train
         scores = []
-        for result in results:
-            if hp["predictor_type"] == "binary_classifier":
-                result.fitted["threshold"] = _threshold(result.fitted, validation or train, hp)
-            model = LinearModel(result.fitted, feature_count=train.feature_count)
-            evaluated = _evaluate(model, validation or train, hp, prefix="")
+        for fitted in models:
+            if candidates[0]["predictor_type"] == "binary_classifier":
+                fitted.threshold = _threshold(fitted, calibration, candidates[0])
+            evaluated = evaluate(fitted, calibration, candidates[0], prefix="")
             scores.append(selection_score({k[1:]: v for k, v in evaluated.items()}, hp))
-        kept = results[int(np.argmax(scores))]
-        if len(candidates) > 1:
-            reporter.log(f"kept model {int(np.argmax(scores)) + 1} of {len(results)} trained")
-            for epoch, metrics in kept.history:
-                for name, value in metrics.items():
-                    reporter.metric(name, value, step=epoch)
-        fitted, final_metrics, epoch, stopped = kept.fitted, kept.metrics, kept.epoch, kept.stopped
-        if "threshold" in fitted:
+        kept = int(np.argmax(scores))
+        fitted = models[kept]
+        if len(models) > 1:
+            reporter.log(f"kept model {kept + 1} of {len(models)} trained")
+        if fitted.threshold is not None:
             reporter.log(
-                f"threshold {fitted['threshold']:.6g} chosen by "
+                f"threshold {fitted.threshold:.6g} chosen by "
                 f"{hp['binary_classifier_model_selection_criteria']}"
             )
+        final_metrics = run.best_metrics[kept]
         if test is not None:
-            scored = LinearModel(fitted, feature_count=train.feature_count)
-            tested = _evaluate(scored, test, hp, prefix="test")
+            tested = evaluate(fitted, test, candidates[0], prefix="test")
             for name, value in tested.items():
-                reporter.metric(name, value, step=epoch)
+                reporter.metric(name, value, step=run.epoch)
             final_metrics = {**final_metrics, **tested}
-        save_fitted(model_dir, fitted)
+        fitted.save(model_dir)
         write_manifest(
             model_dir,
             algorithm=self.name,
             hyperparameters=hp,
             feature_count=train.feature_count,
-            libraries=LIBRARIES,
+            libraries=("torch",),
+            details={"resolved": {k: v for k, v in candidates[kept].items() if k != "_seed"}},
         )
-        return TrainingResult(final_metrics=final_metrics, stopped_early=stopped)
+        return TrainingResult(final_metrics=final_metrics, stopped_early=run.stopped)
 
     @classmethod
     def load(cls, model_dir: Path) -> Model:
-        fitted = load_fitted(model_dir)
-        return LinearModel(fitted, feature_count=fitted["scaler"].n_features_in_)
+        return LinearModel.load(model_dir)
 
 
-@dataclass
-class _Trained:
-    fitted: dict[str, Any]
-    metrics: dict[str, float]
-    history: list[tuple[int, dict[str, float]]]
-    epoch: int
-    stopped: bool
+class _Training:
+    """The epochs of every candidate model, each model's best epoch kept."""
 
+    def __init__(
+        self,
+        candidates: list[dict[str, Any]],
+        train: Dataset,
+        validation: Dataset | None,
+        reporter: Reporter,
+    ) -> None:
+        self.hp = hp = candidates[0]
+        self.train, self.validation, self.reporter = train, validation, reporter
+        limit_cpu_threads()
+        outputs = hp["num_classes"] if hp["predictor_type"] == "multiclass_classifier" else 1
+        work = min(hp["mini_batch_size"], train.rows) * train.feature_count * outputs
+        if work * len(candidates) < SMALL_BATCH_WORK:
+            # Threads cost more than they save on small matrices (far more on a busy machine).
+            torch.set_num_threads(1)
+        _, generator = seed_everything(0)
+        self.device = training_device()
+        self.scaling = fit_scaling(train.features, train.labels, hp)
+        self.net = ParallelLinear(
+            candidates,
+            feature_count=train.feature_count,
+            outputs=outputs,
+            device=self.device,
+            generator=generator,
+        )
+        self.count = len(candidates)
+        self.best_metrics: list[dict[str, float]] = [{} for _ in candidates]
+        self.epoch, self.stopped = 0, False
 
-def _train_one(
-    hp: dict[str, Any],
-    train: Dataset,
-    validation: Dataset | None,
-    reporter: Reporter,
-    *,
-    live: bool,
-) -> _Trained:
-    """One model's epochs, the best epoch kept; its metrics reported as they come when ``live``
-    (one model), else kept in its history for the chosen model's report."""
-    fit = _Fit(hp, train)
-    best: tuple[float, Any, dict[str, float]] = (np.inf, None, {})
-    history: list[tuple[int, dict[str, float]]] = []
-    patience, stopped, epoch = 0, False, 0
-    for epoch in range(1, hp["epochs"] + 1):
-        fit.epoch()
-        metrics = {"train:objective_loss": fit.objective_loss(train)}
-        if validation is not None:
-            metrics |= fit.evaluate(validation, prefix="validation")
-        history.append((epoch, metrics))
-        if live:
-            for name, value in metrics.items():
-                reporter.metric(name, value, step=epoch)
-        model = "" if live else f"model {hp['_seed'] + 1} "
+    def fit(self) -> list[LinearFit]:
+        hp, count = self.hp, self.count
+        features = torch.as_tensor(self.scaling.features(self.train.features), device=self.device)
+        targets = (self.train.labels - self.scaling.label_mean) / self.scaling.label_scale
+        labels = torch.as_tensor(targets, dtype=torch.float32, device=self.device)
+        weights = record_weights(hp, self.train.labels)
+        if weights is not None:
+            weights = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
+        best = np.full(count, np.inf)
+        fits: list[LinearFit | None] = [None] * count
+        patience = np.zeros(count, dtype=int)
+        for self.epoch in range(1, hp["epochs"] + 1):
+            train_loss = self.net.epoch(features, labels, weights)
+            per_model = [{"train:objective_loss": float(loss)} for loss in train_loss]
+            if self.validation is not None:
+                for model, metrics in enumerate(self._evaluate_all(self.validation)):
+                    per_model[model] |= metrics
+            watched = np.array(
+                [m.get("validation:objective_loss", m["train:objective_loss"]) for m in per_model]
+            )
+            for model in range(count):
+                self._log(model, per_model[model])
+                margin = hp["early_stopping_tolerance"] * abs(best[model])
+                if fits[model] is None or watched[model] < best[model] - margin:
+                    best[model], patience[model] = watched[model], 0
+                    fits[model] = self._fit(model)
+                    self.best_metrics[model] = per_model[model]
+                else:
+                    patience[model] += 1
+            leader = int(np.nanargmin(watched)) if np.isfinite(watched).any() else 0
+            for name, value in per_model[leader].items():
+                self.reporter.metric(name, value, step=self.epoch)
+            if self.validation is not None and (patience >= hp["early_stopping_patience"]).all():
+                self.reporter.log(
+                    f"no improvement for {hp['early_stopping_patience']} epochs; "
+                    "keeping the best epoch"
+                )
+                break
+            if self.reporter.should_stop():
+                self.stopped = True
+                break
+        return [fit for fit in fits if fit is not None]
+
+    def _fit(self, model: int) -> LinearFit:
+        weights, bias = self.net.snapshot(model)
+        return LinearFit(self.scaling, weights, bias, self.hp["predictor_type"], self.hp["loss"])
+
+    def _evaluate_all(self, dataset: Dataset) -> list[dict[str, float]]:
+        features = torch.as_tensor(self.scaling.features(dataset.features), device=self.device)
+        raw = self.net.raw_scores(features)
+        return [
+            metrics_of(
+                raw[model], dataset.labels, self.hp, scaling=self.scaling, prefix="validation"
+            )
+            for model in range(self.count)
+        ]
+
+    def _log(self, model: int, metrics: dict[str, float]) -> None:
         summary = " ".join(f"{k}={v:.6g}" for k, v in metrics.items())
-        reporter.log(f"{model}epoch {epoch}: {summary}")
-        watched = metrics.get("validation:objective_loss", metrics["train:objective_loss"])
-        if watched < best[0] - hp["early_stopping_tolerance"] or best[1] is None:
-            best, patience = (watched, fit.snapshot(), metrics), 0
-        else:
-            patience += 1
-        if validation is not None and patience >= hp["early_stopping_patience"]:
-            reporter.log(f"no improvement for {patience} epochs; keeping the best epoch")
-            break
-        if reporter.should_stop():
-            stopped = True
-            break
-    return _Trained(best[1], best[2], history, epoch, stopped)
+        prefix = f"model {model + 1} " if self.count > 1 else ""
+        self.reporter.log(f"{prefix}epoch {self.epoch}: {summary}")
 
 
 def _check_labels(dataset: Dataset, hp: dict[str, Any], *, source: str) -> None:
@@ -213,172 +264,192 @@ def _check_labels(dataset: Dataset, hp: dict[str, Any], *, source: str) -> None:
         )
 
 
-class _Fit:
-    """One model being trained: scaling, the SGD estimator and its mini-batch epochs."""
+@dataclass
+class LinearFit:
+    """One trained linear model: its scaling, weights ``(features, outputs)`` and bias."""
 
-    def __init__(self, hp: dict[str, Any], train: Dataset) -> None:
-        self.hp = hp
-        self.regressor = hp["predictor_type"] == "regressor"
-        self.scaler = StandardScaler(with_mean=hp["normalize_data"], with_std=hp["normalize_data"])
-        self.features = self.scaler.fit_transform(train.features)
-        normalize_label = hp["normalize_label"]
-        if normalize_label == "auto":
-            normalize_label = self.regressor
-        labels = train.labels
-        self.label_mean = float(labels.mean()) if normalize_label and self.regressor else 0.0
-        self.label_scale = float(labels.std() or 1.0) if normalize_label and self.regressor else 1.0
-        self.labels = (labels - self.label_mean) / self.label_scale
-        self.classes = (
-            None
-            if self.regressor
-            else np.arange(2 if hp["predictor_type"] == "binary_classifier" else hp["num_classes"])
-        )
-        self.estimator = self._estimator()
-        self.rng = np.random.default_rng(hp.get("_seed", 0))
+    scaling: Scaling
+    weights: np.ndarray
+    bias: np.ndarray
+    predictor_type: str
+    loss: str
+    # A binary classifier answers 1 above the threshold its selection criterion chose.
+    threshold: float | None = None
 
-    def _estimator(self) -> SGDClassifier | SGDRegressor:
-        hp = self.hp
-        l1 = 0.0 if hp["l1"] == "auto" else hp["l1"]
-        wd = 1e-4 if hp["wd"] == "auto" else hp["wd"]
-        options = dict(
-            loss=LOSSES[hp["predictor_type"]][hp["loss"]],
-            penalty="elasticnet",
-            alpha=l1 + wd,
-            l1_ratio=l1 / (l1 + wd) if l1 + wd > 0 else 0.0,
-            learning_rate="constant",
-            eta0=0.01 if hp["learning_rate"] == "auto" else hp["learning_rate"],
-            fit_intercept=hp["use_bias"],
-            random_state=hp.get("_seed", 0),
+    def raw(self, features: np.ndarray) -> np.ndarray:
+        return self.scaling.features(features) @ self.weights + self.bias
+
+    def save(self, model_dir: Path) -> None:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            model_dir / MODEL_FILE,
+            weights=self.weights,
+            bias=self.bias,
+            mean=self.scaling.mean,
+            scale=self.scaling.scale,
+            label=np.array([self.scaling.label_mean, self.scaling.label_scale]),
+            threshold=np.array(np.nan if self.threshold is None else self.threshold),
+            predictor_type=np.array(self.predictor_type),
+            loss=np.array(self.loss),
         )
-        if self.regressor:
-            epsilon = {"huber_loss": hp["huber_delta"], "absolute_loss": 0.0}.get(
-                hp["loss"], hp["loss_insensitivity"]
+
+    @classmethod
+    def load(cls, model_dir: Path) -> LinearFit:
+        with np.load(model_dir / MODEL_FILE, allow_pickle=False) as saved:
+            threshold = float(saved["threshold"])
+            return cls(
+                Scaling(saved["mean"], saved["scale"], *map(float, saved["label"])),
+                saved["weights"],
+                saved["bias"],
+                str(saved["predictor_type"]),
+                str(saved["loss"]),
+                None if np.isnan(threshold) else threshold,
             )
-            return SGDRegressor(epsilon=epsilon, **options)
-        return SGDClassifier(class_weight=class_weights(hp, self.labels), **options)
-
-    def epoch(self) -> None:
-        order = self.rng.permutation(len(self.labels))
-        size = self.hp["mini_batch_size"]
-        for start in range(0, len(order), size):
-            batch = order[start : start + size]
-            if self.regressor:
-                self.estimator.partial_fit(self.features[batch], self.labels[batch])
-            else:
-                self.estimator.partial_fit(
-                    self.features[batch], self.labels[batch], classes=self.classes
-                )
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "scaler": self.scaler,
-            "estimator": copy.deepcopy(self.estimator),
-            "label_mean": self.label_mean,
-            "label_scale": self.label_scale,
-            "predictor_type": self.hp["predictor_type"],
-        }
-
-    def objective_loss(self, dataset: Dataset) -> float:
-        model = LinearModel(self.snapshot(), feature_count=dataset.feature_count)
-        return _objective_loss(model, dataset, self.hp)
-
-    def evaluate(self, dataset: Dataset, *, prefix: str) -> dict[str, float]:
-        model = LinearModel(self.snapshot(), feature_count=dataset.feature_count)
-        return _evaluate(model, dataset, self.hp, prefix=prefix)
 
 
-def _evaluate(
-    model: LinearModel, dataset: Dataset, hp: dict[str, Any], *, prefix: str
+def outputs_of(raw: np.ndarray, predictor_type: str, loss: str, scaling: Scaling) -> np.ndarray:
+    """SageMaker's ``score`` from raw scores ``(rows, outputs)``: a probability (logistic), the
+    margin (hinge), class probabilities (softmax) or the label-scale value (regressor)."""
+    if predictor_type == "regressor":
+        return raw[:, 0] * scaling.label_scale + scaling.label_mean
+    if predictor_type == "multiclass_classifier":
+        return torch.softmax(torch.as_tensor(raw), dim=1).numpy()
+    return 1 / (1 + np.exp(-raw[:, 0])) if loss == "logistic" else raw[:, 0]
+
+
+def metrics_of(
+    raw: np.ndarray,
+    labels: np.ndarray,
+    hp: dict[str, Any],
+    *,
+    scaling: Scaling,
+    prefix: str,
+    threshold: float | None = None,
 ) -> dict[str, float]:
-    """SageMaker's metrics of ``model`` on ``dataset``, named ``<prefix>:<metric>``."""
-    values = {"objective_loss": _objective_loss(model, dataset, hp)}
-    outputs = model.predict(dataset.features).outputs
-    labels = dataset.labels
-    if hp["predictor_type"] == "regressor":
-        errors = outputs["score"] - labels
+    """SageMaker's metrics of raw scores ``(rows, outputs)`` against ``labels``, named
+    ``<prefix>:<metric>``."""
+    predictor_type = hp["predictor_type"]
+    score = outputs_of(raw, predictor_type, hp["loss"], scaling)
+    if predictor_type == "regressor":  # the loss on the label's own scale
+        loss_input = torch.as_tensor(score, dtype=torch.float64)[:, None]
+    else:
+        loss_input = torch.as_tensor(raw, dtype=torch.float64)
+    target = torch.as_tensor(labels, dtype=torch.float64)
+    loss = loss_values(loss_input, target, loss=hp["loss"], hp=hp)
+    values = {"objective_loss": float(loss.mean())}
+    if predictor_type == "regressor":
+        errors = score - labels
         values |= {
             "mse": float(np.mean(errors**2)),
             "rmse": float(np.sqrt(np.mean(errors**2))),
             "absolute_loss": float(np.mean(np.abs(errors))),
         }
-    elif hp["predictor_type"] == "binary_classifier":
-        predicted = outputs["predicted_label"]
-        values |= {
-            "binary_classification_accuracy": skm.accuracy_score(labels, predicted),
-            "binary_f_beta": skm.fbeta_score(labels, predicted, beta=hp["f_beta"], zero_division=0),
-            "precision": skm.precision_score(labels, predicted, zero_division=0),
-            "recall": skm.recall_score(labels, predicted, zero_division=0),
-        }
-        if len(np.unique(labels)) == 2:
-            values["roc_auc_score"] = skm.roc_auc_score(labels, outputs["score"])
+    elif predictor_type == "binary_classifier":
+        if threshold is None:
+            threshold = 0.5 if hp["loss"] == "logistic" else 0.0
+        values |= _binary_metrics(score, labels == 1, threshold, hp["f_beta"])
     else:
-        values["multiclass_accuracy"] = skm.accuracy_score(labels, outputs["predicted_label"])
-        top = np.argsort(-outputs["score"], axis=1)[:, : hp["accuracy_top_k"]]
-        values["multiclass_top_k_accuracy"] = np.mean(np.any(top == labels[:, None], axis=1))
+        values |= _multiclass_metrics(score, labels.astype(np.int64), hp)
     return {f"{prefix}:{name}": float(value) for name, value in values.items()}
 
 
-def _threshold(fitted: dict[str, Any], dataset: Dataset, hp: dict[str, Any]) -> float:
-    model = LinearModel(fitted, feature_count=dataset.feature_count)
-    scores = model.predict(dataset.features).outputs["score"]
-    default = 0.5 if fitted["estimator"].loss == "log_loss" else 0.0
-    return choose_threshold(np.asarray(scores), dataset.labels, hp, default)
+# Metrics in numpy: they run for every model on every epoch, where scikit-learn's input checks
+# cost more than the training step.
 
 
-def _objective_loss(model: LinearModel, dataset: Dataset, hp: dict[str, Any]) -> float:
-    loss = model.estimator.loss
-    scores = model.predict(dataset.features).outputs["score"]
-    labels = dataset.labels
-    if loss == "log_loss":
-        return float(skm.log_loss(labels, scores, labels=model.classes))
-    if loss == "hinge":
-        signs = np.where(labels > 0, 1.0, -1.0)
-        return float(np.mean(np.maximum(0.0, 1.0 - signs * scores)))
-    errors = np.abs(scores - labels)
-    if loss == "huber":
-        delta = hp["huber_delta"]
-        return float(
-            np.mean(np.where(errors <= delta, errors**2 / 2, delta * (errors - delta / 2)))
-        )
-    epsilon = 0.0 if hp["loss"] == "absolute_loss" else hp["loss_insensitivity"]
-    if loss == "epsilon_insensitive":
-        return float(np.mean(np.maximum(errors - epsilon, 0.0)))
-    if loss == "squared_epsilon_insensitive":
-        return float(np.mean(np.maximum(errors - epsilon, 0.0) ** 2))
-    return float(np.mean(errors**2))
+def _f_beta(precision: np.ndarray, recall: np.ndarray, beta: float) -> np.ndarray:
+    denominator = beta**2 * precision + recall
+    return np.where(
+        denominator > 0, (1 + beta**2) * precision * recall / np.maximum(denominator, 1e-300), 0.0
+    )
+
+
+def _binary_metrics(
+    score: np.ndarray, positive: np.ndarray, threshold: float, beta: float
+) -> dict[str, float]:
+    predicted = score > threshold
+    true_positive = float(np.sum(predicted & positive))
+    precision = true_positive / max(float(predicted.sum()), 1.0)
+    recall = true_positive / max(float(positive.sum()), 1.0)
+    values = {
+        "binary_classification_accuracy": float(np.mean(predicted == positive)),
+        "binary_f_beta": float(_f_beta(np.array(precision), np.array(recall), beta)),
+        "precision": precision,
+        "recall": recall,
+    }
+    positives = int(positive.sum())
+    if 0 < positives < len(positive):  # the area under the ROC curve, from the scores' ranks
+        ranks = rankdata(score)
+        negatives = len(positive) - positives
+        u = ranks[positive].sum() - positives * (positives + 1) / 2
+        values["roc_auc_score"] = float(u / (positives * negatives))
+    return values
+
+
+def _multiclass_metrics(
+    probabilities: np.ndarray, labels: np.ndarray, hp: dict[str, Any]
+) -> dict[str, float]:
+    classes = hp["num_classes"]
+    predicted = probabilities.argmax(axis=1)
+    # The true class's rank among the scores (1 = the top), for top-k accuracy and DCG.
+    true_score = probabilities[np.arange(len(labels)), labels]
+    rank = 1 + np.sum(probabilities > true_score[:, None], axis=1)
+    hits = np.bincount(labels[predicted == labels], minlength=classes).astype(float)
+    precision = hits / np.maximum(np.bincount(predicted, minlength=classes), 1)
+    recall = hits / np.maximum(np.bincount(labels, minlength=classes), 1)
+    return {
+        "multiclass_accuracy": float(np.mean(predicted == labels)),
+        "multiclass_top_k_accuracy": float(np.mean(rank <= hp["accuracy_top_k"])),
+        "dcg": float(np.mean(1 / np.log2(1 + rank))),
+        "macro_f_beta": float(np.mean(_f_beta(precision, recall, hp["f_beta"]))),
+        "macro_precision": float(np.mean(precision)),
+        "macro_recall": float(np.mean(recall)),
+    }
+
+
+def evaluate(fitted: LinearFit, dataset: Dataset, hp: dict[str, Any], *, prefix: str):
+    """The metrics of one trained model on ``dataset`` (with its chosen threshold)."""
+    return metrics_of(
+        fitted.raw(dataset.features),
+        dataset.labels,
+        hp,
+        scaling=fitted.scaling,
+        prefix=prefix,
+        threshold=fitted.threshold,
+    )
+
+
+def _threshold(fitted: LinearFit, dataset: Dataset, hp: dict[str, Any]) -> float:
+    score = outputs_of(
+        fitted.raw(dataset.features), fitted.predictor_type, hp["loss"], fitted.scaling
+    )
+    default = 0.5 if hp["loss"] == "logistic" else 0.0
+    return choose_threshold(np.asarray(score), dataset.labels, hp, default)
 
 
 class LinearModel(MatrixModel):
     content_types = accepts = FIRST_PARTY_TYPES
 
-    def __init__(self, fitted: dict[str, Any], *, feature_count: int) -> None:
-        super().__init__(feature_count=feature_count)
-        self.scaler = fitted["scaler"]
-        self.estimator = fitted["estimator"]
-        self.label_mean = fitted["label_mean"]
-        self.label_scale = fitted["label_scale"]
-        self.predictor_type = fitted["predictor_type"]
-        self.classes = getattr(self.estimator, "classes_", None)
-        # A binary classifier answers 1 above the threshold its selection criterion chose.
-        self.threshold = fitted.get("threshold")
+    def __init__(self, fitted: LinearFit) -> None:
+        super().__init__(feature_count=fitted.weights.shape[0])
+        self.fitted = fitted
+
+    @classmethod
+    def load(cls, model_dir: Path) -> LinearModel:
+        return cls(LinearFit.load(model_dir))
 
     def predict(self, features: np.ndarray) -> Predictions:
-        scaled = self.scaler.transform(features)
-        if self.predictor_type == "regressor":
-            score = self.estimator.predict(scaled) * self.label_scale + self.label_mean
+        fitted = self.fitted
+        score = outputs_of(fitted.raw(features), fitted.predictor_type, fitted.loss, fitted.scaling)
+        if fitted.predictor_type == "regressor":
             return Predictions(outputs={"score": score}, csv=("score",))
-        if self.estimator.loss == "log_loss":
-            probabilities = self.estimator.predict_proba(scaled)
-            score = (
-                probabilities[:, 1] if self.predictor_type == "binary_classifier" else probabilities
-            )
-            label = probabilities.argmax(axis=1)
-        else:  # hinge: the margin is the score, its sign the label
-            score = self.estimator.decision_function(scaled)
-            label = (score > 0).astype(np.int64)
-        if self.threshold is not None:
-            label = (score > self.threshold).astype(np.int64)
+        if fitted.predictor_type == "multiclass_classifier":
+            label = score.argmax(axis=1)
+        else:
+            default = 0.5 if fitted.loss == "logistic" else 0.0
+            threshold = default if fitted.threshold is None else fitted.threshold
+            label = (score > threshold).astype(np.int64)
         return Predictions(
-            outputs={"predicted_label": self.classes[label].astype(np.int64), "score": score},
+            outputs={"predicted_label": label.astype(np.int64), "score": score},
             csv=("predicted_label",),
         )

@@ -1,5 +1,6 @@
-"""Linear Learner's hyperparameter table (SageMaker's 44 entries), its losses, class weights and
-the binary classifier's threshold chosen by ``binary_classifier_model_selection_criteria``."""
+"""Linear Learner's hyperparameter table (SageMaker's 44 entries, every one acted on), what its
+``auto`` values resolve to here, its losses, record weights, the ``num_models`` candidates, and the
+binary classifier's threshold chosen by ``binary_classifier_model_selection_criteria``."""
 
 from __future__ import annotations
 
@@ -8,26 +9,30 @@ from typing import Any
 import numpy as np
 
 from algorithms.base import Hyperparameter, HyperparameterError
-from algorithms.hyperparameters import MACHINERY, no_effect
+from algorithms.hyperparameters import MACHINERY
 
 PREDICTOR_TYPES = ("binary_classifier", "multiclass_classifier", "regressor")
-# Linear Learner loss → scikit-learn loss, per predictor type ("auto" first).
+# The losses each predictor type takes; "auto" is the first after it.
 LOSSES = {
-    "binary_classifier": {"auto": "log_loss", "logistic": "log_loss", "hinge_loss": "hinge"},
-    "multiclass_classifier": {"auto": "log_loss", "softmax_loss": "log_loss"},
-    "regressor": {
-        "auto": "squared_error",
-        "squared_loss": "squared_error",
-        "absolute_loss": "epsilon_insensitive",
-        "eps_insensitive_absolute_loss": "epsilon_insensitive",
-        "eps_insensitive_squared_loss": "squared_epsilon_insensitive",
-        "huber_loss": "huber",
-    },
+    "binary_classifier": ("auto", "logistic", "hinge_loss"),
+    "multiclass_classifier": ("auto", "softmax_loss"),
+    "regressor": (
+        "auto",
+        "squared_loss",
+        "absolute_loss",
+        "eps_insensitive_squared_loss",
+        "eps_insensitive_absolute_loss",
+        "quantile_loss",
+        "huber_loss",
+    ),
 }
-ALL_LOSSES = (
-    *dict.fromkeys(name for losses in LOSSES.values() for name in losses),
-    "quantile_loss",
-)
+ALL_LOSSES = tuple(dict.fromkeys(name for losses in LOSSES.values() for name in losses))
+DEFAULT_LOSS = {
+    "binary_classifier": "logistic",
+    "multiclass_classifier": "softmax_loss",
+    "regressor": "squared_loss",
+}
+OPTIMIZERS = ("auto", "sgd", "adam", "rmsprop")
 SELECTION_CRITERIA = (
     "accuracy",
     "f1",
@@ -37,17 +42,31 @@ SELECTION_CRITERIA = (
     "cross_entropy_loss",
     "loss_function",
 )
-_SGD = "training is scikit-learn SGD with a constant learning rate"
+# What "auto" means here, where SageMaker decides from the data. The learning rate is the
+# optimizer's; the scheduler's step is one epoch's updates.
+AUTO_LEARNING_RATE = {"adam": 0.1, "rmsprop": 0.05, "sgd": 0.05}
+AUTO = {
+    "optimizer": "adam",
+    "wd": 1e-4,
+    "l1": 0.0,
+    "momentum": 0.9,
+    "beta_1": 0.9,
+    "beta_2": 0.999,
+    "bias_lr_mult": 1.0,
+    "bias_wd_mult": 0.0,
+    "lr_scheduler_factor": 0.9,
+    "lr_scheduler_minimum_lr": 1e-5,
+}
 
 HYPERPARAMETERS = (
     Hyperparameter("predictor_type", "str", required=True, choices=PREDICTOR_TYPES),
     Hyperparameter("num_classes", "int", None, min=3, max=1_000_000),
     Hyperparameter("accuracy_top_k", "int", 3, min=1, max=1_000_000),
     Hyperparameter("balance_multiclass_weights", "bool", False),
-    no_effect("beta_1", "float", "auto", _SGD, min=0, max=0.999999, allows_auto=True),
-    no_effect("beta_2", "float", "auto", _SGD, min=0, max=0.999999, allows_auto=True),
-    no_effect("bias_lr_mult", "float", "auto", _SGD, min=0, min_exclusive=True, allows_auto=True),
-    no_effect("bias_wd_mult", "float", "auto", _SGD, min=0, allows_auto=True),
+    Hyperparameter("beta_1", "float", "auto", min=0, max=0.999999, allows_auto=True),
+    Hyperparameter("beta_2", "float", "auto", min=0, max=0.999999, allows_auto=True),
+    Hyperparameter("bias_lr_mult", "float", "auto", min=0, min_exclusive=True, allows_auto=True),
+    Hyperparameter("bias_wd_mult", "float", "auto", min=0, allows_auto=True),
     Hyperparameter(
         "binary_classifier_model_selection_criteria", "str", "accuracy", choices=SELECTION_CRITERIA
     ),
@@ -57,51 +76,49 @@ HYPERPARAMETERS = (
     Hyperparameter("f_beta", "float", 1.0, min=0, min_exclusive=True),
     Hyperparameter("feature_dim", "int", "auto", min=1, allows_auto=True),
     Hyperparameter("huber_delta", "float", 1.0, min=0),
-    no_effect("init_bias", "float", 0.0, "weights start at 0"),
-    no_effect("init_method", "str", "uniform", "weights start at 0", choices=("uniform", "normal")),
-    no_effect("init_scale", "float", 0.07, "weights start at 0", min=0, min_exclusive=True),
-    no_effect("init_sigma", "float", 0.01, "weights start at 0", min=0, min_exclusive=True),
+    Hyperparameter("init_bias", "float", 0.0),
+    Hyperparameter("init_method", "str", "uniform", choices=("uniform", "normal")),
+    Hyperparameter("init_scale", "float", 0.07, min=0, min_exclusive=True),
+    Hyperparameter("init_sigma", "float", 0.01, min=0, min_exclusive=True),
     Hyperparameter("l1", "float", "auto", min=0, allows_auto=True),
     Hyperparameter("learning_rate", "float", "auto", min=0, min_exclusive=True, allows_auto=True),
     Hyperparameter("loss", "str", "auto", choices=ALL_LOSSES),
     Hyperparameter("loss_insensitivity", "float", 0.01, min=0, min_exclusive=True),
-    no_effect(
+    Hyperparameter(
         "lr_scheduler_factor",
         "float",
         "auto",
-        _SGD,
         min=0,
         min_exclusive=True,
         max=0.999999,
         allows_auto=True,
     ),
-    no_effect(
+    Hyperparameter(
         "lr_scheduler_minimum_lr",
         "float",
         "auto",
-        _SGD,
         min=0,
         min_exclusive=True,
         allows_auto=True,
     ),
-    no_effect("lr_scheduler_step", "int", "auto", _SGD, min=1, allows_auto=True),
-    no_effect("margin", "float", 1.0, "the hinge loss's margin is 1", min=0),
+    Hyperparameter("lr_scheduler_step", "int", "auto", min=1, allows_auto=True),
+    Hyperparameter("margin", "float", 1.0, min=0),
     Hyperparameter("mini_batch_size", "int", 1000, min=1),
-    no_effect("momentum", "float", "auto", _SGD, min=0, max=0.999999, allows_auto=True),
+    Hyperparameter("momentum", "float", "auto", min=0, max=0.999999, allows_auto=True),
     Hyperparameter("normalize_data", "bool", True),
     Hyperparameter("normalize_label", "bool", "auto", allows_auto=True),
-    no_effect("num_calibration_samples", "int", 10_000_000, "every record calibrates", min=1),
+    Hyperparameter("num_calibration_samples", "int", 10_000_000, min=1),
     Hyperparameter("num_models", "int", "auto", min=1, allows_auto=True),
-    no_effect("num_point_for_scaler", "int", 10_000, "every record is scaled", min=1),
-    no_effect("optimizer", "str", "auto", _SGD, choices=("auto", "sgd", "adam", "rmsprop")),
+    Hyperparameter("num_point_for_scaler", "int", 10_000, min=1),
+    Hyperparameter("optimizer", "str", "auto", choices=OPTIMIZERS),
     Hyperparameter("positive_example_weight_mult", "str", "1.0"),
     Hyperparameter("quantile", "float", 0.5, min=0, min_exclusive=True, max=0.999999),
     Hyperparameter("target_precision", "float", 0.8, min=0, min_exclusive=True, max=0.999999),
     Hyperparameter("target_recall", "float", 0.8, min=0, min_exclusive=True, max=0.999999),
-    no_effect("unbias_data", "bool", "auto", "normalize_data centres", allows_auto=True),
-    no_effect("unbias_label", "bool", "auto", "normalize_label centres", allows_auto=True),
+    Hyperparameter("unbias_data", "bool", "auto", allows_auto=True),
+    Hyperparameter("unbias_label", "bool", "auto", allows_auto=True),
     Hyperparameter("use_bias", "bool", True),
-    no_effect("use_lr_scheduler", "bool", True, _SGD),
+    Hyperparameter("use_lr_scheduler", "bool", True),
     Hyperparameter("wd", "float", "auto", min=0, allows_auto=True),
     *MACHINERY,
 )
@@ -113,8 +130,6 @@ def check_hyperparameters(values: dict[str, Any]) -> None:
         raise HyperparameterError("num_classes", "is required for multiclass_classifier")
     if predictor_type != "multiclass_classifier" and values["num_classes"] is not None:
         raise HyperparameterError("num_classes", "applies only to multiclass_classifier")
-    if values["loss"] == "quantile_loss":
-        raise HyperparameterError("loss", "quantile_loss is not supported on this platform")
     if values["loss"] not in LOSSES[predictor_type]:
         raise HyperparameterError(
             "loss",
@@ -134,21 +149,22 @@ def check_hyperparameters(values: dict[str, Any]) -> None:
             )
 
 
-def class_weights(hp: dict[str, Any], labels: np.ndarray) -> dict[int, float] | None:
-    """SGD class weights from ``balance_multiclass_weights`` / ``positive_example_weight_mult``."""
+def record_weights(hp: dict[str, Any], labels: np.ndarray) -> np.ndarray | None:
+    """Each training record's weight in the loss, from ``balance_multiclass_weights`` or
+    ``positive_example_weight_mult`` (None: all equal)."""
+    classes = labels.astype(np.int64)
     if hp["predictor_type"] == "multiclass_classifier" and hp["balance_multiclass_weights"]:
-        counts = np.bincount(labels.astype(np.int64), minlength=hp["num_classes"])
-        present = np.maximum(counts, 1)
-        return {c: len(labels) / (hp["num_classes"] * present[c]) for c in range(len(counts))}
+        counts = np.maximum(np.bincount(classes, minlength=hp["num_classes"]), 1)
+        return (len(labels) / (hp["num_classes"] * counts))[classes]
     if hp["predictor_type"] != "binary_classifier":
         return None
     weight = hp["positive_example_weight_mult"]
     if weight == "auto":
         return None
     if weight == "balanced":
-        positives = max(int(np.sum(labels == 1)), 1)
-        return {0: 1.0, 1: float(np.sum(labels == 0)) / positives}
-    return {0: 1.0, 1: float(weight)}
+        positive = float(np.sum(labels == 1)) or 1.0
+        weight = float(np.sum(labels == 0)) / positive
+    return np.where(classes == 1, float(weight), 1.0)
 
 
 def choose_threshold(scores: np.ndarray, labels: np.ndarray, hp: dict[str, Any], default: float):
@@ -158,6 +174,10 @@ def choose_threshold(scores: np.ndarray, labels: np.ndarray, hp: dict[str, Any],
     criterion = hp["binary_classifier_model_selection_criteria"]
     if criterion in ("cross_entropy_loss", "loss_function") or len(scores) == 0:
         return default
+    scores, labels = (
+        scores[: hp["num_calibration_samples"]],
+        labels[: hp["num_calibration_samples"]],
+    )
     order = np.argsort(-scores, kind="stable")
     ranked, positive = scores[order], labels[order] == 1
     # Cut after each distinct score: the records above the cut are answered 1.
@@ -196,19 +216,37 @@ _SELECTION_METRIC = {
 }
 
 
-def model_candidates(hp: dict[str, Any]) -> list[dict[str, Any]]:
+def resolve_auto(hp: dict[str, Any], *, rows: int) -> dict[str, Any]:
+    """``hp`` with every ``auto`` this platform decides replaced by its value (see ``AUTO``)."""
+    resolved = {**hp}
+    if resolved["loss"] == "auto":
+        resolved["loss"] = DEFAULT_LOSS[hp["predictor_type"]]
+    for name, value in AUTO.items():
+        if resolved[name] == "auto":
+            resolved[name] = value
+    if resolved["learning_rate"] == "auto":
+        resolved["learning_rate"] = AUTO_LEARNING_RATE[resolved["optimizer"]]
+    if resolved["lr_scheduler_step"] == "auto":
+        resolved["lr_scheduler_step"] = max(1, -(-rows // hp["mini_batch_size"]))
+    return resolved
+
+
+def model_candidates(hp: dict[str, Any], *, rows: int) -> list[dict[str, Any]]:
     """The hyperparameters of each of ``num_models`` models trained side by side (``auto``: one
-    here): the first as given, the others with a learning rate and weight decay drawn (seeded)
-    where those are ``auto``, and each with its own shuffling."""
+    here): the first as given, the others with a learning rate, weight decay and L1 drawn
+    (seeded) where those are ``auto``."""
     count = 1 if hp["num_models"] == "auto" else hp["num_models"]
     rng = np.random.default_rng(0)
-    candidates = [{**hp, "_seed": 0}]
-    for seed in range(1, count):
-        varied = {**hp, "_seed": seed}
+    first = resolve_auto(hp, rows=rows)
+    candidates = [first]
+    for _ in range(1, count):
+        varied = {**first}
         if hp["learning_rate"] == "auto":
-            varied["learning_rate"] = float(10 ** rng.uniform(-3.5, -0.5))
+            varied["learning_rate"] = float(first["learning_rate"] * 10 ** rng.uniform(-1.5, 1))
         if hp["wd"] == "auto":
-            varied["wd"] = float(10 ** rng.uniform(-6, -2))
+            varied["wd"] = float(10 ** rng.uniform(-7, -2))
+        if hp["l1"] == "auto":
+            varied["l1"] = float(rng.choice([0.0, 10 ** rng.uniform(-7, -3)]))
         candidates.append(varied)
     return candidates
 

@@ -17,7 +17,12 @@ def test_linear_learner_scores_its_test_channel(tmp_path, binary_problem) -> Non
     write_csv(tmp_path / "test" / "x.csv", features[300:], labels[300:])
     result, _, reporter = train(
         "linear-learner",
-        {"predictor_type": "binary_classifier", "epochs": "3", "f_beta": "0.5"},
+        {
+            "predictor_type": "binary_classifier",
+            "epochs": "3",
+            "f_beta": "0.5",
+            "mini_batch_size": "50",
+        },
         {"train": channel(tmp_path / "train"), "test": channel(tmp_path / "test")},
         tmp_path / "model",
     )
