@@ -58,6 +58,7 @@ TABLE = [
     ("randomcutforest", "eval_metrics", '["accuracy"]', '["f1"]', "must list only accuracy"),
     ("randomcutforest", "num_samples_per_tree", "256", "2049", "between 1 and 2048"),
     ("randomcutforest", "num_trees", "50", "49", "between 50 and 1000"),
+    ("randomcutforest", "mini_batch_size", "100", "0", "at least 1"),
     ("knn", "feature_dim", "4", "0", "at least 1"),
     ("knn", "k", "3", "0", "between 1 and 1024"),
     ("knn", "predictor_type", "regressor", "ranker", "must be one of classifier, regressor"),
