@@ -70,7 +70,7 @@ class EndpointConfigForm(TeachingForm):
         for row in range(1, self.rows + 1):
             first = row == 1
             self.fields[f"variant_{row}_name"] = _name(
-                "Variant name",
+                "Name",
                 initial=VARIANT_NAME if first else f"variant-{row}",
                 required=first,
             )
@@ -78,15 +78,20 @@ class EndpointConfigForm(TeachingForm):
                 label="Model", choices=model_choices, required=first
             )
             self.fields[f"variant_{row}_instance_type"] = _instance_type()
+            self.fields[f"variant_{row}_instance_type"].help_text = ""  # said once, on top
             self.fields[f"variant_{row}_instance_count"] = _instance_count(required=first)
             self.fields[f"variant_{row}_weight"] = forms.FloatField(
-                label="Weight",
-                min_value=0,
-                initial=1.0,
-                required=first,
-                help_text="Its share of requests is its weight over the sum of weights",
+                label="Weight", min_value=0, initial=1.0, required=first
             )
         self._sent_rows: list[int] = []  # the rows sent, in request order
+
+    def error_summary(self) -> list[dict[str, str]]:
+        """As every guided form's, a variant's fields named with their row ("Variant 2: Weight")."""
+        summary = super().error_summary()
+        for item in summary:
+            if match := re.match(r"id_variant_(\d+)_", item["id"]):
+                item["label"] = f"Variant {match.group(1)}: {item['label']}"
+        return summary
 
     def variant_rows(self) -> list[list[forms.BoundField]]:
         """Each row's bound fields, for the template."""

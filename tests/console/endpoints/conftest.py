@@ -12,6 +12,13 @@ from infra.storage import get_store
 
 
 @pytest.fixture
+def user(django_user_model):
+    """The suite's user, without a password: these tests sign in with ``force_login``, and
+    hashing one costs about two seconds a test on a busy machine."""
+    return django_user_model.objects.create(username="ada")
+
+
+@pytest.fixture
 def console(client, user):
     client.force_login(user)
     return client

@@ -72,7 +72,7 @@ def test_refusals_are_in_plain_words_at_their_fields_summarised_on_top(console, 
         },
     ).content.decode()
     assert "Each variant needs a name of its own." in same_names
-    assert 'href="#id_variant_3_name"' in same_names
+    assert '<a href="#id_variant_3_name">Variant 3: Name</a>' in same_names
 
     no_weight = console.post(
         "/endpoint-configs/new",
