@@ -219,9 +219,17 @@ class TuningJobForm(GuidedRequestForm):
 
     @property
     def range_rows(self) -> list[dict[str, Any]]:
-        """The builder's rows: each hyperparameter's schema and its bound fields by part."""
+        """The builder's rows: each hyperparameter's schema and its bound fields by part
+        (``value_list`` for a categorical row's values: a template reads ``values`` as the
+        dict's method)."""
         return [
-            {"row": row, **{part: self[field_name(row.name, part)] for part in ranges.parts(row)}}
+            {
+                "row": row,
+                **{
+                    "value_list" if part == "values" else part: self[field_name(row.name, part)]
+                    for part in ranges.parts(row)
+                },
+            }
             for row in self.schema
         ]
 
