@@ -32,6 +32,7 @@ from batch.split import (
     LineCounter,
     RecordTooLarge,
     iter_bodies,
+    iter_recordio_batches,
     iter_records,
     pack_batches,
     read_whole,
@@ -84,6 +85,8 @@ def run_range(task: RangeTask) -> RangeResult:
             writer = stack.enter_context(task.store.open_write(task.part_uri))
             if task.spec.split_type == "Line":
                 _transform_lines(task, model, reader, writer, counter, stats)
+            elif task.spec.split_type == "RecordIO":
+                _transform_recordio(task, model, reader, writer, stats)
             else:
                 _transform_whole(task, model, reader, writer, stats)
     except _BadData as bad:
@@ -197,6 +200,33 @@ def _transform_bodies(
             stats["bytes_out"] += len(output)
     except RecordTooLarge as error:
         raise _BadData(error.line, str(error)) from None
+
+
+def _transform_recordio(
+    task: RangeTask, model: Model, reader: BinaryIO, writer: BinaryIO, stats: dict[str, int]
+) -> None:
+    """SplitType=RecordIO: bodies of whole records; a failure names the record (not a line)."""
+    check_stop = _StopCheck(task.stop_event)
+    batches = iter_recordio_batches(
+        reader,
+        max_payload_bytes=task.spec.max_payload_bytes,
+        single_record=task.spec.batch_strategy == "SingleRecord",
+    )
+    try:
+        for batch in batches:
+            check_stop()
+            try:
+                response = _invoke(task, model, batch.data)
+            except (AlgorithmError, InvocationFailed) as error:
+                raise _BadData(None, f"record {batch.first}: {error}") from None
+            output = _assembled(task.spec, response)
+            writer.write(output)
+            stats["records"] += batch.count
+            stats["bytes_out"] += len(output)
+    except RecordTooLarge as error:
+        raise _BadData(None, f"record {error.line}: {error}") from None
+    except DataError as error:  # the framing itself is broken
+        raise _BadData(None, error.message) from None
 
 
 def _transform_whole(

@@ -16,8 +16,8 @@ from batch.jsonpath import InvalidPath, compile_path
 
 S3_DATA_TYPES = ("S3Prefix", "ManifestFile")
 COMPRESSION_TYPES = ("None", "Gzip")
-SPLIT_TYPES = ("None", "Line")
-UNSUPPORTED_SPLIT_TYPES = ("RecordIO", "TFRecord")
+SPLIT_TYPES = ("None", "Line", "RecordIO")
+UNSUPPORTED_SPLIT_TYPES = ("TFRecord",)
 ASSEMBLE_WITH = ("None", "Line")
 BATCH_STRATEGIES = ("SingleRecord", "MultiRecord")
 JOIN_SOURCES = ("None", "Input")
@@ -70,7 +70,7 @@ class TransformSpec:
     # SageMaker leaves ContentType optional; built-ins then read CSV, so that is the default here.
     content_type: str = DEFAULT_CONTENT_TYPE
     compression: Literal["None", "Gzip"] = "None"
-    split_type: Literal["None", "Line"] = "None"
+    split_type: Literal["None", "Line", "RecordIO"] = "None"
     accept: str | None = None
     assemble_with: Literal["None", "Line"] = "None"
     batch_strategy: Literal["SingleRecord", "MultiRecord"] = "MultiRecord"
@@ -244,7 +244,8 @@ def _split_type(value: Any) -> Any:
     if value in UNSUPPORTED_SPLIT_TYPES:
         raise ValidationError(
             "TransformInput.SplitType",
-            f"{value} is not supported by this platform's built-in algorithms; use None or Line",
+            f"{value} is not supported by this platform's built-in algorithms; use None, Line "
+            "or RecordIO",
         )
     return _enum(value, SPLIT_TYPES, "TransformInput.SplitType")
 

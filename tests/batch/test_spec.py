@@ -100,7 +100,6 @@ def test_every_field_is_read():
             "TransformInput.DataSource.S3DataSource.S3DataType",
             "S3Prefix, ManifestFile",
         ),
-        ({"TransformInput__SplitType": "RecordIO"}, "TransformInput.SplitType", "not supported"),
         ({"TransformInput__SplitType": "TFRecord"}, "TransformInput.SplitType", "not supported"),
         ({"TransformInput__SplitType": "Lines"}, "TransformInput.SplitType", "None, Line"),
         ({"TransformInput__CompressionType": "Zip"}, "TransformInput.CompressionType", "Gzip"),

@@ -1,13 +1,18 @@
-"""Streaming records out of a range and packing them into request bodies."""
+"""Streaming records out of a range and packing them into request bodies: lines, and RecordIO
+records (SplitType=RecordIO)."""
 
 import io
 
+import numpy as np
 import pytest
+from sagemaker.amazon.common import read_records, write_numpy_to_dense_tensor
 
+from algorithms import DataError
 from batch.split import (
     LineCounter,
     RecordTooLarge,
     iter_bodies,
+    iter_recordio_batches,
     iter_records,
     pack_batches,
     read_whole,
@@ -117,3 +122,66 @@ def test_fast_bodies_refuse_a_line_over_the_payload_naming_it():
     with pytest.raises(RecordTooLarge) as error:
         list(iter_bodies(io.BytesIO(b"ok\nok\n" + b"x" * 30 + b"\n"), max_payload_bytes=10))
     assert error.value.line == 3
+
+
+def _record_set(rows: int, columns: int = 3) -> bytes:
+    """What the SDK's ``record_set`` uploads: dense float32 Records, RecordIO-framed."""
+    buffer = io.BytesIO()
+    values = np.arange(rows * columns, dtype=np.float32).reshape(rows, columns)
+    write_numpy_to_dense_tensor(buffer, values, labels=np.arange(rows, dtype=np.float32))
+    return buffer.getvalue()
+
+
+def _labels(body: bytes) -> list[float]:
+    return [r.label["values"].float32_tensor.values[0] for r in read_records(io.BytesIO(body))]
+
+
+def test_recordio_multi_record_bodies_are_whole_records_under_the_payload_in_order():
+    data = _record_set(50)
+    record_size = len(data) // 50
+    batches = list(
+        iter_recordio_batches(
+            io.BytesIO(data), max_payload_bytes=7 * record_size + 3, single_record=False
+        )
+    )
+    assert [(b.first, b.count) for b in batches] == [(1 + 7 * n, 7) for n in range(7)] + [(50, 1)]
+    assert all(len(b.data) <= 7 * record_size + 3 for b in batches)
+    # Framing and padding kept: the bodies put together are the object, and the SDK reads each.
+    assert b"".join(b.data for b in batches) == data
+    assert [label for b in batches for label in _labels(b.data)] == list(range(50))
+
+
+def test_recordio_single_record_sends_one_unpadded_record_per_body():
+    data = _record_set(4, columns=1)  # payloads whose length is not a multiple of 4
+    batches = list(
+        iter_recordio_batches(io.BytesIO(data), max_payload_bytes=1 << 20, single_record=True)
+    )
+    assert [(b.first, b.count) for b in batches] == [(1, 1), (2, 1), (3, 1), (4, 1)]
+    for number, batch in enumerate(batches):
+        length = int.from_bytes(batch.data[4:8], "little")
+        assert len(batch.data) == 8 + length  # no padding
+        assert _labels(batch.data) == [number]
+
+
+def test_recordio_record_over_the_payload_is_an_error_naming_its_number():
+    data = _record_set(3) + _record_set(1, columns=100)
+    with pytest.raises(RecordTooLarge) as error:
+        list(iter_recordio_batches(io.BytesIO(data), max_payload_bytes=200, single_record=False))
+    assert error.value.line == 4
+
+
+def test_recordio_broken_framing_names_the_record():
+    data = _record_set(2) + b"not a record"
+    with pytest.raises(DataError, match="record 3 does not start with RecordIO's magic"):
+        list(
+            iter_recordio_batches(io.BytesIO(data), max_payload_bytes=1 << 20, single_record=False)
+        )
+
+
+def test_recordio_bodies_come_while_the_object_is_still_being_read():
+    data = _record_set(30_000, columns=20)  # about 3 MB
+    reader = io.BytesIO(data)
+    batches = iter_recordio_batches(reader, max_payload_bytes=100_000, single_record=False)
+    first = next(batches)
+    assert first.first == 1 and reader.tell() < len(data) // 2
+    assert sum(b.count for b in batches) == 30_000 - first.count

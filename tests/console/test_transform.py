@@ -84,7 +84,7 @@ REFUSALS = [
     ("MaxConcurrentTransforms", 20, "MaxConcurrentTransforms", "at most 100"),
     ("MaxPayloadInMB", 101, "MaxPayloadInMB", "between 0 and 100"),
     ("MaxPayloadInMB", 0, "MaxPayloadInMB", "not supported"),
-    ("TransformInput.SplitType", "RecordIO", "TransformInput.SplitType", "not supported"),
+    ("TransformInput.SplitType", "TFRecord", "TransformInput.SplitType", "not supported"),
     (
         "TransformOutput.S3OutputPath",
         "s3://no-such-bucket-y/out/",
