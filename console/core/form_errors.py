@@ -58,7 +58,7 @@ def _pattern(pattern: str) -> str:
             "Use only letters, digits and hyphens, starting and ending with a letter or digit "
             "(no spaces, dots or underscores)."
         )
-    if "s3://" in pattern:
+    if "s3" in pattern and "://" in pattern:
         return "Enter an S3 URI such as s3://bucket/prefix/."
     return "Contains characters this field does not allow."
 

@@ -310,7 +310,16 @@ class TuningJobForm(GuidedRequestForm):
         if path == f"{_C}ParameterRanges" and field:
             self.add_error(field, plain_rule(rule))
             return
+        if path.startswith(f"{_C}ParameterRanges") and "Grid strategy" in rule:
+            self.add_error("strategy", plain_rule(rule))
+            return
         super()._plain_error(path, rule)
+
+    def plain_message(self, path: str, rule: str, field: str | None) -> str:
+        # The builder as a whole has no field: say "ranges", not the request's path.
+        if field is None and path.startswith(f"{_C}ParameterRanges"):
+            return f"Hyperparameter ranges: {plain_rule(rule)}"
+        return super().plain_message(path, rule, field)
 
 
 def _present(values: dict[str, Any]) -> dict[str, Any]:
