@@ -116,6 +116,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Brute force (console.accounts.throttle): past this many failed authentications within the window
+# from one access key, user name or address, the next are refused as throttled. The counts are
+# in the cache, the platform's Redis, so every web process sees them (CACHE_URL names another).
+AUTH_FAILURE_LIMIT = environ.Env().int("SAGEBRUSH_AUTH_FAILURE_LIMIT", default=10)
+AUTH_FAILURE_WINDOW_S = environ.Env().int("SAGEBRUSH_AUTH_FAILURE_WINDOW_S", default=300)
+CACHES = {"default": environ.Env().cache_url("CACHE_URL", default=PLATFORM.redis_url)}
+AUTHENTICATION_BACKENDS = ["console.accounts.backends.ThrottledModelBackend"]
+
 # The one region the SageMaker API answers for: a SigV4 credential scoped to any other region
 # is refused, as AWS refuses a request signed for another region's endpoint. Clients set it as
 # their region_name (boto3) or AWS_REGION.

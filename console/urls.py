@@ -70,7 +70,7 @@ urlpatterns = [
         invoke_endpoint,
         name="invoke-endpoint",
     ),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("status/", views.status, name="status"),
     path("healthz", health.healthz, name="healthz"),

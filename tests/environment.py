@@ -18,3 +18,8 @@ os.environ.pop("S3_ENDPOINT_URL", None)
 os.environ.setdefault("SAGEBRUSH_PREFECT_PORT", "9")
 os.environ.setdefault("PREFECT_API_URL", "http://127.0.0.1:9/api")
 os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
+# Fuzzers and isolation tests send many bad signatures from 127.0.0.1, to this process and to the
+# stack it starts: nothing is throttled unless a test lowers the limit (tests/console/
+# test_auth_throttle.py). Failures are counted in this process's memory (the stack's: its Redis).
+os.environ.setdefault("SAGEBRUSH_AUTH_FAILURE_LIMIT", "1000000")
+os.environ.setdefault("CACHE_URL", "locmemcache://")

@@ -160,6 +160,7 @@ def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
         "S3_ENDPOINT_URL",
         "DASK_SCHEDULER_ADDRESS",
         "PREFECT_CLIENT_MAX_RETRIES",
+        "CACHE_URL",
     ):
         env.pop(inherited, None)
     _manage(env, "migrate", "--noinput", deadline=deadline)

@@ -1,4 +1,7 @@
-"""REST API authentication by access key: ``Authorization: Bearer <AccessKeyId>:<Secret>``."""
+"""REST API authentication by access key: ``Authorization: Bearer <AccessKeyId>:<Secret>``.
+
+Failures past the limit of ``console.accounts.throttle`` are answered 429 (DRF's ``Throttled``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from rest_framework import authentication, exceptions
 
 from console.accounts.selectors import access_key_credentials
 from console.accounts.services import access_key_mark_used
+from console.accounts.throttle import auth_failure_record, client_address
 
 
 class AccessKeyAuthentication(authentication.BaseAuthentication):
@@ -21,6 +25,11 @@ class AccessKeyAuthentication(authentication.BaseAuthentication):
         access_key_id, _, secret = header[len(self.keyword) + 1 :].strip().partition(":")
         found = access_key_credentials(access_key_id=access_key_id) if secret else None
         if found is None or not hmac.compare_digest(found[1], secret):
+            throttled = auth_failure_record(
+                credential=f"access key {access_key_id}", address=client_address(request)
+            )
+            if throttled is not None:
+                raise exceptions.Throttled(wait=throttled.window_s, detail=throttled.message)
             raise exceptions.AuthenticationFailed("Invalid access key or secret.")
         key, _ = found
         access_key_mark_used(key=key)

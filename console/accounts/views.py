@@ -1,13 +1,46 @@
-"""Console pages for the signed-in user's access keys."""
+"""Console pages for signing in and for the signed-in user's access keys."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from console.accounts.backends import username_credential
 from console.accounts.selectors import access_key_list
 from console.accounts.services import access_key_create, access_key_revoke
+from console.accounts.throttle import auth_failure_throttled, client_address
 from console.core.errors import ServiceError
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form that says so when too many sign-ins have failed (the backend
+    refuses them; this tells the user why, and for how long)."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username is not None:
+            throttled = auth_failure_throttled(
+                credential=username_credential(username), address=client_address(self.request)
+            )
+            if throttled is not None:
+                raise ValidationError(throttled.message, code="throttled")
+        return super().clean()
+
+
+class SignInView(LoginView):
+    authentication_form = SignInForm
+
+    def form_invalid(self, form):
+        throttled = form.has_error("__all__", code="throttled")
+        response = self.render_to_response(
+            self.get_context_data(form=form, throttled=throttled and form.non_field_errors()[0])
+        )
+        if throttled:
+            response.status_code = 429
+        return response
 
 
 @login_required

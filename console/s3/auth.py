@@ -5,6 +5,7 @@ S3 signs the payload's hash as the client declares it in ``x-amz-content-sha256`
 (checked against the body as it streams, see ``console.s3.body``), ``UNSIGNED-PAYLOAD``, or an
 ``aws-chunked`` body (``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``: each chunk signed in a chain
 seeded by the request's signature). Presigned URLs carry the signature in the query string.
+Failures past the limit of ``console.accounts.throttle`` are answered ``SlowDown``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from django.http import HttpRequest
 
 from console.accounts.selectors import access_key_credentials
 from console.accounts.services import access_key_mark_used
+from console.accounts.throttle import auth_failure_record, client_address
 from console.s3.errors import S3Error, access_denied
 from console.sagemaker import sigv4
-from console.sagemaker.auth import signed_request
+from console.sagemaker.auth import claimed_credential, signed_request
 
 SERVICE = "s3"
 UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -50,13 +52,34 @@ class Caller:
 
 def authenticate(request: HttpRequest) -> Caller:
     signed = signed_request(request, b"")
-    if "authorization" in signed.headers:
-        return _header_signed(signed)
-    if "X-Amz-Credential" in request.GET:
-        return _presigned(signed, request.GET["X-Amz-Credential"])
-    if "AWSAccessKeyId" in request.GET:
-        return _presigned_v2(request)
+    try:
+        if "authorization" in signed.headers:
+            return _header_signed(signed)
+        if "X-Amz-Credential" in request.GET:
+            return _presigned(signed, request.GET["X-Amz-Credential"])
+        if "AWSAccessKeyId" in request.GET:
+            return _presigned_v2(request)
+    except S3Error as exc:
+        raise _refusal(exc, request, signed) from exc
     raise access_denied("Anonymous access is not allowed: sign the request with an access key.")
+
+
+def _refusal(exc: S3Error, request: HttpRequest, signed: sigv4.SignedRequest) -> S3Error:
+    """``exc``, or once the access key or address is past the limit of failures
+    (``console.accounts.throttle``), S3's throttling error ``SlowDown``: every S3 client backs
+    off and retries on that code. With status 429, not S3's 503, as this adapter answers no 5xx
+    (see ``console.s3.errors``); botocore treats a 429 as throttling too."""
+    key_id = (
+        request.GET.get("AWSAccessKeyId")
+        or request.GET.get("X-Amz-Credential", "").split("/", 1)[0]
+        or claimed_credential(signed).removeprefix("access key ")
+    )
+    throttled = auth_failure_record(
+        credential=f"access key {key_id}" if key_id else "", address=client_address(request)
+    )
+    if throttled is None:
+        return exc
+    return S3Error("SlowDown", f"Please reduce your request rate. {throttled.message}", status=429)
 
 
 def _credentials(access_key_id: str):

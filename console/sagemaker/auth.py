@@ -1,4 +1,5 @@
-"""Who is calling: SigV4 verified against the caller's access key."""
+"""Who is calling: SigV4 verified against the caller's access key; failures past the limit of
+``console.accounts.throttle`` answered as throttled."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.http import HttpRequest
 
 from console.accounts.selectors import access_key_credentials
 from console.accounts.services import access_key_mark_used
+from console.accounts.throttle import auth_failure_record, client_address
 from console.sagemaker import sigv4
 from console.sagemaker.errors import AwsError
 
@@ -53,10 +55,34 @@ def verified_user(
 def authenticate(request: HttpRequest, body: bytes, *, service: str = sigv4.SERVICE):
     """The user whose access key signed the request for ``service``; AwsError (4xx) otherwise."""
     signed = signed_request(request, body)
-    credentials = access_key_credentials(access_key_id=access_key_id_of(signed))
-    user = verified_user(signed, credentials, service=service)
+    try:
+        credentials = access_key_credentials(access_key_id=access_key_id_of(signed))
+        user = verified_user(signed, credentials, service=service)
+    except AwsError as exc:
+        raise refusal(exc, signed, address=client_address(request)) from exc
     access_key_mark_used(key=credentials[0])
     return user
+
+
+def refusal(
+    exc: AwsError, signed: sigv4.SignedRequest, *, address: str, code: str = "ThrottlingException"
+) -> AwsError:
+    """What to answer a request that failed authentication with ``exc``: ``exc`` itself, or,
+    once its access key or address is past the limit, ``code`` (400), the throttling error that
+    the AWS SDKs back off and retry on. An unsigned request guesses nothing and is not counted."""
+    if exc.code == "MissingAuthenticationTokenException":
+        return exc
+    throttled = auth_failure_record(credential=claimed_credential(signed), address=address)
+    return exc if throttled is None else AwsError(code, throttled.message, status=400)
+
+
+def claimed_credential(signed: sigv4.SignedRequest) -> str:
+    """``"access key <id>"`` as the request names it, or "" when it names none readably."""
+    try:
+        credential, _, _ = sigv4.parse_authorization(signed.headers)
+    except sigv4.SignatureError:
+        return ""
+    return f"access key {credential.access_key_id}"
 
 
 @contextmanager

@@ -39,7 +39,7 @@ from console.endpoints.invoke import (
     endpoint_invoke,
 )
 from console.sagemaker import sigv4
-from console.sagemaker.auth import access_key_id_of, signed_request, verified_user
+from console.sagemaker.auth import access_key_id_of, refusal, signed_request, verified_user
 from console.sagemaker.errors import AwsError, internal_failure, service_unavailable
 from console.sagemaker.requests import read_body
 from infra.serving.state import STATE_UNAVAILABLE
@@ -94,16 +94,20 @@ def _credentials_now(access_key_id: str):
     return found
 
 
-async def authenticate(signed: sigv4.SignedRequest):
-    """The user whose access key signed the request (SigV4); AwsError otherwise."""
-    access_key_id = access_key_id_of(signed)
-    cached = _credentials.get(access_key_id)
-    if cached is None or cached.until < time.monotonic():
-        found = await sync_to_async(_credentials_now)(access_key_id)
-        cached = _credentials[access_key_id] = _Cached(
-            found, time.monotonic() + CREDENTIALS_CACHE_S
-        )
-    return verified_user(signed, cached.value)
+async def authenticate(signed: sigv4.SignedRequest, *, address: str = ""):
+    """The user whose access key signed the request (SigV4); AwsError otherwise (throttled past
+    the limit of failures from the key or ``address``)."""
+    try:
+        access_key_id = access_key_id_of(signed)
+        cached = _credentials.get(access_key_id)
+        if cached is None or cached.until < time.monotonic():
+            found = await sync_to_async(_credentials_now)(access_key_id)
+            cached = _credentials[access_key_id] = _Cached(
+                found, time.monotonic() + CREDENTIALS_CACHE_S
+            )
+        return verified_user(signed, cached.value)
+    except AwsError as exc:
+        raise await sync_to_async(refusal)(exc, signed, address=address) from exc
 
 
 @csrf_exempt
@@ -150,6 +154,7 @@ async def _django_answer(request: HttpRequest, endpoint_name: str) -> RuntimeRes
         signed_request(request, body),
         endpoint_name,
         shared_client=isinstance(request, ASGIRequest),
+        address=request.META.get("REMOTE_ADDR", ""),
     )
 
 
@@ -169,7 +174,8 @@ async def _asgi_answer(scope: dict, receive, endpoint_name: str) -> RuntimeRespo
         headers=headers,
         body=body,
     )
-    return await invocation(signed, endpoint_name, shared_client=True)
+    address = (scope.get("client") or ("",))[0]
+    return await invocation(signed, endpoint_name, shared_client=True, address=address)
 
 
 async def _read_body(receive) -> bytes | None:
@@ -200,14 +206,14 @@ def _too_large(exc: AwsError) -> RuntimeResponse:
 
 
 async def invocation(
-    signed: sigv4.SignedRequest, endpoint_name: str, *, shared_client: bool
+    signed: sigv4.SignedRequest, endpoint_name: str, *, shared_client: bool, address: str = ""
 ) -> RuntimeResponse:
     """InvokeEndpoint: authenticate, then invoke through the endpoint service."""
     request_id = str(uuid.uuid4())
     try:
         if len(signed.body) > MAX_PAYLOAD_BYTES:
             return _too_large(AwsError("RequestEntityTooLarge", "", status=413))
-        user = await authenticate(signed)
+        user = await authenticate(signed, address=address)
     except AwsError as exc:
         return runtime_error(exc, request_id=request_id)
     outcome = await endpoint_invoke(

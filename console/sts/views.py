@@ -17,9 +17,10 @@ from django.http import HttpRequest, HttpResponse
 
 from console.accounts.selectors import access_key_credentials
 from console.accounts.services import access_key_mark_used
+from console.accounts.throttle import client_address
 from console.core.names import account_id_for
 from console.sagemaker import sigv4
-from console.sagemaker.auth import access_key_id_of, credential_service, signed_request
+from console.sagemaker.auth import access_key_id_of, credential_service, refusal, signed_request
 from console.sagemaker.errors import AwsError, internal_failure
 from console.sagemaker.requests import read_body
 from console.sagemaker.views import query_error
@@ -51,6 +52,13 @@ def caller_identity(user) -> dict[str, str]:
 
 def _authenticate(request: HttpRequest, body: bytes):
     signed = signed_request(request, body)
+    try:
+        return _verified_user(signed)
+    except AwsError as exc:  # past the limit of failures, STS's query-protocol "Throttling"
+        raise refusal(exc, signed, address=client_address(request), code="Throttling") from exc
+
+
+def _verified_user(signed: sigv4.SignedRequest):
     credentials = access_key_credentials(access_key_id=access_key_id_of(signed))
     if credentials is None:
         raise AwsError(
