@@ -190,6 +190,7 @@ class _Run:
         self.results: list[dict[int, RangeResult]] = [{} for _ in plans]
         self.failures: dict[int, Failure] = {}
         self.ranges_by_key: dict[str, tuple[int, int]] = {}
+        self.unrecorded: dict[str, Future] = {}  # submitted ranges whose result is not read yet
 
     def log_plan(self, workers: int) -> None:
         spec = self.spec
@@ -214,32 +215,30 @@ class _Run:
         if should_stop():
             return self._stopped()
         stop_event = Event(f"sagebrush-stop-{self.token}", client=self.client)
-        futures = self._submit(containers, stop_event_name=stop_event.name)
-        pending = as_completed(futures)
+        pending = as_completed(self._submit(containers, stop_event_name=stop_event.name))
         reported_at = 0.0
         try:
             while not pending.is_empty():
                 if should_stop():
-                    return self._stop(stop_event, futures)
+                    return self._stop(stop_event)
                 if not pending.has_ready():
                     time.sleep(POLL_SECONDS)
                     continue
                 for future in pending.next_batch(block=False):
                     self._record(future)
                     if should_stop():  # checked between completions: publish nothing more
-                        return self._stop(stop_event, futures)
+                        return self._stop(stop_event)
                 if pending.is_empty() or time.monotonic() - reported_at >= PROGRESS_SECONDS:
                     progress(self._progress())
                     reported_at = time.monotonic()
         finally:
-            self.client.cancel(futures)
+            self.client.cancel(list(self.unrecorded.values()))
             stop_event.clear()
         return self._result("Failed" if self.failures else "Completed")
 
     def _submit(
         self, containers: tuple[Mapping[str, Any], ...], *, stop_event_name: str
     ) -> list[Future]:
-        futures = []
         for plan, parts in ((p, self._parts(p)) for p in self.plans):
             for byte_range, part in zip(plan.ranges, parts, strict=True):
                 task = RangeTask(
@@ -254,23 +253,25 @@ class _Run:
                 )
                 key = f"sagebrush-range-{self.token}-{plan.index}-{byte_range.index}"
                 self.ranges_by_key[key] = (plan.index, byte_range.index)
-                futures.append(
-                    self.client.submit(
-                        run_range,
-                        task,
-                        key=key,
-                        pure=False,
-                        retries=TASK_RETRIES,
-                        # Earlier objects first, so outputs appear in key order as the job runs.
-                        priority=-plan.index,
-                    )
+                self.unrecorded[key] = self.client.submit(
+                    run_range,
+                    task,
+                    key=key,
+                    pure=False,
+                    retries=TASK_RETRIES,
+                    # Earlier objects first, so outputs appear in key order as the job runs.
+                    priority=-plan.index,
                 )
-        return futures
+        return list(self.unrecorded.values())
 
     def _record(self, future: Future) -> None:
         object_index, range_index = self.ranges_by_key[future.key]
+        # Let go of the range once its result is read: a finished range whose worker dies later
+        # would otherwise be recomputed for nothing, its part written again after publishing.
+        del self.unrecorded[future.key]
         if future.status == "finished":
             result = future.result()
+            future.release()
         else:  # raised after its retries, or its workers kept dying
             error = future.exception()
             result = RangeResult(
@@ -317,11 +318,11 @@ class _Run:
     def _progress(self) -> Progress:
         return TransformResult("Completed", self.objects).progress
 
-    def _stop(self, stop_event: Event, futures: list[Future]) -> TransformResult:
+    def _stop(self, stop_event: Event) -> TransformResult:
         """Tell running ranges to give up, and wait for them so no part is written after."""
         self.log("Stop requested: ending the ranges in hand; no more output is published")
         stop_event.set()
-        _wait_quietly(futures, timeout=STOP_GRACE_SECONDS)
+        _wait_quietly(list(self.unrecorded.values()), timeout=STOP_GRACE_SECONDS)
         return self._stopped()
 
     def _stopped(self) -> TransformResult:

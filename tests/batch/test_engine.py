@@ -5,8 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
+from collections import Counter
 
 import pytest
+from distributed import get_task_stream
 
 from batch.engine import Progress, run_transform
 from batch.plan import TEMP_DIR
@@ -267,25 +270,39 @@ def test_a_worker_lost_mid_job_has_its_ranges_rerun_without_duplicates(
     store, bucket, model_uri, dask_client, lightgbm_model
 ):
     rows = feature_rows(400, FEATURES, seed=14)
-    write_lines(store, f"s3://{bucket}/in/a.csv", rows)
+    # Two objects: the first one's finished ranges would be rerun ahead of the second's.
+    write_lines(store, f"s3://{bucket}/in/a.csv", rows[:200])
+    write_lines(store, f"s3://{bucket}/in/b.csv", rows[200:])
     workers_before = set(dask_client.scheduler_info()["workers"])
     killed: list[Progress] = []
+    first_done: list[str] = []
+    started = time.time()
 
     async def die() -> None:
         os._exit(1)  # no cleanup, as when a machine goes away
 
     def kill_one_worker(report: Progress) -> None:
         if not killed and report.ranges_done >= 2:
-            victim = sorted(dask_client.scheduler_info()["workers"])[0]
+            time.sleep(0.5)  # the engine's release of the recorded ranges reaches the scheduler
+            # The worker that finished the first range, which the engine has recorded by now.
+            first = dask_client.get_task_stream(start=started)[0]
+            first_done.append(first["key"])
+            victim = first["worker"]
             dask_client.run(die, workers=[victim], wait=False)
             killed.append(report)
 
     spec = line_spec(bucket, batch_strategy="SingleRecord")
-    result = transform(
-        spec, store, dask_client, model_uri, range_bytes=1024, progress=kill_one_worker
-    )
+    with get_task_stream(dask_client) as runs:
+        result = transform(
+            spec, store, dask_client, model_uri, range_bytes=1024, progress=kill_one_worker
+        )
 
     assert killed and killed[0].ranges_done < killed[0].ranges_total  # it died mid-job
+    # A recorded range is not run again (only ranges in hand or not yet read may be).
+    assert Counter(run["key"] for run in runs.data)[first_done[0]] == 1
     assert set(dask_client.scheduler_info()["workers"]) != workers_before
     assert result.status == "Completed"
-    assert outputs(store, bucket) == {"a.csv.out": oracle(lightgbm_model, rows)}
+    assert outputs(store, bucket) == {
+        "a.csv.out": oracle(lightgbm_model, rows[:200]),
+        "b.csv.out": oracle(lightgbm_model, rows[200:]),
+    }
