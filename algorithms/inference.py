@@ -128,8 +128,19 @@ def _call(handler: Callable[..., Any], *arguments: Any, context: InferenceContex
     return handler(*arguments)
 
 
-@functools.lru_cache(maxsize=256)  # read per request: a signature costs microseconds each time
 def _arity(handler: Callable[..., Any]) -> int:
+    try:
+        return _cached_arity(handler)
+    except TypeError:  # an unhashable callable object: read each time
+        return _signature_arity(handler)
+
+
+@functools.lru_cache(maxsize=256)  # read per request: a signature costs microseconds each time
+def _cached_arity(handler: Callable[..., Any]) -> int:
+    return _signature_arity(handler)
+
+
+def _signature_arity(handler: Callable[..., Any]) -> int:
     try:
         return len(inspect.signature(handler).parameters)
     except (TypeError, ValueError):  # a builtin without a signature takes what it is given
