@@ -61,6 +61,8 @@ def training_job(request, name: str):
             "log": log[-LOG_TAIL_CHARACTERS:],
             "log_truncated": len(log) > LOG_TAIL_CHARACTERS,
             "active": job.status in job.ACTIVE_STATUSES,
+            # A trial's tuning job, by the name its ARN ends in (names match case-insensitively).
+            "tuning_job_name": job.tuning_job_arn.rpartition("/")[2],
         },
     )
 

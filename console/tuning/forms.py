@@ -206,6 +206,7 @@ class TuningJobForm(GuidedRequestForm):
         objective = forms.ChoiceField(
             label="Objective metric",
             choices=[(m, m) for m in dict.fromkeys(metrics)],
+            initial=next((m for m in metrics if m.startswith("validation:")), None),
             help_text="one of the algorithm's metrics (validation ones need a validation channel)",
         )
         general = list(self.fields.items())

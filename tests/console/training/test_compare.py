@@ -14,11 +14,6 @@ from console.training.services import training_job_finish, training_job_record
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def no_flow_runs(monkeypatch):
-    monkeypatch.setattr("infra.prefect.start_flow_run", lambda deployment, *, parameters: None)
-
-
 def trained(client, bucket: str, name: str, rounds: str, auc: list[float]) -> TrainingJob:
     """A job made with the form, its flow's reports played by hand: auc per round, then done."""
     created = client.post(

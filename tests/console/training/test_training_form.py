@@ -12,12 +12,6 @@ from console.training.models import TrainingJob
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def no_flow_runs(monkeypatch):
-    """Jobs are created without their flow runs starting: these tests look at the request."""
-    monkeypatch.setattr("infra.prefect.start_flow_run", lambda deployment, *, parameters: None)
-
-
 def form(bucket: str, **changes) -> dict:
     values = {
         "name": "form-lgbm",

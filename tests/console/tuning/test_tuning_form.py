@@ -137,6 +137,8 @@ def test_clone_warm_start_and_the_jobs_links(client, user, data_bucket, flow_run
     assert 'action="/training-jobs/compare"' in page
     for trial in trials:
         assert f'form="compare-trials" name="name" value="{trial.name}"' in page
+    trial_page = client.get(f"/training-jobs/{trials[0].name}/").content.decode()
+    assert 'id="tuning-job-link" href="/tuning-jobs/form-tune/"' in trial_page
     compare = f"/training-jobs/compare?name={trials[0].name}&name={trials[1].name}"
     assert 'data-name="num_leaves"' in client.get(compare).content.decode()
 
