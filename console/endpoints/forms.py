@@ -189,12 +189,12 @@ class WeightsAndCapacitiesForm(TeachingForm):
         self.variants = variants
         for index, variant in enumerate(variants, start=1):
             self.fields[f"weight_{index}"] = forms.FloatField(
-                label=f"{variant.name}: weight", min_value=0, initial=variant.desired_weight
+                label=f"Weight of {variant.name}", min_value=0, initial=variant.desired_weight
             )
             if variant.autoscaling:
                 continue
             self.fields[f"count_{index}"] = _instance_count(initial=variant.desired_instance_count)
-            self.fields[f"count_{index}"].label = f"{variant.name}: instances"
+            self.fields[f"count_{index}"].label = f"Instances of {variant.name}"
 
     def to_request(self) -> dict[str, Any]:
         desired = []
