@@ -16,6 +16,8 @@ from pathlib import Path
 import krcf
 import numpy as np
 
+from algorithms.manifest import ModelDirectoryError
+
 FOREST_FILE = "rcf-forest.msgpack"
 SEED = 0
 
@@ -76,7 +78,13 @@ def forest_save(model_dir: Path, forest: krcf.RandomCutForest) -> None:
 
 
 def forest_load(model_dir: Path) -> krcf.RandomCutForest:
-    return krcf.RandomCutForest.from_msgpack((model_dir / FOREST_FILE).read_bytes())
+    path = Path(model_dir) / FOREST_FILE
+    if not path.exists():
+        # Models trained before this forest (an IsolationForest in model.joblib) load no more.
+        raise ModelDirectoryError(
+            f"{model_dir} has no {FOREST_FILE}: train the randomcutforest model again"
+        )
+    return krcf.RandomCutForest.from_msgpack(path.read_bytes())
 
 
 def three_sigma_threshold(scores: np.ndarray) -> float:
