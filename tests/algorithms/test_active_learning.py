@@ -17,6 +17,40 @@ def test_text_is_featurized_as_tfidf_over_the_words_and_characters_used():
     assert np.allclose(np.asarray(features.multiply(features).sum(axis=1)).ravel(), 1.0)
 
 
+# A few words of five languages; the test's sentences are drawn from them.
+WORDS = {
+    "en": "the weather is nice today where train station would like cup of coffee my brother "
+    "lives in city please close door behind you we are going to beach tomorrow this book",
+    "de": "das wetter ist heute schön wo der bahnhof ich hätte gern eine tasse kaffee mein "
+    "bruder wohnt in stadt bitte schließen sie die tür hinter sich wir fahren morgen strand",
+    "fr": "il fait beau aujourd'hui où est la gare je voudrais une tasse de café mon frère "
+    "habite en ville fermez porte derrière vous nous allons à plage demain ce livre",
+    "es": "hoy hace buen tiempo dónde está la estación de tren quisiera una taza café mi "
+    "hermano vive en ciudad por favor cierra puerta detrás ti mañana vamos playa este libro",
+    "it": "oggi il tempo è bello dov'è stazione dei treni vorrei una tazza di caffè mio "
+    "fratello abita in città per favore chiudi porta dietro te domani andiamo al mare libro",
+}
+
+
+def test_sentences_in_five_languages_are_told_apart_from_two_labels_each():
+    rng = np.random.default_rng(0)
+    sources = [
+        " ".join(rng.choice(words.split(), 5)) for words in WORDS.values() for _ in range(40)
+    ]
+    truth = np.repeat(np.arange(5), 40)
+    labeled = np.concatenate([np.flatnonzero(truth == label)[:2] for label in range(5)])
+    rest = np.setdiff1d(np.arange(len(sources)), labeled)
+    # fitted on every item: the words that go together (a language) are learned unlabeled
+    featurizer = al.fit_featurizer("text-classification", sources)
+    classifier = al.fit_classifier(featurizer, [sources[i] for i in labeled], truth[labeled], 5)
+    probs = classifier.probabilities([sources[i] for i in rest])
+    right = probs.argmax(axis=1) == truth[rest]
+    assert right.mean() >= 0.85
+    # its confidence ranks them: the surer half is all right (machine labels come from there)
+    surer = np.argsort(-probs.max(axis=1))[: len(rest) // 2]
+    assert right[surer].all()
+
+
 def test_rows_of_numbers_are_featurized_as_the_row_scaled():
     features = al.featurize("tabular-classification", ["1,2", "3,2", "5,2"])
     assert features.shape == (3, 2)
