@@ -27,7 +27,7 @@ browser:
 	  else echo "chromium is not installed: run 'sudo apt-get install chromium chromium-driver' for the browser tests"; fi; }
 
 test: $(VENV)/.installed browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -110,6 +110,19 @@ def bucket(store) -> str:
     return name
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing(django_test_environment) -> None:
+    """The suite's users are throwaway: their passwords are hashed cheaply, as Django advises for
+    tests, instead of with PBKDF2's production rounds (about a second per user on two cores).
+    The running stack's processes keep the real hasher."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="correct horse 9")

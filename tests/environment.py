@@ -6,7 +6,14 @@ The suite never touches the developer's ``.sagebrush`` data, the machine's Redis
 import os
 import tempfile
 
+# ``make test`` runs two pytest-xdist workers, spawned with the controller's environment: each
+# worker takes a scratch area of its own instead of the one the controller chose.
+_controllers = os.environ.get("SAGEBRUSH_TESTS_SCRATCH")
+if _controllers and os.environ.get("DATA_DIR") == _controllers:
+    for inherited in ("DATA_DIR", "PREFECT_HOME"):
+        os.environ.pop(inherited, None)
 _scratch = tempfile.mkdtemp(prefix="sagebrush-tests-")
+os.environ["SAGEBRUSH_TESTS_SCRATCH"] = _scratch
 os.environ.setdefault("DATA_DIR", _scratch)
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-tests-only-secret-key")
 os.environ.setdefault("DO_NOT_TRACK", "1")

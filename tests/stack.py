@@ -25,6 +25,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from _pytest.nodeid import coerce_node_id
 from botocore.config import Config
 
 from tests.conftest import free_port, wait_for_http
@@ -200,6 +201,27 @@ def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
             process.wait()
         if fresh:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _starts_a_stack(item: pytest.Item) -> bool:
+    return (
+        "stack" in getattr(item, "fixturenames", ()) or item.get_closest_marker("e2e") is not None
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that start a stack run first and together, on one pytest-xdist worker (``make
+    test`` runs ``--dist loadgroup``): the other worker runs the rest beside them, and no worker
+    starts a second stack."""
+    starting = [item for item in items if _starts_a_stack(item)]
+    for item in starting:
+        item.add_marker(pytest.mark.xdist_group("stack"))
+        if getattr(config.option, "loadgroup", False):
+            # xdist 3.8 names the group by setting ``item._nodeid``, which pytest 9 no longer
+            # reads: the scheduler would see no group and start a stack on each worker.
+            item._id = coerce_node_id(f"{item.nodeid.split('@')[0]}@stack")
+    items[:] = starting + [item for item in items if not _starts_a_stack(item)]
 
 
 @pytest.fixture(scope="session")
