@@ -136,9 +136,13 @@ def _wait_for_serving(data_dir: Path, *, since: int, deadline: float) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
+def running_stack(
+    data_dir: Path | None = None, *, env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """Start ``manage.py stack`` on free ports, in a fresh DATA_DIR removed when it stops, or
-    again in ``data_dir``, which is left for the caller to remove; within ``STACK_START_S``."""
+    again in ``data_dir``, which is left for the caller to remove; within ``STACK_START_S``.
+    ``env`` adds settings (an S3 server, a Dask scheduler) to the embedded defaults."""
+    overrides = env or {}
     deadline = time.monotonic() + STACK_START_S
     fresh = data_dir is None
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="sagebrush-e2e-"))
@@ -164,6 +168,7 @@ def running_stack(data_dir: Path | None = None) -> Iterator[Stack]:
         "CACHE_URL",
     ):
         env.pop(inherited, None)
+    env.update(overrides)
     _manage(env, "migrate", "--noinput", deadline=deadline)
     _manage(env, "ensureadmin", deadline=deadline)
     created = _manage(env, "createaccesskey", ADMIN, deadline=deadline)
