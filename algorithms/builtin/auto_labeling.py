@@ -4,7 +4,8 @@ Trains on the ``train`` channel's JSON Lines records ``{"source": <text or CSV r
 <class index>}`` (any other keys, such as the item's ``id``, are carried into the held-out
 output): features and model as :mod:`algorithms.active_learning` fits them. The optional
 ``unlabeled`` channel's records (``{"source": ...}``, the items still to label) take part in
-fitting the features only: word weights and column scales then hold for every item.
+fitting the features only: word weights, the latent dimensions of text (which words go
+together) and column scales then hold for every item.
 
 Beside the model it writes, as output data, ``held_out.jsonl``: each training record's
 probabilities from a model trained without it (k-fold), which the labeling flow calibrates its

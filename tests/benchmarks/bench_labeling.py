@@ -7,8 +7,9 @@ Run on demand (the suite does not): ``.venv/bin/python -m tests.benchmarks.bench
   CSV row);
 - languages: sentences of three or more words from the gettext catalogs bundled in installed
   packages (Django's and its contrib apps' among them), English source strings and their
-  German, French, Spanish and Italian translations, 300 of each: which language a sentence is
-  in, a label a person who reads these languages gives reliably.
+  German, French, Spanish and Italian translations, up to 300 of each (not the catalogs'
+  headers): which language a sentence is in, a label a person who reads these languages gives
+  reliably.
 
 Each runs as a labeling job with ``LabelingJobAlgorithmsConfig`` through the labeling flow's
 loop (:func:`flows.labeling.label_automatically`), with a simulated annotator answering every
@@ -85,7 +86,8 @@ def catalog_strings(code: str, keyword: str) -> list[str]:
             else:
                 if current:
                     text = " ".join("".join(current).replace("\\n", " ").split())
-                    if text:
+                    # not the catalog's header (the msgstr of msgid ""): metadata, no sentence
+                    if text and not text.startswith("Project-Id-Version:"):
                         out.append(text)
                 current = None
     return list(dict.fromkeys(out))
@@ -230,6 +232,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
         owner, worker, team = prepare(Path(tmp))
+        from algorithms.active_learning import DEFAULT_QUERY_STRATEGY
         from flows.labeling import LoopSettings
 
         variants = {
@@ -253,6 +256,8 @@ def main() -> None:
                 label = (
                     f"plain (random, fixed {FIXED_THRESHOLD})" if variant == "plain" else variant
                 )
+                if variant == DEFAULT_QUERY_STRATEGY:
+                    label += " (default)"
                 print(
                     f"{dataset:<10} {label:<28} {len(texts):>5} {result['machine']:>8.1%} "
                     f"{result['accuracy']:>9.1%} {result['answers']:>8} {result['rounds']:>6} "
