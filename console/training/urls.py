@@ -1,5 +1,6 @@
-"""Routes of the training pages that are not one job's: compare, and the create form's
-hyperparameter fields (included at the site root, before ``training-jobs/<name>/``)."""
+"""Routes of the training pages beside the list and the job's page: compare, the create form's
+hyperparameter fields and a job's log download (included at the site root, before
+``training-jobs/<name>/``)."""
 
 from django.urls import path
 
@@ -12,4 +13,5 @@ urlpatterns = [
         views.training_job_hyperparameters,
         name="training-job-hyperparameters",
     ),
+    path("training-jobs/<str:name>/log", views.training_job_log_download, name="training-job-log"),
 ]

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from console.core import errors
+from console.core.live import live_render, log_context, log_download
 from console.core.views import ResourceListPage, get_or_404, stop_view
 from console.training.compare import training_job_charts, training_job_comparison
 from console.training.forms import TrainingJobForm, clone_name, initial_from_spec
@@ -17,8 +18,6 @@ from console.training.selectors import (
     training_job_log,
 )
 from console.training.services import training_job_create, training_job_stop
-
-LOG_TAIL_CHARACTERS = 200_000
 
 
 class TrainingJobListPage(ResourceListPage):
@@ -46,25 +45,38 @@ training_jobs = TrainingJobListPage.as_view(
 
 @login_required
 def training_job(request, name: str):
+    """The job's page; ``?fragment=status`` or ``?fragment=log`` is that part alone, which the
+    page polls while the job runs."""
     job = get_or_404(training_job_get, user=request.user, name=name)
-    log = training_job_log(job)
     described = training_job_describe(job)
     specification = described["AlgorithmSpecification"]
-    return render(
+    fragment = request.GET.get("fragment")
+    context = {
+        "job": job,
+        "described": described,
+        "algorithm": specification.get("TrainingImage") or specification.get("AlgorithmName"),
+        "live": job.status in job.ACTIVE_STATUSES,
+        # A trial's tuning job, by the name its ARN ends in (names match case-insensitively).
+        "tuning_job_name": job.tuning_job_arn.rpartition("/")[2],
+    }
+    if fragment != "log":
+        context["charts"] = training_job_charts(job)
+    if fragment != "status":
+        url = reverse("training-job-log", kwargs={"name": job.name})
+        context.update(log_context(training_job_log(job), download_url=url))
+    return live_render(
         request,
         "training/training_job.html",
-        {
-            "job": job,
-            "described": described,
-            "algorithm": specification.get("TrainingImage") or specification.get("AlgorithmName"),
-            "charts": training_job_charts(job),
-            "log": log[-LOG_TAIL_CHARACTERS:],
-            "log_truncated": len(log) > LOG_TAIL_CHARACTERS,
-            "active": job.status in job.ACTIVE_STATUSES,
-            # A trial's tuning job, by the name its ARN ends in (names match case-insensitively).
-            "tuning_job_name": job.tuning_job_arn.rpartition("/")[2],
-        },
+        context,
+        fragments={"status": "training/_live_status.html", "log": "live/_log.html"},
     )
+
+
+@login_required
+def training_job_log_download(request, name: str):
+    """The job's whole log, as a text file."""
+    job = get_or_404(training_job_get, user=request.user, name=name)
+    return log_download(training_job_log(job), filename=f"{job.name}.log")
 
 
 @login_required
