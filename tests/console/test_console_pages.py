@@ -117,3 +117,14 @@ def test_revoking_an_access_key_asks_first_and_only_by_post(client, user):
         rf'action="/access-keys/{key_id}/revoke"\s+data-confirm="Revoke access key {key_id}\?', html
     )
     assert client.get(f"/access-keys/{key_id}/revoke").status_code == 405
+
+
+def test_a_refused_form_sums_up_its_errors_at_the_top_linking_each_field(client, user):
+    client.force_login(user)
+    html = client.post("/models/new", {"name": "m"}).content.decode()
+    summary = re.search(
+        r'<div class="error-summary" role="alert" tabindex="-1" data-focus>(.*?)</div>', html, re.S
+    )
+    assert summary and re.search(
+        r'<a href="#id_\w+">[^<]+</a>: This field is required', summary.group(1)
+    )

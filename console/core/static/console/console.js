@@ -7,6 +7,7 @@
  *   while focus or a selection is inside it, so nothing half-typed is lost.
  * - data-copy="text" on a button: copies the text (an s3:// URI, an ARN) to the clipboard.
  * - data-dropzone on an upload <form>: files dropped on it are uploaded as if chosen.
+ * - data-focus on an element (a form's error summary): focused when the page opens.
  */
 (function () {
   "use strict";
@@ -141,6 +142,8 @@
   function start() {
     document.querySelectorAll("[data-poll-url]").forEach(poll);
     document.querySelectorAll("form[data-dropzone]").forEach(dropzone);
+    var first = document.querySelector("[data-focus]");
+    if (first) first.focus();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
