@@ -32,14 +32,14 @@ from algorithms.registry import (
 )
 
 
-def load_model(model_dir: str | Path) -> Model:
+def load_model(model_dir: str | Path, *, image: str = "") -> Model:
     """Load any built-in algorithm's model directory, found by its manifest (or, for a model
-    made by a SageMaker container, by its model file)."""
+    made by a SageMaker container, by its model file and the model's ``image``)."""
     model_dir = Path(model_dir)
     try:
         manifest = read_manifest(model_dir)
     except ModelDirectoryError:
-        name = container_model_algorithm(model_dir)
+        name = container_model_algorithm(model_dir, image)
         if name is None:
             raise
         return resolve_image(name).load(model_dir)

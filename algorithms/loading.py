@@ -19,11 +19,12 @@ from infra.storage import ObjectStore
 
 
 def load_model_uri(
-    model_data_url: str, store: ObjectStore, *, work_dir: Path | None = None
+    model_data_url: str, store: ObjectStore, *, work_dir: Path | None = None, image: str = ""
 ) -> Model:
-    """Download and unpack a ``model.tar.gz`` (or read a local model directory) and load it."""
+    """Download and unpack a ``model.tar.gz`` (or read a local model directory) and load it;
+    ``image`` (the container's) names the algorithm of an artifact that has no manifest."""
     if not model_data_url.startswith("s3://"):
-        return load_model(Path(model_data_url.removeprefix("file://")))
+        return load_model(Path(model_data_url.removeprefix("file://")), image=image)
     if work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
     model_dir = Path(tempfile.mkdtemp(prefix="sagebrush-model-", dir=work_dir))
@@ -31,7 +32,7 @@ def load_model_uri(
     store.download_file(model_data_url, str(tarball))
     unpack_model(tarball, model_dir / "model")
     tarball.unlink()
-    return load_model(model_dir / "model")
+    return load_model(model_dir / "model", image=image)
 
 
 def load_containers(
@@ -41,8 +42,9 @@ def load_containers(
     unpacked under ``work_dir`` (the system's temporary directory when None)."""
     stages = []
     for container in containers:
-        stage = load_model_uri(container["ModelDataUrl"], store, work_dir=work_dir)
-        stage.image = container.get("Image", "")
+        image = container.get("Image", "")
+        stage = load_model_uri(container["ModelDataUrl"], store, work_dir=work_dir, image=image)
+        stage.image = image
         stages.append(stage)
     return stages[0] if len(stages) == 1 else PipelineModel(stages)
 

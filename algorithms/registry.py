@@ -43,6 +43,10 @@ BUILTIN_MODULES: dict[str, str] = {
 # The model file of a SageMaker container that writes no manifest, and the built-in that serves
 # it: a ``model.tar.gz`` made by SageMaker's XGBoost holds only ``xgboost-model``.
 CONTAINER_MODEL_FILES: dict[str, str] = {"xgboost-model": "xgboost"}
+# SageMaker's own algorithms all call their model file ``model_algo-1`` (an MXNet NDArray file for
+# k-means and PCA): the model's image says whose it is.
+ALGO_MODEL_FILE = "model_algo-1"
+ALGO_MODEL_IMAGES = ("kmeans", "pca")
 
 # SageMaker's first-party images are named "sagemaker-<algorithm>" (sagemaker-xgboost).
 _IMAGE_PREFIX = "sagemaker-"
@@ -101,8 +105,12 @@ def algorithm_names() -> tuple[str, ...]:
     return tuple(sorted(set(_ALGORITHMS) | set(BUILTIN_MODULES)))
 
 
-def container_model_algorithm(model_dir: Path) -> str | None:
-    """The built-in that serves a manifest-less model directory of a SageMaker container."""
+def container_model_algorithm(model_dir: Path, image: str = "") -> str | None:
+    """The built-in that serves a manifest-less model directory of a SageMaker container
+    (``image``: the model's, where known)."""
+    name = image_name(image) if image else ""
+    if name in ALGO_MODEL_IMAGES and (model_dir / ALGO_MODEL_FILE).is_file():
+        return name
     return next(
         (name for file, name in CONTAINER_MODEL_FILES.items() if (model_dir / file).is_file()),
         None,

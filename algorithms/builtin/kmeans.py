@@ -6,7 +6,12 @@ records) reduces them to ``k``. Training data has no label column (``text/csv``,
 ``label_size=1`` to skip one). Each epoch is one pass of mini-batches; ``train:msd`` (mean squared
 distance to the closest centre) is reported per epoch, and the ``eval_metrics`` (``test:msd``,
 ``test:ssd``) at the end when a ``test`` channel is given. Outputs ``closest_cluster`` and
-``distance_to_cluster``; a CSV line carries both.
+``distance_to_cluster`` (Euclidean); a CSV line carries both.
+
+The model directory holds, beside the fitted estimator, SageMaker's own artifact: ``model_algo-1``,
+an MXNet NDArray file of one unnamed ``(k, feature_dim)`` float32 array, the centroids, which
+``mx.ndarray.load("model_algo-1")[0]`` reads. A ``model.tar.gz`` made by SageMaker's k-means (that
+file alone) loads too, and answers the same way.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from algorithms.base import (
     Reporter,
     TrainingResult,
 )
-from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
+from algorithms.builtin.fitted import FITTED_FILE, LIBRARIES, load_fitted, save_fitted
 from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
 from algorithms.hyperparameters import (
@@ -38,9 +43,12 @@ from algorithms.hyperparameters import (
     parse_metric_list,
 )
 from algorithms.manifest import write_manifest
+from algorithms.ndarray_file import NDArrayFileError
+from algorithms.ndarray_file import load as load_ndarrays
+from algorithms.ndarray_file import save as save_ndarrays
 from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
 from algorithms.recordio import RECORDIO
-from algorithms.registry import register
+from algorithms.registry import ALGO_MODEL_FILE, register
 
 INIT_METHODS = {"random": "random", "kmeans++": "k-means++"}
 
@@ -124,6 +132,7 @@ class KMeans(Algorithm):
                 final[f"test:{metric}"] = scores[f"test:{metric}"]
                 reporter.metric(f"test:{metric}", scores[f"test:{metric}"], step=epoch)
         save_fitted(model_dir, estimator)
+        save_ndarrays(model_dir / ALGO_MODEL_FILE, [estimator.cluster_centers_.astype(np.float32)])
         write_manifest(
             model_dir,
             algorithm=self.name,
@@ -135,8 +144,20 @@ class KMeans(Algorithm):
 
     @classmethod
     def load(cls, model_dir: Path) -> Model:
-        estimator = load_fitted(model_dir)
-        return KMeansModel(estimator, feature_count=estimator.n_features_in_)
+        if (model_dir / FITTED_FILE).is_file():
+            centroids = load_fitted(model_dir).cluster_centers_
+        else:  # SageMaker's artifact: model_algo-1 alone
+            centroids = _sagemaker_centroids(model_dir / ALGO_MODEL_FILE)
+        return KMeansModel(centroids)
+
+
+def _sagemaker_centroids(path: Path) -> np.ndarray:
+    arrays = load_ndarrays(path)
+    if isinstance(arrays, dict) or len(arrays) != 1 or arrays[0].ndim != 2:
+        raise NDArrayFileError(
+            f"{path}: a k-means model holds one unnamed (k, feature_dim) array of centroids"
+        )
+    return arrays[0].astype(np.float64)
 
 
 def _local_lloyd(
@@ -158,19 +179,25 @@ def _local_lloyd(
 
 
 class KMeansModel(MatrixModel):
+    """The closest of ``centroids`` (``(k, feature_dim)``) to each record, and its distance."""
+
     content_types = accepts = FIRST_PARTY_TYPES
 
-    def __init__(self, estimator: MiniBatchKMeans, *, feature_count: int) -> None:
-        super().__init__(feature_count=feature_count)
-        self.estimator = estimator
+    def __init__(self, centroids: np.ndarray) -> None:
+        super().__init__(feature_count=centroids.shape[1])
+        self.centroids = centroids
+        self._squared_norms = np.einsum("ij,ij->i", centroids, centroids)
 
     def predict(self, features: np.ndarray) -> Predictions:
-        distances = self.estimator.transform(features)
-        closest = distances.argmin(axis=1)
+        # argmin |x - c|² = argmin |c|² - 2 x·c: one matrix product finds the closest; its
+        # distance is then taken directly, free of the expansion's rounding.
+        closest = (self._squared_norms - 2 * (features @ self.centroids.T)).argmin(axis=1)
+        distance = np.linalg.norm(features - self.centroids[closest], axis=1)
         return Predictions(
+            # A number like every other output: SageMaker answers "closest_cluster": 1.0.
             outputs={
-                "closest_cluster": closest,
-                "distance_to_cluster": distances[np.arange(len(closest)), closest],
+                "closest_cluster": closest.astype(np.float64),
+                "distance_to_cluster": distance,
             },
             csv=("closest_cluster", "distance_to_cluster"),
         )

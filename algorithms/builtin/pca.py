@@ -4,6 +4,15 @@
 ``subtract_mean=false`` the data is not centred (``TruncatedSVD``). Training data has no label
 column. Reports ``train:explained_variance_ratio`` once (PCA has no epochs). Outputs
 ``projection``, a list of ``num_components`` numbers; a CSV line carries them all.
+
+The model directory holds, beside the fitted estimator, SageMaker's own artifact: ``model_algo-1``,
+an MXNet NDArray file that ``mx.ndarray.load("model_algo-1")`` reads as ``{"s", "v", "mean"}``:
+the singular values ``(num_components,)``, the components as the columns of ``v``
+``(feature_dim, num_components)``, and ``mean`` ``(1, feature_dim)`` (only with
+``subtract_mean``), float32. As in SageMaker's files, ``regular`` mode orders the components from
+the smallest singular value to the largest, ``randomized`` from the largest; a projection lists its
+numbers in that same order (``(x - mean) @ v``). A ``model.tar.gz`` made by SageMaker's PCA (that
+file alone) loads too, and answers the same way.
 """
 
 from __future__ import annotations
@@ -24,14 +33,17 @@ from algorithms.base import (
     Reporter,
     TrainingResult,
 )
-from algorithms.builtin.fitted import LIBRARIES, load_fitted, save_fitted
+from algorithms.builtin.fitted import FITTED_FILE, LIBRARIES, load_fitted, save_fitted
 from algorithms.codecs import Predictions
 from algorithms.data import read_channel, split_channels
 from algorithms.hyperparameters import MACHINERY, check_feature_dim, log_moot_values, no_effect
-from algorithms.manifest import write_manifest
+from algorithms.manifest import read_manifest, write_manifest
+from algorithms.ndarray_file import NDArrayFileError
+from algorithms.ndarray_file import load as load_ndarrays
+from algorithms.ndarray_file import save as save_ndarrays
 from algorithms.predictor import FIRST_PARTY_TYPES, MatrixModel
 from algorithms.recordio import RECORDIO
-from algorithms.registry import register
+from algorithms.registry import ALGO_MODEL_FILE, register
 
 
 @register("pca")
@@ -79,6 +91,11 @@ class PCA(Algorithm):
         reporter.metric("train:explained_variance_ratio", ratio, step=1)
         reporter.log(f"{hp['num_components']} components explain {ratio:.2%} of the variance")
         save_fitted(model_dir, estimator)
+        arrays = sagemaker_arrays(estimator, algorithm_mode=hp["algorithm_mode"])
+        save_ndarrays(
+            model_dir / ALGO_MODEL_FILE,
+            {name: array.astype(np.float32) for name, array in arrays.items()},
+        )
         write_manifest(
             model_dir,
             algorithm=self.name,
@@ -90,8 +107,39 @@ class PCA(Algorithm):
 
     @classmethod
     def load(cls, model_dir: Path) -> Model:
-        estimator = load_fitted(model_dir)
-        return ProjectionModel(estimator, feature_count=estimator.n_features_in_)
+        if (model_dir / FITTED_FILE).is_file():  # ours: full precision
+            mode = read_manifest(model_dir).hyperparameters.get("algorithm_mode", "regular")
+            arrays = sagemaker_arrays(load_fitted(model_dir), algorithm_mode=mode)
+        else:  # SageMaker's artifact: model_algo-1 alone
+            arrays = _sagemaker_model(model_dir / ALGO_MODEL_FILE)
+        mean = arrays.get("mean")
+        return ProjectionModel(arrays["v"], mean=None if mean is None else mean.reshape(-1))
+
+
+def sagemaker_arrays(
+    estimator: SklearnPCA | TruncatedSVD, *, algorithm_mode: str
+) -> dict[str, np.ndarray]:
+    """SageMaker PCA's model arrays (``s``, ``v``, ``mean``) for a fitted estimator, whose
+    components come largest first."""
+    order = slice(None, None, -1) if algorithm_mode == "regular" else slice(None)
+    arrays = {"s": estimator.singular_values_[order], "v": estimator.components_[order].T}
+    if isinstance(estimator, SklearnPCA):
+        arrays["mean"] = estimator.mean_.reshape(1, -1)
+    return arrays
+
+
+def _sagemaker_model(path: Path) -> dict[str, np.ndarray]:
+    arrays = load_ndarrays(path)
+    v = arrays.get("v") if isinstance(arrays, dict) else None
+    if v is None or v.ndim != 2:
+        raise NDArrayFileError(
+            f"{path}: a PCA model names its arrays, with v the (feature_dim, num_components) "
+            "components"
+        )
+    mean = arrays.get("mean")
+    if mean is not None and mean.size != v.shape[0]:
+        raise NDArrayFileError(f"{path}: mean has {mean.size} values for {v.shape[0]} features")
+    return {name: array.astype(np.float64) for name, array in arrays.items()}
 
 
 def _estimator(hp: dict[str, Any]) -> SklearnPCA | TruncatedSVD:
@@ -115,15 +163,19 @@ def _estimator(hp: dict[str, Any]) -> SklearnPCA | TruncatedSVD:
 
 
 class ProjectionModel(MatrixModel):
+    """``(x - mean) @ v``: each record on the components that are ``v``'s columns."""
+
     content_types = accepts = FIRST_PARTY_TYPES
 
-    def __init__(self, estimator: SklearnPCA | TruncatedSVD, *, feature_count: int) -> None:
-        super().__init__(feature_count=feature_count)
-        self.estimator = estimator
+    def __init__(self, v: np.ndarray, *, mean: np.ndarray | None) -> None:
+        super().__init__(feature_count=v.shape[0])
+        self.v = v
+        self.mean = mean
 
     def predict(self, features: np.ndarray) -> Predictions:
+        centred = features if self.mean is None else features - self.mean
         return Predictions(
-            outputs={"projection": self.estimator.transform(features)},
+            outputs={"projection": centred @ self.v},
             csv=("projection",),
             json_key="projections",
         )
