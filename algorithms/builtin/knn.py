@@ -7,7 +7,10 @@ found exactly by the usual reduction to L2 with one added coordinate). ``dimensi
 fast Johnson-Lindenstrauss transform, not its speed). The search is always exact, so the FAISS
 index options are accepted with their rules and change nothing. Classifiers take the majority
 label of the ``k`` nearest, regressors their mean. Reports ``test:accuracy`` or ``test:mse`` once
-when a ``test`` channel is given. Outputs ``predicted_label``.
+when a ``test`` channel is given. Outputs ``predicted_label``; with ``verbose=true`` in the
+``Accept`` (``application/json; verbose=true``), as SageMaker's k-NN, also each record's ``k``
+neighbours' ``distances`` (nearest first) and ``labels``, in JSON, JSON Lines and
+RecordIO-protobuf (CSV answers the label alone).
 """
 
 from __future__ import annotations
