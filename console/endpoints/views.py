@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from console.core.charts import line_chart
 from console.core.errors import NotFound, ServiceError
+from console.core.live import live_render
 from console.core.views import ResourceListPage, get_or_404
 from console.endpoints.autoscaling_selectors import endpoint_autoscaling_overview
 from console.endpoints.config_views import newest_names
@@ -140,6 +141,8 @@ def _endpoint_or_404(request, name: str):
 
 @login_required
 def endpoint_detail(request, name: str):
+    """The endpoint's page (POST: send the test request); ``?fragment=status`` is its state,
+    variants, health and charts alone, which the page polls: the test request is never replaced."""
     endpoint = _endpoint_or_404(request, name)
     form = TestRequestForm(request.POST or None)
     result = None
@@ -163,7 +166,7 @@ def endpoint_detail(request, name: str):
         name: [(i - len(rows) + 1, row.latency_ms) for i, row in enumerate(rows) if row.invocations]
         for name, rows in metrics.items()
     }
-    return render(
+    return live_render(
         request,
         "endpoints/endpoint_detail.html",
         {
@@ -179,8 +182,9 @@ def endpoint_detail(request, name: str):
             "result_text": result.body.decode("utf-8", "replace") if result else "",
             "autoscaling_form": AutoscalingForm(),
             "autoscaling": endpoint_autoscaling_overview(endpoint=endpoint),
-            "refresh": endpoint.status in Endpoint.ACTIVE_STATUSES and result is None,
+            "live": endpoint.status in Endpoint.ACTIVE_STATUSES,
         },
+        fragments={"status": "endpoints/_live_status.html"},
     )
 
 

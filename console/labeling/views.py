@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from console.core import errors
+from console.core.live import live_render
 from console.core.views import get_or_404, request_form_page, stop_view
 from console.labeling.forms import LabelingJobForm, WorkteamForm
 from console.labeling.models import LabelingItem, LabelingJob
@@ -75,12 +76,14 @@ def labeling_jobs(request):
 
 @login_required
 def labeling_job_detail(request, name: str):
+    """The owner's page of a job; ``?fragment=status`` is all that changes as it runs (status,
+    counters, rounds, disagreements), which the page polls."""
     job = get_or_404(labeling_job_get, user=request.user, name=name)
     described = labeling_job_describe(job)
     output_uri = described.get("LabelingJobOutput", {}).get("OutputDatasetS3Uri", "")
     final_model_arn = described.get("LabelingJobOutput", {}).get("FinalActiveLearningModelArn", "")
     disputed = labeling_items_disputed(job_id=job.pk).prefetch_related("answers__worker")
-    return render(
+    return live_render(
         request,
         "labeling/job_detail.html",
         {
@@ -93,8 +96,9 @@ def labeling_job_detail(request, name: str):
             "output_uri": output_uri,
             "final_model_name": final_model_arn.rsplit("/", 1)[-1],
             "automated": "LabelingJobAlgorithmsConfig" in job.spec,
-            "refresh": job.status in job.ACTIVE_STATUSES,
+            "live": job.status in job.ACTIVE_STATUSES,
         },
+        fragments={"status": "labeling/_live_status.html"},
     )
 
 

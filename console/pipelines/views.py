@@ -1,6 +1,6 @@
 """Console pages for pipelines: the list, the builder of the common chain, a pipeline with its
-step graph, executions and schedules, and one execution with each step's state (refreshed while it
-runs)."""
+step graph, executions and schedules, and one execution with each step's state (refreshed in place
+while it runs)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from console.core import errors
+from console.core.live import live_render
 from console.core.views import ResourceListPage, get_or_404
 from console.labeling.selectors import workteam_list
 from console.pipelines.forms import PipelineBuilderForm
@@ -71,17 +72,10 @@ def pipeline_new(request):
     return render(request, "pipelines/builder.html", {"form": form, "preview": preview})
 
 
-def _duration(execution) -> str:
-    if not execution.started_at:
-        return ""
-    seconds = int(
-        ((execution.ended_at or execution.updated_at) - execution.started_at).total_seconds()
-    )
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
-
-
 @login_required
 def pipeline(request, name: str):
+    """A pipeline's page; ``?fragment=status`` is its latest steps, executions and schedules
+    alone, which the page polls."""
     row = get_or_404(pipeline_get, user=request.user, name=name)
     executions = list(
         pipeline_execution_list(user=request.user, pipeline=row).order_by("-created_at")[:50]
@@ -89,7 +83,7 @@ def pipeline(request, name: str):
     latest = executions[0] if executions else None
     statuses = {s.name: s.status for s in pipeline_execution_steps(latest)} if latest else {}
     definition = pipeline_definition_check(row.definition)
-    return render(
+    return live_render(
         request,
         "pipelines/pipeline.html",
         {
@@ -97,21 +91,24 @@ def pipeline(request, name: str):
             "graph": step_graph(definition, statuses),
             "latest": latest,
             "parameters": definition.parameters.values(),
-            "executions": [{"row": e, "duration": _duration(e)} for e in executions],
+            "executions": [{"row": e} for e in executions],
             "schedules": [pipeline_schedule_describe(s) for s in row.schedules.all()],
-            "refresh": any(e.status in e.ACTIVE_STATUSES for e in executions),
+            "live": any(e.status in e.ACTIVE_STATUSES for e in executions),
         },
+        fragments={"status": "pipelines/_live_pipeline.html"},
     )
 
 
 @login_required
 def pipeline_execution(request, name: str, execution_id: str):
+    """One execution's page; ``?fragment=status`` is its state and steps alone, which the page
+    polls while it runs."""
     execution = get_or_404(
         pipeline_execution_by_name, user=request.user, pipeline=name, name=execution_id
     )
     steps = list(pipeline_execution_steps(execution))
     definition = pipeline_definition_check(execution.definition)
-    return render(
+    return live_render(
         request,
         "pipelines/execution.html",
         {
@@ -127,10 +124,10 @@ def pipeline_execution(request, name: str, execution_id: str):
                 }
                 for s in steps
             ],
-            "duration": _duration(execution),
             "flow_run_url": flow_run_url(execution.flow_run_id) if execution.flow_run_id else None,
-            "refresh": execution.status in execution.ACTIVE_STATUSES,
+            "live": execution.status in execution.ACTIVE_STATUSES,
         },
+        fragments={"status": "pipelines/_live_execution.html"},
     )
 
 

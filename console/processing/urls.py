@@ -10,7 +10,7 @@ urlpatterns = [
     path("processing-jobs/<str:name>/", views.processing_job_detail, name="processing-job"),
     path(
         "processing-jobs/<str:name>/log",
-        views.processing_job_log_view,
+        views.processing_job_log_download,
         name="processing-job-log",
     ),
     path(

@@ -1,11 +1,13 @@
-"""Console pages for processing jobs: list, detail with its live log and outputs, create form."""
+"""Console pages for processing jobs: list, detail (its status, outputs and log refreshed in
+place while it runs), the log's download, create form."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
+from console.core.live import live_render, log_context, log_download
 from console.core.views import get_or_404, request_form_page, stop_view
 from console.processing.forms import ProcessingJobForm
 from console.processing.selectors import (
@@ -18,7 +20,6 @@ from console.processing.services import processing_job_create, processing_job_st
 from infra.prefect import flow_run_url
 
 STATUSES = ["InProgress", "Completed", "Failed", "Stopping", "Stopped"]
-LOG_TAIL_CHARACTERS = 200_000
 
 
 @login_required
@@ -38,41 +39,36 @@ def processing_jobs(request):
 
 @login_required
 def processing_job_detail(request, name: str):
+    """The job's page; ``?fragment=status``, ``outputs`` or ``log`` is that part alone, which the
+    page polls while the job runs."""
     job = get_or_404(processing_job_get, user=request.user, name=name)
-    log = processing_job_log(job)
-    return render(
+    context = {
+        "job": job,
+        "described": processing_job_describe(job),
+        "uploaded": {item["OutputName"]: item["Objects"] for item in job.uploaded},
+        "flow_run_url": flow_run_url(job.flow_run_id) if job.flow_run_id else None,
+        "live": job.status in job.ACTIVE_STATUSES,
+    }
+    if request.GET.get("fragment") in (None, "log"):
+        url = reverse("processing-job-log", kwargs={"name": job.name})
+        context.update(log_context(processing_job_log(job), download_url=url))
+    return live_render(
         request,
         "processing/job_detail.html",
-        {
-            "job": job,
-            "described": processing_job_describe(job),
-            "uploaded": {item["OutputName"]: item["Objects"] for item in job.uploaded},
-            "log": log[-LOG_TAIL_CHARACTERS:],
-            "log_truncated": len(log) > LOG_TAIL_CHARACTERS,
-            "log_length": len(log),
-            "flow_run_url": flow_run_url(job.flow_run_id) if job.flow_run_id else None,
-            "active": job.status in job.ACTIVE_STATUSES,
+        context,
+        fragments={
+            "status": "processing/_live_status.html",
+            "outputs": "processing/_live_outputs.html",
+            "log": "live/_log.html",
         },
     )
 
 
 @login_required
-def processing_job_log_view(request, name: str):
-    """The job's status and log from ``offset`` on: what the detail page polls while it runs."""
+def processing_job_log_download(request, name: str):
+    """The job's whole log, as a text file."""
     job = get_or_404(processing_job_get, user=request.user, name=name)
-    log = processing_job_log(job)
-    try:
-        offset = max(0, int(request.GET.get("offset", "0")))
-    except ValueError:
-        offset = 0
-    return JsonResponse(
-        {
-            "status": job.status,
-            "failure_reason": job.failure_reason,
-            "text": log[offset:],
-            "offset": len(log),
-        }
-    )
+    return log_download(processing_job_log(job), filename=f"{job.name}.log")
 
 
 @login_required

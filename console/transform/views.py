@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from console.core.live import live_render
 from console.core.views import get_or_404, request_form_page, stop_view
 from console.registry.selectors import model_list
 from console.transform.forms import TransformJobForm
@@ -38,8 +39,10 @@ def transform_jobs(request):
 
 @login_required
 def transform_job_detail(request, name: str):
+    """The job's page; ``?fragment=status`` is its state and progress alone, which the page polls
+    while the job runs."""
     job = get_or_404(transform_job_get, user=request.user, name=name)
-    return render(
+    return live_render(
         request,
         "transform/job_detail.html",
         {
@@ -47,8 +50,9 @@ def transform_job_detail(request, name: str):
             "described": transform_job_describe(job),
             "progress": transform_job_progress(job),
             "flow_run_url": flow_run_url(job.flow_run_id) if job.flow_run_id else None,
-            "refresh": job.status in job.ACTIVE_STATUSES,
+            "live": job.status in job.ACTIVE_STATUSES,
         },
+        fragments={"status": "transform/_live_status.html"},
     )
 
 

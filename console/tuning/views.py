@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from console.core import errors
 from console.core.api import validation_error_body
 from console.core.charts import line_chart
+from console.core.live import live_render
 from console.core.views import ResourceListPage
 from console.training.forms import clone_name
 from console.tuning.analysis import tuning_job_surrogate, tuning_job_trial_table
@@ -52,6 +53,9 @@ def _job_or_404(request, name: str):
 
 @login_required
 def tuning_job(request, name: str):
+    """The job's page; ``?fragment=status`` (state, counters, best) and ``?fragment=trials``
+    (best-so-far curve, trials and the data the plots draw from) are those parts alone, which the
+    page polls while the job runs."""
     job = _job_or_404(request, name)
     described = tuning_job_describe(job)
     table = tuning_job_trial_table(job)
@@ -63,7 +67,7 @@ def tuning_job(request, name: str):
         x_label="trials, in the order they ended",
         title=table["metric_name"],
     )
-    return render(
+    return live_render(
         request,
         "tuning/job_detail.html",
         {
@@ -73,8 +77,9 @@ def tuning_job(request, name: str):
             "table": table,
             "best_so_far": best_so_far,
             "flow_run_url": flow_run_url(job.flow_run_id) if job.flow_run_id else None,
-            "active": job.status in job.ACTIVE_STATUSES,
+            "live": job.status in job.ACTIVE_STATUSES,
         },
+        fragments={"status": "tuning/_live_status.html", "trials": "tuning/_live_trials.html"},
     )
 
 

@@ -86,7 +86,7 @@ def test_the_pages_render(user, workteam, labeling_bucket):
     page = client.get(f"/labeling-jobs/{job.name}/")
     assert page.status_code == 200
     assert b'id="counter-Unlabeled">5<' in page.content
-    assert b"window.location.reload" in page.content  # refreshes while the job runs
+    assert b'?fragment=status" data-live-seconds' in page.content  # refreshed in place
     assert b"Stop</button>" in page.content
     assert client.get("/labeling-jobs/nope/").status_code == 404
 

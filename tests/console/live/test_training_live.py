@@ -21,7 +21,9 @@ SPEC = {
 
 @pytest.fixture
 def job(user):
-    row = job_row(TrainingJob, user, "churn", "training-job", spec=SPEC, secondary_status="Training")
+    row = job_row(TrainingJob, user, "churn", "training-job", spec=SPEC)
+    row.secondary_status = "Training"
+    row.save()
     lines = [f"[{i}] train-auc: 0.{i:04d}\n" for i in range(LOG_TAIL_LINES + 50)]
     for start in range(0, len(lines), 100):
         TrainingLog.objects.create(job=row, text="".join(lines[start : start + 100]))

@@ -38,7 +38,7 @@ def test_pages_show_the_graph_the_executions_and_each_steps_state(client, user, 
     )
     client.force_login(user)
     running = client.get(f"/pipelines/chain/executions/{execution.name}/").content.decode()
-    assert "window.location.reload" in running  # refreshed while it runs
+    assert "?fragment=status" in running and "data-live-done" not in running  # refreshed
     assert "Stop" in running
 
     run_pipeline_execution(
@@ -58,5 +58,5 @@ def test_pages_show_the_graph_the_executions_and_each_steps_state(client, user, 
     assert "0 2 * * *" in page
     done = client.get(f"/pipelines/chain/executions/{execution.name}/").content.decode()
     assert "Succeeded" in done and "outcome True" in done
-    assert "window.location.reload" not in done
+    assert "data-live-done" in done  # no longer refreshed
     assert client.get("/pipelines/nothing/").status_code == 404

@@ -1,10 +1,12 @@
 // A tuning job's page: sortable trials table, parallel coordinates with per-parameter toggles,
 // and the surrogate's mean ± std along one parameter. Plain DOM and SVG, nothing fetched from
-// elsewhere than this site.
+// elsewhere than this site. While the job runs, console/live.js swaps in new trials (with their
+// data): the table keeps its sort, the plots are redrawn, the surrogate refitted when a trial ends.
 (function () {
   "use strict";
   var script = document.currentScript;
-  var data = JSON.parse(document.getElementById("tuning-data").textContent);
+  function readData() { return JSON.parse(document.getElementById("tuning-data").textContent); }
+  var data = readData();
   var SVG = "http://www.w3.org/2000/svg";
   var HIDDEN_KEY = "tuning-hidden:" + location.pathname;
 
@@ -52,30 +54,42 @@
   }
 
   // -- sortable table -------------------------------------------------------------------------
-  var table = document.getElementById("trials");
-  if (table) {
+  var sorted = null;  // {column, ascending}: kept across refreshes of the table
+
+  function sortRows(table, column, ascending) {
+    var th = table.tHead.rows[0].cells[column];
+    if (!th) return;
+    var numeric = th.dataset.type === "number";
+    Array.prototype.forEach.call(th.parentNode.cells, function (c) { delete c.dataset.order; });
+    th.dataset.order = ascending ? "asc" : "desc";
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[column].dataset.sort, y = b.cells[column].dataset.sort;
+      if (numeric) {
+        x = x === "" ? Infinity : parseFloat(x);
+        y = y === "" ? Infinity : parseFloat(y);
+        return ascending ? x - y : y - x;
+      }
+      return ascending ? x.localeCompare(y) : y.localeCompare(x);
+    });
+    rows.forEach(function (row) { table.tBodies[0].appendChild(row); });
+  }
+
+  function bindSortable() {
+    var table = document.getElementById("trials");
+    if (!table) return;
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
       th.style.cursor = "pointer";
       th.title = "Sort";
       th.addEventListener("click", function () {
-        var numeric = th.dataset.type === "number";
         var ascending = th.dataset.order !== "asc";
-        Array.prototype.forEach.call(th.parentNode.cells, function (c) { delete c.dataset.order; });
-        th.dataset.order = ascending ? "asc" : "desc";
-        var rows = Array.prototype.slice.call(table.tBodies[0].rows);
-        rows.sort(function (a, b) {
-          var x = a.cells[column].dataset.sort, y = b.cells[column].dataset.sort;
-          if (numeric) {
-            x = x === "" ? Infinity : parseFloat(x);
-            y = y === "" ? Infinity : parseFloat(y);
-            return ascending ? x - y : y - x;
-          }
-          return ascending ? x.localeCompare(y) : y.localeCompare(x);
-        });
-        rows.forEach(function (row) { table.tBodies[0].appendChild(row); });
+        sorted = { column: column, ascending: ascending };
+        sortRows(table, column, ascending);
       });
     });
+    if (sorted) sortRows(table, sorted.column, sorted.ascending);
   }
+  bindSortable();
 
   // -- parallel coordinates -------------------------------------------------------------------
   var parallel = document.getElementById("parallel");
@@ -170,10 +184,20 @@
       .catch(function (error) { note.textContent = "Could not load the surrogate: " + error; });
   }
 
+  function endedCount() { return data.rows.filter(function (r) { return r.value !== null; }).length; }
+
   drawParallel();
   if (choice) {
     choice.addEventListener("change", loadSurrogate);
     loadSurrogate();
   }
-  if (script.dataset.refresh === "true") setTimeout(function () { location.reload(); }, 5000);
+
+  document.addEventListener("live:swapped", function (event) {
+    if (event.target.id !== "trials-live") return;
+    var ended = endedCount();
+    data = readData();
+    bindSortable();
+    drawParallel();
+    if (endedCount() !== ended) loadSurrogate();
+  });
 })();
