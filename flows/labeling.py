@@ -184,10 +184,12 @@ def label_automatically(
         pool = _unlabeled(job_id)
         model = None
         if len({label for _, label in human}) >= 2 and pool:
+            machine = selectors.labeling_items(job_id=job_id, state="machine")
             model = rounds(
                 number,
                 [(pk, sources[pk], label) for pk, label in human],
                 [(pk, sources[pk]) for pk in pool],
+                [(pk, sources[pk]) for pk in machine.values_list("pk", flat=True)],
             )
             if model is None:
                 return "Stopped"

@@ -45,10 +45,16 @@ class RoundModel:
 
 class Rounds(Protocol):
     """Trains a round's model on the human labels ``[(item id, source, label)]`` and applies it
-    to the pool ``[(item id, source)]``; returns None when the job was asked to stop meanwhile."""
+    to the pool ``[(item id, source)]``, its features fitted on every item: those and the
+    ``machine_labeled`` ones ``[(item id, source)]``. Returns None when the job was asked to
+    stop meanwhile."""
 
     def __call__(
-        self, number: int, labeled: list[tuple[int, str, int]], pool: list[tuple[int, str]]
+        self,
+        number: int,
+        labeled: list[tuple[int, str, int]],
+        pool: list[tuple[int, str]],
+        machine_labeled: list[tuple[int, str]],
     ) -> RoundModel | None: ...
 
 
@@ -82,7 +88,11 @@ class PlatformRounds:
         self.last_model_arn: str | None = None
 
     def __call__(
-        self, number: int, labeled: list[tuple[int, str, int]], pool: list[tuple[int, str]]
+        self,
+        number: int,
+        labeled: list[tuple[int, str, int]],
+        pool: list[tuple[int, str]],
+        machine_labeled: list[tuple[int, str]],
     ) -> RoundModel | None:
         job, store, name = self.job, get_store(), child_name(self.job.name, number)
         train_uri = f"{self.prefix}/training/input/round-{number}/train.jsonl"
@@ -92,8 +102,15 @@ class PlatformRounds:
         )
         pool_uri = f"{self.prefix}/inference/input/round-{number}/pool.jsonl"
         store.write_bytes(pool_uri, _jsonl({"id": pk, "source": source} for pk, source in pool))
+        unlabeled_uri = f"{self.prefix}/training/input/round-{number}/unlabeled.jsonl"
+        store.write_bytes(
+            unlabeled_uri,
+            _jsonl({"id": pk, "source": source} for pk, source in pool + machine_labeled),
+        )
         training = training_job_create(
-            user=job.owner, spec=self._training_spec(name, train_uri, pool_uri), labeling_job=job
+            user=job.owner,
+            spec=self._training_spec(name, train_uri, unlabeled_uri),
+            labeling_job=job,
         )
         if self.run_training is not None:
             self.run_training(training.pk)
@@ -132,9 +149,10 @@ class PlatformRounds:
             transform_job_name=transform.name,
         )
 
-    def _training_spec(self, name: str, train_uri: str, pool_uri: str) -> dict:
-        """The human labels as the ``train`` channel; the pool as ``unlabeled``, which the
-        features are fitted on too."""
+    def _training_spec(self, name: str, train_uri: str, unlabeled_uri: str) -> dict:
+        """The human labels as the ``train`` channel; every other item (the pool, and those
+        machine-labeled in earlier rounds) as ``unlabeled``, which the features are fitted on
+        too: the hard items left in a late round's pool alone would fit them poorly."""
         job = self.job
         return {
             "TrainingJobName": name,
@@ -156,7 +174,7 @@ class PlatformRounds:
                         }
                     },
                 }
-                for channel, uri in (("train", train_uri), ("unlabeled", pool_uri))
+                for channel, uri in (("train", train_uri), ("unlabeled", unlabeled_uri))
             ],
             "OutputDataConfig": {"S3OutputPath": f"{self.prefix}/training/output"},
             "ResourceConfig": {

@@ -116,11 +116,12 @@ def in_process_rounds(task_type: str, classes: int):
     from algorithms import active_learning
     from flows.labeling_rounds import RoundModel
 
-    def train(number: int, labeled, pool) -> RoundModel:
+    def train(number: int, labeled, pool, machine_labeled) -> RoundModel:
         sources = [source for _, source, _ in labeled]
         unlabeled = [source for _, source in pool]
         labels = np.array([label for _, _, label in labeled])
-        featurizer = active_learning.fit_featurizer(task_type, sources + unlabeled)
+        others = [source for _, source in machine_labeled]
+        featurizer = active_learning.fit_featurizer(task_type, sources + unlabeled + others)
         classifier = active_learning.fit_classifier(featurizer, sources, labels, classes)
         return RoundModel(
             pool_probabilities=classifier.probabilities(unlabeled),

@@ -251,6 +251,12 @@ def test_automated_labeling_labels_most_items_by_machine_and_mostly_right(
     assert transform_job_describe(transforms[0])["TransformOutput"]["S3OutputPath"].startswith(
         f"{prefix}/inference/"
     )
+    # every round's features are fitted on every item: its human labels and all the others
+    for r in trained:
+        given = [
+            f"{prefix}/training/input/round-{r['number']}/{n}.jsonl" for n in ("train", "unlabeled")
+        ]
+        assert sum(len(get_store().read_bytes(uri).splitlines()) for uri in given) == 300
     decided = json.loads(get_store().read_bytes(f"{prefix}/activelearning/round-1.json"))
     assert decided["machine-labeled"] == rounds[0]["machine_labeled"]
     final = Model.objects.get(arn=described["LabelingJobOutput"]["FinalActiveLearningModelArn"])
