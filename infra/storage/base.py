@@ -6,6 +6,7 @@ new object or nothing (backends write to a temporary key or file and publish it 
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -54,6 +55,22 @@ class BucketNotFound(StorageError, KeyError):
 
     def __str__(self) -> str:
         return f"no bucket named {self.bucket!r}"
+
+
+class LocalDiskFull(StorageError):
+    """A download found no room on this machine's disk: what it was writing, and where."""
+
+    def __init__(self, uri: str, path: Path, error: OSError) -> None:
+        super().__init__(
+            f"no room on the local disk to download {uri} to {path}: {error.strerror} "
+            f"(errno {error.errno})"
+        )
+        self.uri = uri
+        self.path = path
+
+
+# Write errors that mean the disk (or the process's share of it) is full.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 class BucketNotEmpty(StorageError):
@@ -310,8 +327,11 @@ class ObjectStore(ABC):
                 with os.fdopen(fd, "wb") as local:
                     shutil.copyfileobj(reader, local, CHUNK_SIZE)
                 os.replace(temp, target)
-            except BaseException:
+            except BaseException as error:
                 Path(temp).unlink(missing_ok=True)
+                if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+                    # The job's failure then names the object and the disk, not a bare errno.
+                    raise LocalDiskFull(uri, target, error) from error
                 raise
 
     # Server-side
