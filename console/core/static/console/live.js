@@ -140,6 +140,7 @@
   }
 
   function schedule(part) {
+    window.clearTimeout(part.timer);  // one pending poll per part, however it was reached
     if (part.stopped || isDone(part.element)) return;
     var seconds = parseFloat(part.element.getAttribute("data-live-seconds") || "5");
     part.timer = window.setTimeout(function () { poll(part); }, seconds * 1000);
