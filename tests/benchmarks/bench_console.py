@@ -36,8 +36,8 @@ def setup() -> None:
     call_command("migrate", verbosity=0)
 
 
-def fill(user) -> dict[str, str]:
-    """ROWS of each resource; returns names to put in URLs."""
+def fill(user, rows: int = ROWS) -> None:
+    """``rows`` of each resource."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -72,7 +72,7 @@ def fill(user) -> dict[str, str]:
                 failure_reason="AlgorithmError: s3://bench/train.csv line 7" if index % 3 else "",
                 **extra,
             )
-            for index in range(ROWS)
+            for index in range(rows)
         )
     Model.objects.bulk_create(
         Model(
@@ -80,7 +80,7 @@ def fill(user) -> dict[str, str]:
             name=f"model-{i:04d}",
             arn=arn("model", f"model-{i:04d}", account_id=account),
         )
-        for i in range(ROWS)
+        for i in range(rows)
     )
     Endpoint.objects.bulk_create(
         Endpoint(
@@ -90,28 +90,28 @@ def fill(user) -> dict[str, str]:
             status="InService" if i % 10 else "Failed",
             config_name="config",
         )
-        for i in range(ROWS)
+        for i in range(rows)
     )
-    for index in range(ROWS):
+    for index in range(rows):
         access_key_create(user=user, description=f"key {index}")
     bucket_create(user=user, name="bench")
     store = get_store()
-    for index in range(ROWS):
+    for index in range(rows):
         store.write_bytes(f"s3://bench/data/part-{index:04d}.csv", b"1,2,3\n")
-    return {"bucket": "bench"}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=ROWS, help="rows of each list")
     args = parser.parse_args()
     setup()
     from django.contrib.auth import get_user_model
     from django.test import Client
 
     user = get_user_model().objects.create_user(username="bench", password="bench password 9")
-    print(f"filling {ROWS} rows of each list…", file=sys.stderr)
-    fill(user)
+    print(f"filling {args.rows} rows of each list…", file=sys.stderr)
+    fill(user, args.rows)
     client = Client()
     client.force_login(user)
     pages = [
