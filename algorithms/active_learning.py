@@ -21,10 +21,9 @@ from sklearn.svm import SVC
 
 # What the user may choose (least certain first by each) and what "random" is: the plain loop.
 QUERY_STRATEGIES = ("least-confidence", "margin", "entropy", "random")
-# Margin by default: it asks about the items between two labels, which teach the model most
-# (labeling benchmark: digits 86.9 % machine-labeled at 95.8 % against 84.0 % by least
-# confidence; languages no worse).
-DEFAULT_QUERY_STRATEGY = "margin"
+# Least confidence by default: in the labeling benchmark it machine-labels most on both sets
+# (digits 84.2 % at 96.0 %, languages 83.6 % at 97.0 %; margin 80.7 % on each).
+DEFAULT_QUERY_STRATEGY = "least-confidence"
 # Ground Truth's fixed target for classification: machine labels at least this accurate.
 TARGET_ACCURACY = 0.95
 # A threshold is trusted only when this many held-out labels lie at or above it.

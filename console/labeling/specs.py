@@ -57,7 +57,7 @@ QUERY_STRATEGIES = ("least-confidence", "margin", "entropy")
 
 
 def query_strategy_of(spec: dict[str, Any]) -> str:
-    """The query strategy a request's ``QUERY_STRATEGY_TAG`` tag names (margin when it
+    """The query strategy a request's ``QUERY_STRATEGY_TAG`` tag names (least-confidence when it
     has none), refused at create for any other value."""
     tags = {tag["Key"]: tag.get("Value", "") for tag in spec.get("Tags", [])}
     strategy = tags.get(QUERY_STRATEGY_TAG, DEFAULT_QUERY_STRATEGY)

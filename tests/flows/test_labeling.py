@@ -272,7 +272,7 @@ def test_the_query_strategy_tag_is_read_and_a_bad_one_fails_the_job(
     job = automated_job(user, workteam, labeling_bucket, texts, Tags=[tag])
     assert loop_settings(job).strategy == "entropy"
     job.spec["Tags"] = []
-    assert loop_settings(job).strategy == "margin"  # the default
+    assert loop_settings(job).strategy == "least-confidence"  # the default
     job.spec["Tags"] = [{**tag, "Value": "loudest"}]
     job.save()
     assert run_labeling_job(job.pk, poll_seconds=0) == "Failed"
