@@ -2,8 +2,8 @@
 started again on the same data: the job does not stay InProgress, nothing outlives the stack
 that lost its serve process, and the killed run's scratch is removed.
 
-Killing a core process ends the whole stack (honcho stops every process when one exits), so this
-test has its own: two starts of ``running_stack``, about a minute and a half here."""
+Losing a core process should end the whole stack (honcho stops every process when one exits), so
+this test has its own: two starts of ``running_stack``, about three minutes on a loaded machine."""
 
 from __future__ import annotations
 
