@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import time
 import uuid
 
-import psutil
 import pytest
 from botocore.exceptions import WaiterError
 
@@ -202,20 +199,6 @@ def test_a_bad_object_fails_alone(stack, bucket, lightgbm_model):
     assert outputs(stack, bucket, "out-mixed") == {"a.csv.out": expected, "c.csv.out": expected}
 
 
-def _workers_of(stack) -> list[psutil.Process]:
-    """The stack's Dask worker processes (spawned children of the flow run's LocalCluster)."""
-    found = []
-    for process in psutil.process_iter(["cmdline"]):
-        try:
-            if "spawn_main" not in " ".join(process.info["cmdline"] or []):
-                continue
-            if process.environ().get("DATA_DIR") == str(stack.data_dir):
-                found.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
-
-
 def _progress(stack, name: str) -> dict:
     return stack.rest("GET", f"/api/v1/transform-jobs/{name}/")[1]
 
@@ -227,39 +210,6 @@ def _slow_objects(stack, bucket: str, prefix: str, count: int) -> dict[str, list
     for name, records in objects.items():
         stack.store.write_bytes(f"s3://{bucket}/{prefix}/{name}", b"\n".join(records) + b"\n")
     return objects
-
-
-@pytest.mark.timeout(ONE_JOB + 240)  # four minutes to see a worker, then the job
-def test_killing_a_dask_worker_mid_job_still_gives_complete_ordered_output(
-    stack, bucket, lightgbm_model
-):
-    objects = _slow_objects(stack, bucket, "slow", 8)
-    name = "e2e-worker-killed"
-    # SingleRecord: one request per line, so each object takes a while and the job is mid-way.
-    stack.sagemaker.create_transform_job(
-        TransformJobName=name,
-        ModelName="e2e-lgbm",
-        BatchStrategy="SingleRecord",
-        **job_request(bucket, "slow", "out-slow"),
-    )
-    deadline = time.monotonic() + 240
-    killed = None
-    while killed is None and time.monotonic() < deadline:
-        detail = _progress(stack, name)
-        completed = detail["progress"].get("objects_completed", 0)
-        workers = _workers_of(stack)
-        if completed >= 1 and workers:
-            assert completed < len(objects), "the job ended before a worker could be killed"
-            killed = workers[0]
-            os.kill(killed.pid, signal.SIGKILL)  # no cleanup, as when a machine goes away
-        time.sleep(0.2)
-    assert killed is not None, "no Dask worker was seen while the job ran"
-
-    job = wait(stack, name)
-    assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
-    assert outputs(stack, bucket, "out-slow") == {
-        f"{path}.out": oracle(lightgbm_model, records) for path, records in objects.items()
-    }
 
 
 @pytest.mark.timeout(ONE_JOB + 240)  # four minutes for an object to finish, then the job
