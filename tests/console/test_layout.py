@@ -1,0 +1,106 @@
+"""The console at a phone's width (390 px) in a real browser (Debian's Chromium, Playwright): no
+page is wider than the screen, however long a description, an ARN or an object key,
+axe-core finds no serious accessibility violation, and a destructive action asks first.
+axe-core is the npm package's own file, vendored in tests/console/vendor (no CDN at test time).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.accounts.services import access_key_create
+from console.core.names import account_id_for, arn
+from console.training.models import TrainingJob
+from infra.storage import get_store
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WIDTH = 390
+LONG = ("a-very-long-description-without-any-space-" * 8)[:200]  # a key segment is a file name
+
+
+@pytest.fixture(autouse=True)
+def _playwright_may_run_beside_django(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+    # under one unless told the calls are made from synchronous test code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _content(user) -> list[str]:
+    """Rows with the longest words a user writes, and the pages that show them."""
+    access_key_create(user=user, description=LONG)
+    name = "job-with-a-name-as-long-as-sagemaker-allows-it-sixty-three-chr"
+    TrainingJob.objects.create(
+        owner=user,
+        name=name,
+        arn=arn("training-job", name, account_id=account_id_for(user.pk)),
+        status="Failed",
+        failure_reason="AlgorithmError: " + LONG,
+        spec={"AlgorithmSpecification": {"TrainingImage": "xgboost:1"}},
+    )
+    bucket = "layout-" + str(user.pk)
+    get_store().create_bucket(bucket)
+    from console.buckets.models import Bucket
+
+    Bucket.objects.get_or_create(name=bucket, defaults={"owner": user})
+    key = f"{LONG}/{LONG}.csv"
+    get_store().write_bytes(f"s3://{bucket}/{key}", b"1,2,3\n" * 5)
+    return [
+        "/",
+        "/training-jobs/",
+        "/tuning-jobs/",
+        "/models/",
+        "/endpoints/",
+        "/access-keys/",
+        "/objects/",
+        f"/objects/{bucket}/{LONG}/",
+        f"/objects/preview?uri=s3://{bucket}/{key}",
+        "/status/",
+    ]
+
+
+def test_pages_fit_a_phone_and_pass_axe(browser, live_server, user):
+    pages = _content(user)
+    context = browser.new_context(viewport={"width": WIDTH, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    _check(page, "/login/")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "correct horse 9")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    problems = []
+    for path in pages:
+        page.goto(f"{live_server.url}{path}")
+        problems += _check(page, path)
+    assert not problems, "\n".join(problems)
+
+    # A destructive action asks first: Cancel leaves the key active, "Yes" revokes it.
+    page.goto(f"{live_server.url}/access-keys/")
+    page.click("text=Revoke")
+    page.click("dialog >> text=Cancel")
+    assert page.locator("td .up").count() == 1
+    page.click("text=Revoke")
+    page.click("dialog >> text=Yes, go on")
+    page.wait_for_selector("text=revoked")
+    assert page.locator("td .up").count() == 0
+    context.close()
+
+
+def _check(page, path: str) -> list[str]:
+    problems = []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > WIDTH:
+        problems.append(f"{path} is {width} px wide at {WIDTH} px")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+    )
+    problems += [f"{path}: {violation}" for violation in violations]
+    return problems
