@@ -2,9 +2,7 @@
  *
  * - data-confirm="message" on a <form> (or on a submit <button>): asks in a native <dialog>
  *   before the form is sent; Cancel (or Escape) sends nothing.
- * - data-poll-url="url" on any element: every data-poll-seconds (default 5) its content is
- *   replaced by the server-rendered fragment at that URL; paused while the tab is hidden and
- *   while focus or a selection is inside it, so nothing half-typed is lost.
+ * (Parts of a page that refresh themselves are live.js's: data-live-url.)
  * - data-copy="text" on a button: copies the text (an s3:// URI, an ARN) to the clipboard.
  * - data-dropzone on an upload <form>: files dropped on it are uploaded as if chosen.
  * - data-focus on an element (a form's error summary): focused when the page opens.
@@ -58,45 +56,6 @@
     true
   );
 
-  function busy(element) {
-    var active = document.activeElement;
-    if (active && active !== document.body && element.contains(active)) return true;
-    var selection = window.getSelection && window.getSelection();
-    return !!(selection && !selection.isCollapsed && element.contains(selection.anchorNode));
-  }
-
-  function poll(element) {
-    var seconds = parseFloat(element.getAttribute("data-poll-seconds") || "5");
-    function tick() {
-      var url = element.getAttribute("data-poll-url");
-      if (!url) return;
-      if (document.hidden || busy(element) || (dialog && dialog.open)) {
-        window.setTimeout(tick, seconds * 1000);
-        return;
-      }
-      fetch(url, { headers: { "X-Requested-With": "fragment" }, credentials: "same-origin" })
-        .then(function (response) {
-          // A 286 (htmx's convention) or a 204 says the thing polled is finished.
-          if (response.status === 204 || response.status === 286) {
-            element.removeAttribute("data-poll-url");
-            return null;
-          }
-          return response.ok ? response.text() : null;
-        })
-        .then(function (html) {
-          if (html !== null && html !== undefined && !busy(element)) {
-            element.innerHTML = html;
-            element.dispatchEvent(new CustomEvent("console:refreshed", { bubbles: true }));
-          }
-        })
-        .catch(function () {})
-        .then(function () {
-          window.setTimeout(tick, seconds * 1000);
-        });
-    }
-    window.setTimeout(tick, seconds * 1000);
-  }
-
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
     if (!button) return;
@@ -140,7 +99,6 @@
   }
 
   function start() {
-    document.querySelectorAll("[data-poll-url]").forEach(poll);
     document.querySelectorAll("form[data-dropzone]").forEach(dropzone);
     var first = document.querySelector("[data-focus]");
     if (first) first.focus();
