@@ -124,6 +124,13 @@ def _cheap_password_hashing(django_test_environment) -> None:
 
 
 @pytest.fixture
+def no_flow_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs and resources are created without their flow runs starting: the test looks at what
+    the request made, not at a run."""
+    monkeypatch.setattr("infra.prefect.start_flow_run", lambda deployment, *, parameters: None)
+
+
+@pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="ada", password="correct horse 9")
 

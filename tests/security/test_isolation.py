@@ -43,12 +43,6 @@ def sagemaker(live_server, access_key):
     return sagemaker_client(live_server.url, access_key.access_key_id, access_key.secret_access_key)
 
 
-@pytest.fixture
-def no_flow_runs(monkeypatch):
-    """Resources are created without their flow runs starting: only ownership is under test."""
-    monkeypatch.setattr("infra.prefect.start_flow_run", lambda deployment, *, parameters: None)
-
-
 def client_for(live_server, key, service: str):
     return boto3.client(
         service,

@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROLE = "arn:aws:iam::000000000000:role/sagebrush"
 
 
-@pytest.fixture
-def no_flow_runs(monkeypatch):
-    """Jobs are created without their flow runs starting: these tests only read their tags."""
-    monkeypatch.setattr("infra.prefect.start_flow_run", lambda deployment, *, parameters: None)
-
-
 def error_of(call, **params) -> tuple[str, str]:
     with pytest.raises(ClientError) as raised:
         call(**params)
