@@ -225,7 +225,9 @@ class _Run:
                     time.sleep(POLL_SECONDS)
                     continue
                 for future in pending.next_batch(block=False):
-                    self._record(future)
+                    if not self._record(future):
+                        pending.add(future)  # lost with its worker before it was read
+                        continue
                     if should_stop():  # checked between completions: publish nothing more
                         return self._stop(stop_event)
                 if pending.is_empty() or time.monotonic() - reported_at >= PROGRESS_SECONDS:
@@ -264,7 +266,11 @@ class _Run:
                 )
         return list(self.unrecorded.values())
 
-    def _record(self, future: Future) -> None:
+    def _record(self, future: Future) -> bool:
+        """Read a completed range's result into its object; False when the range's result was
+        lost with its worker between completing and being read (Dask computes it again)."""
+        if future.status not in ("finished", "error", "cancelled"):
+            return False
         object_index, range_index = self.ranges_by_key[future.key]
         # Let go of the range once its result is read: a finished range whose worker dies later
         # would otherwise be recomputed for nothing, its part written again after publishing.
@@ -290,6 +296,7 @@ class _Run:
         status.records += result.records
         if status.ranges_done == status.ranges:
             self._finish_object(object_index)
+        return True
 
     def _finish_object(self, object_index: int) -> None:
         plan, status = self.plans[object_index], self.objects[object_index]
