@@ -40,6 +40,18 @@ _PLAIN: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: f"Must be at most {m[1]}.",
     ),
     (
+        re.compile(r"^Member must be less than or equal to (\S+)$"),
+        lambda m: f"Must be at most {m[1]}.",
+    ),
+    (
+        re.compile(r"^Member must be between (\S+) and (\S+)$"),
+        lambda m: f"Must be between {m[1]} and {m[2]}.",
+    ),
+    (
+        re.compile(r"^Member must name an existing object"),
+        lambda m: "No object is stored at this address.",
+    ),
+    (
         re.compile(r"^Member must satisfy enum value set: \[(.*)\]$"),
         lambda m: f"Choose one of {m[1]}.",
     ),

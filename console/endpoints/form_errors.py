@@ -18,8 +18,6 @@ from console.core.form_errors import GuidedRequestForm
 from console.core.shapes import ShapeError
 
 _ENDPOINT_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^Member must be less than or equal to (\S+)$"), "Must be at most {0}."),
-    (re.compile(r"^Member must be between (\S+) and (\S+)$"), "Must be between {0} and {1}."),
     (re.compile(r"^Member must be unique within"), "Each variant needs a name of its own."),
     (
         re.compile(r"^The sum of variant weights must be positive"),
@@ -29,10 +27,6 @@ _ENDPOINT_RULES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^Member must be given: this platform hosts variants on instances only"),
         "Give an instance count: every variant here runs on instances "
         "(serverless inference is not offered).",
-    ),
-    (
-        re.compile(r"^Member must name an existing object"),
-        "No object is stored at this address.",
     ),
 ]
 
