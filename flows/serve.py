@@ -86,7 +86,9 @@ def fork_flow_runs(flows: list[Flow]) -> None:
     until it forks; flow runs fork from it from now on.
 
     The fork server is a new interpreter that only imports (no threads, no connections), so
-    forking it is safe; each flow run opens its own database and API connections.
+    forking it is safe; each flow run opens its own database and API connections. It and every
+    flow run it forks die with this process, even when it is killed (``flows.warm`` asks the
+    kernel): nothing trains on unseen after serve is gone, and the stack sees serve go.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["flows.warm", *(served.fn.__module__ for served in flows)])

@@ -26,7 +26,8 @@ class Process:
 
     @property
     def command(self) -> str:
-        return shlex.join(self.argv)
+        # honcho runs it through /bin/sh -c; exec leaves no shell between honcho and the process.
+        return "exec " + shlex.join(self.argv)
 
 
 def _bin(name: str) -> str:
