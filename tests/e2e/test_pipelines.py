@@ -4,15 +4,11 @@ a task per step, independent steps at once, every step's job an ordinary job."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.stack import STACK_START_S, channels, running_stack, training_bucket
+from tests.stack import STACK_START_S, channels, training_bucket
 
 pytestmark = pytest.mark.e2e
 
@@ -205,53 +201,3 @@ def test_a_schedule_every_minute_starts_executions_on_its_own(stack, data):
     described = wait(sm, listed[0]["PipelineExecutionArn"])
     assert described["PipelineExecutionStatus"] == "Succeeded", described.get("FailureReason")
     assert described["PipelineExecutionDisplayName"].startswith("minutely-")
-
-
-def prefect_schedule_slugs(prefect_url: str) -> list[str]:
-    with urllib.request.urlopen(
-        f"{prefect_url}/api/deployments/name/pipeline-schedule/sagebrush", timeout=30
-    ) as response:
-        return [held["slug"] for held in json.load(response)["schedules"]]
-
-
-# Two starts of the stack, a minute and a half down between them, two minutes for a run.
-@pytest.mark.timeout(2 * STACK_START_S + 360)
-def test_a_schedule_survives_a_restart_and_reports_the_runs_it_missed():
-    data_dir = Path(tempfile.mkdtemp(prefix="sagebrush-e2e-schedule-"))
-    try:
-        with running_stack(data_dir) as stack:
-            bucket = training_bucket(stack, "sched", train=200, validation=100, seed=9)
-            quick = {
-                "Version": "2020-12-01",
-                "Steps": [{"Name": "Train", "Type": "Training", "Arguments": training(bucket, 2)}],
-            }
-            stack.sagemaker.create_pipeline(
-                PipelineName="nightly",
-                PipelineDefinition=json.dumps(quick),
-                RoleArn=ROLE,
-                ClientRequestToken="n" * 32,
-            )
-            code, body = stack.rest(
-                "POST",
-                "/api/v1/pipelines/nightly/schedules/",
-                {"schedule_name": "minutely", "cron": "* * * * *"},
-            )
-            assert code == 201, body
-            assert prefect_schedule_slugs(stack.prefect_url) != []
-        time.sleep(95)  # the platform is down across at least one due run
-        with running_stack(data_dir) as stack:
-            code, body = stack.rest("GET", "/api/v1/pipelines/nightly/schedules/minutely/")
-            assert body["applied"] is True, body
-            assert len(body["missed_runs"]) >= 1, body
-            assert prefect_schedule_slugs(stack.prefect_url) != []  # applied again at start
-            deadline = time.monotonic() + 150
-            while True:  # and it goes on starting executions
-                executions = stack.sagemaker.list_pipeline_executions(PipelineName="nightly")[
-                    "PipelineExecutionSummaries"
-                ]
-                if executions:
-                    break
-                assert time.monotonic() < deadline, "no execution after the restart"
-                time.sleep(2)
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
