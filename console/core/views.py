@@ -12,19 +12,22 @@ from django.db import connection
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from console.core import display, errors, paging
 from console.core.health import STACK_CHECK_NAMES, stack_checks
+from console.core.live import live_render
 from infra.config import settings
 from infra.health import Health
 
 
 @login_required
 def home(request):
-    """What is running, what failed lately and why, how the endpoints are. ``?fragment=1`` is the
-    panels alone, which the page polls."""
+    """What is running, what failed lately and why, how the endpoints are. ``?fragment=panels`` is
+    the panels alone, which the page polls."""
     # Here, not at the top: the dashboard reads every app's selectors, and those apps' views
     # import this module.
     from console.core.dashboard import dashboard_endpoints, dashboard_failures, dashboard_running
@@ -38,9 +41,9 @@ def home(request):
         "endpoints": endpoints,
         "endpoint_counts": endpoint_counts,
     }
-    if request.GET.get("fragment"):
-        return render(request, "core/_home_panels.html", context)
-    return render(request, "core/home.html", context)
+    return live_render(
+        request, "core/home.html", context, fragments={"panels": "core/_home_panels.html"}
+    )
 
 
 def database_health() -> Health:
@@ -55,8 +58,8 @@ def database_health() -> Health:
 @login_required
 def status(request):
     """The stack's processes: the web and the database checked now, the rest from the cache
-    (``console.core.health.stack_checks``), so the page answers at once. ``?fragment=1`` is the
-    table alone, which the page polls."""
+    (``console.core.health.stack_checks``), so the page answers at once. ``?fragment=checks`` is
+    the table alone, which the page polls."""
     config = settings()
     cached = stack_checks()
     checks = [Health("Web", True, f"serving this page on port {config.port}"), database_health()]
@@ -70,9 +73,9 @@ def status(request):
         "refreshing": cached.refreshing,
         "settings": config,
     }
-    if request.GET.get("fragment"):
-        return render(request, "core/_status_checks.html", context)
-    return render(request, "core/status.html", context)
+    return live_render(
+        request, "core/status.html", context, fragments={"checks": "core/_status_checks.html"}
+    )
 
 
 class ResourceListPage(LoginRequiredMixin, TemplateView):
@@ -80,7 +83,8 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
     a database field (``?sort=``), and shown a page at a time (``?page=``).
 
     ``columns`` are ``(heading, attribute)`` pairs; the attribute is a field name or a function of
-    the row (``console.core.display.duration``). ``statuses`` is the resource's status enum. The
+    the row (``console.core.display.duration``; one that returns safe HTML, a link or a progress
+    bar, is shown as such, and one made by ``link_column`` sorts by its field). ``statuses`` is the resource's status enum. The
     columns of DERIVED_COLUMNS that say something of the page's rows (a job's algorithm, a tuning
     job's objective, a job's duration) are added before "Created", unless ``derived_columns`` is
     off.
@@ -101,7 +105,7 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
         query = self.request.GET
         queryset = self.selector(user=self.request.user)
         fields = {field.name for field in queryset.model._meta.concrete_fields}
-        sortable = [attr for _, attr in self.columns if isinstance(attr, str) and attr in fields]
+        sortable = [_sort_field(attr) for _, attr in self.columns if _sort_field(attr) in fields]
         sort = paging.sort_key(query, allowed=sortable, default=self.default_sort)
         queryset = queryset.order_by(sort, "-pk" if sort.startswith("-") else "pk")
         status = query.get("status", "")
@@ -125,7 +129,11 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
             {
                 "label": heading,
                 "attr": attr if isinstance(attr, str) else "",
-                **(paging.sort_links(query, current=sort, field=attr) if attr in sortable else {}),
+                **(
+                    paging.sort_links(query, current=sort, field=_sort_field(attr))
+                    if _sort_field(attr) in sortable
+                    else {}
+                ),
             }
             for heading, attr in columns
         ]
@@ -168,6 +176,32 @@ DERIVED_COLUMNS = [
 
 def _value(row, attr):
     return attr(row) if callable(attr) else getattr(row, attr)
+
+
+def _sort_field(attr: str | Callable) -> str:
+    """The database field a column sorts by: its own name, or a link column's field."""
+    return attr if isinstance(attr, str) else getattr(attr, "sort_field", "")
+
+
+def link_column(field: str, url_name: str) -> Callable:
+    """A column showing ``field`` as a link to the page of the object it names (``url_name``),
+    sorted by that field: a transform job's model."""
+
+    def link(row) -> SafeString | str:
+        value = getattr(row, field)
+        if not value:
+            return ""
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[value]), value)
+
+    link.sort_field = field
+    return link
+
+
+def progress_cell(percent: int, text: str, *, title: str) -> SafeString:
+    """A list's progress bar, with its figure beside it for those who do not see the bar."""
+    return format_html(
+        '<progress max="100" value="{}" title="{}"></progress> {}', percent, title, text
+    )
 
 
 def get_or_404(selector, **kwargs):

@@ -10,11 +10,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from console.core import errors
 from console.core.live import live_render
-from console.core.views import get_or_404, request_form_page, stop_view
+from console.core.views import (
+    ResourceListPage,
+    get_or_404,
+    progress_cell,
+    request_form_page,
+    stop_view,
+)
 from console.labeling.forms import LabelingJobForm, WorkteamForm
 from console.labeling.models import LabelingItem, LabelingJob
 from console.labeling.selectors import (
@@ -58,20 +66,46 @@ def job_progress(job: LabelingJob) -> dict:
 # Jobs (the owner's pages)
 
 
-@login_required
-def labeling_jobs(request):
-    jobs = labeling_job_list(user=request.user).select_related("workteam")
-    status, name = request.GET.get("status", ""), request.GET.get("name", "")
-    if status:
-        jobs = jobs.filter(status=status)
-    if name:
-        jobs = jobs.filter(name__icontains=name)
-    rows = [(job, job_progress(job)) for job in jobs.order_by("-created_at", "-pk")[:200]]
-    return render(
-        request,
-        "labeling/job_list.html",
-        {"rows": rows, "statuses": STATUSES, "status": status, "name": name},
-    )
+def _jobs_with_teams(*, user):
+    return labeling_job_list(user=user).select_related("workteam")
+
+
+def _workteam(job: LabelingJob) -> SafeString | str:
+    if job.workteam is None:
+        return ""
+    url = reverse("workteam", args=[job.workteam.name])
+    return format_html('<a href="{}">{}</a>', url, job.workteam.name)
+
+
+def _labeled(job: LabelingJob) -> SafeString:
+    progress = job_progress(job)
+    labeled = f"{progress['TotalLabeled']} / {progress['items']}"
+    return progress_cell(progress["percent"], labeled, title=f"{labeled} labeled")
+
+
+def _counter(name: str):
+    return lambda job: job_progress(job)[name]
+
+
+labeling_jobs = ResourceListPage.as_view(
+    title="Labeling jobs",
+    template_name="labeling/job_list.html",
+    selector=_jobs_with_teams,
+    columns=[
+        ("Name", "name"),
+        ("Status", "status"),
+        ("Work team", _workteam),
+        ("Labeled", _labeled),
+        ("Human", _counter("HumanLabeled")),
+        ("Machine", _counter("MachineLabeled")),
+        ("Unlabeled", _counter("Unlabeled")),
+        ("Created", "created_at"),
+    ],
+    statuses=STATUSES,
+    sagemaker_operation="CreateLabelingJob",
+    detail_url_name="labeling-job",
+    create_url_name="labeling-job-new",
+)
 
 
 @login_required

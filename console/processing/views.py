@@ -4,11 +4,12 @@ place while it runs), the log's download, create form."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from console.core.live import live_render, log_context, log_download
-from console.core.views import get_or_404, request_form_page, stop_view
+from console.core.views import ResourceListPage, get_or_404, request_form_page, stop_view
 from console.processing.forms import ProcessingJobForm
 from console.processing.selectors import (
     processing_job_describe,
@@ -22,19 +23,32 @@ from infra.prefect import flow_run_url
 STATUSES = ["InProgress", "Completed", "Failed", "Stopping", "Stopped"]
 
 
-@login_required
-def processing_jobs(request):
-    jobs = processing_job_list(user=request.user).order_by("-created_at", "-pk")
-    status, name = request.GET.get("status", ""), request.GET.get("name", "")
-    if status:
-        jobs = jobs.filter(status=status)
-    if name:
-        jobs = jobs.filter(name__icontains=name)
-    return render(
-        request,
-        "processing/job_list.html",
-        {"jobs": jobs[:200], "statuses": STATUSES, "status": status, "name": name},
-    )
+def _image(job) -> SafeString | str:
+    image = (job.spec.get("AppSpecification") or {}).get("ImageUri", "")
+    return format_html("<code>{}</code>", image) if image else ""
+
+
+def _instances(job) -> int | None:
+    cluster = (job.spec.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+    return cluster.get("InstanceCount")
+
+
+processing_jobs = ResourceListPage.as_view(
+    title="Processing jobs",
+    selector=processing_job_list,
+    columns=[
+        ("Name", "name"),
+        ("Status", "status"),
+        ("Image", _image),
+        ("Instances", _instances),
+        ("Created", "created_at"),
+        ("Ended", "ended_at"),
+    ],
+    statuses=STATUSES,
+    sagemaker_operation="CreateProcessingJob",
+    detail_url_name="processing-job",
+    create_url_name="processing-job-new",
+)
 
 
 @login_required

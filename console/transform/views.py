@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 
 from console.core.live import live_render
-from console.core.views import get_or_404, request_form_page, stop_view
+from console.core.views import (
+    ResourceListPage,
+    get_or_404,
+    link_column,
+    progress_cell,
+    request_form_page,
+    stop_view,
+)
 from console.registry.selectors import model_list
 from console.transform.forms import TransformJobForm
 from console.transform.selectors import (
@@ -21,20 +27,39 @@ from infra.prefect import flow_run_url
 STATUSES = ["InProgress", "Completed", "Failed", "Stopping", "Stopped"]
 
 
-@login_required
-def transform_jobs(request):
-    jobs = transform_job_list(user=request.user).order_by("-created_at", "-pk")
-    status, name = request.GET.get("status", ""), request.GET.get("name", "")
-    if status:
-        jobs = jobs.filter(status=status)
-    if name:
-        jobs = jobs.filter(name__icontains=name)
-    rows = [(job, transform_job_progress(job)) for job in jobs[:200]]
-    return render(
-        request,
-        "transform/job_list.html",
-        {"rows": rows, "statuses": STATUSES, "status": status, "name": name},
-    )
+def _progress(job) -> str:
+    percent = transform_job_progress(job)["percent"]
+    return progress_cell(percent, f"{percent} %", title=f"{percent} % of the input read")
+
+
+def _records(job) -> int:
+    return transform_job_progress(job)["records"]
+
+
+def _objects(job) -> str:
+    progress = transform_job_progress(job)
+    done = f"{progress.get('objects_completed', 0)} / {progress.get('objects_total', '?')}"
+    failed = progress.get("objects_failed")
+    return f"{done} ({failed} failed)" if failed else done
+
+
+transform_jobs = ResourceListPage.as_view(
+    title="Batch transform jobs",
+    selector=transform_job_list,
+    columns=[
+        ("Name", "name"),
+        ("Status", "status"),
+        ("Model", link_column("model_name", "model")),
+        ("Progress", _progress),
+        ("Records", _records),
+        ("Objects", _objects),
+        ("Created", "created_at"),
+    ],
+    statuses=STATUSES,
+    sagemaker_operation="CreateTransformJob",
+    detail_url_name="transform-job",
+    create_url_name="transform-job-new",
+)
 
 
 @login_required

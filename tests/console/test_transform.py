@@ -6,13 +6,15 @@ written for a refused request. (The flow's work is tested in ``tests/flows/test_
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from console.core.errors import AlreadyExists, InvalidState, NotFound, ValidationError
+from console.core.names import account_id_for, arn
 from console.core.shapes import ShapeError, service_model
 from console.transform.models import TransformJob
 from console.transform.selectors import transform_job_describe
@@ -22,6 +24,7 @@ from console.transform.services import (
     transform_job_report,
     transform_job_stop,
 )
+from tests.console.core.test_lists import assert_pages_and_sorts, linked_names
 
 pytestmark = pytest.mark.django_db
 
@@ -402,6 +405,28 @@ def test_list_and_detail_pages_show_progress_objects_and_the_dashboard(
     transform_job_finish(job_id=job.pk, status="Completed")
     page = browser.get("/transform-jobs/score-1/").content.decode()
     assert "8787" not in page and "Stop</button>" not in page  # no dashboard once it ended
+
+
+def test_the_list_shows_every_job_a_page_at_a_time_with_its_model_and_duration(browser, user):
+    started = timezone.now() - timedelta(minutes=5)
+    TransformJob.objects.bulk_create(
+        TransformJob(
+            owner=user,
+            name=f"row-{index:03d}",
+            arn=arn("transform-job", f"row-{index:03d}", account_id=account_id_for(user.pk)),
+            status="Completed",
+            model_name="churn" if index % 2 else "atlas",
+            started_at=started,
+            ended_at=started + timedelta(minutes=1, seconds=15),
+        )
+        for index in range(201)
+    )
+    assert_pages_and_sorts(browser, "/transform-jobs/", 201)
+
+    by_model = browser.get("/transform-jobs/", {"sort": "-model_name"}).content.decode()
+    assert linked_names(by_model, "/transform-jobs/")[:3] == ["row-199", "row-197", "row-195"]
+    assert '<td><a href="/models/churn/">churn</a></td>' in by_model
+    assert ">Duration</th>" in by_model and "<td>1 min 15 s</td>" in by_model
 
 
 def test_create_form_validates_like_the_api_and_starts_the_job(browser, user, transform_bucket):

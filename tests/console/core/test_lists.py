@@ -40,6 +40,27 @@ def _names(html: str) -> list[str]:
     return re.findall(r'<a href="/training-jobs/(job-\d+)/">', html)
 
 
+def linked_names(html: str, path: str) -> list[str]:
+    """The rows' names, in the order a list shows them (each links to its page under ``path``)."""
+    return re.findall(rf'<a href="{path}([\w-]+)/">', html)
+
+
+def assert_pages_and_sorts(client, path: str, count: int) -> None:
+    """The list at ``path``, of ``count`` rows named ``row-000``, ``row-001``…, shows them 20 at
+    a time, says how many there are, and keeps to the order asked for, both ways."""
+    names = [f"row-{index:03d}" for index in range(count)]
+    first = client.get(path, {"sort": "name"}).content.decode()
+    assert showing(1, 20, count) in first and linked_names(first, path) == names[:20]
+    assert 'rel="next"' in first
+    pages = (count + 19) // 20
+    last = client.get(path, {"sort": "name", "page": pages}).content.decode()
+    assert showing(20 * (pages - 1) + 1, count, count) in last
+    assert linked_names(last, path) == names[20 * (pages - 1) :]
+    descending = client.get(path, {"sort": "-name"}).content.decode()
+    assert linked_names(descending, path) == names[::-1][:20]
+    assert 'aria-sort="descending"' in descending
+
+
 def test_a_list_shows_one_page_at_a_time_and_says_how_many_there_are(client, user):
     _jobs(user, 45)
     client.force_login(user)

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from console.core.names import account_id_for, arn
 from console.labeling.models import HumanAnswer, LabelingJob, LabelingTask, Workteam
 from console.labeling.services import (
     labeling_items_send_to_humans,
@@ -19,6 +20,7 @@ from console.labeling.services import (
     labeling_task_answer,
 )
 from infra.storage import get_store
+from tests.console.core.test_lists import assert_pages_and_sorts, linked_names
 from tests.console.labeling.conftest import TEXTS, job_request
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +91,27 @@ def test_the_pages_render(user, workteam, labeling_bucket):
     assert b'?fragment=status" data-live-seconds' in page.content  # refreshed in place
     assert b"Stop</button>" in page.content
     assert client.get("/labeling-jobs/nope/").status_code == 404
+
+
+def test_the_list_shows_every_job_a_page_at_a_time(user, workteam):
+    LabelingJob.objects.bulk_create(
+        LabelingJob(
+            owner=user,
+            name=f"row-{index:03d}",
+            arn=arn("labeling-job", f"row-{index:03d}", account_id=account_id_for(user.pk)),
+            status="InProgress" if index % 2 else "Completed",
+            workteam=workteam,
+            label_counters={"TotalLabeled": 3, "HumanLabeled": 3, "Unlabeled": 1},
+        )
+        for index in range(201)
+    )
+    client = signed_in(user)
+    assert_pages_and_sorts(client, "/labeling-jobs/", 201)
+
+    by_status = client.get("/labeling-jobs/", {"sort": "status"}).content.decode()
+    assert linked_names(by_status, "/labeling-jobs/")[:2] == ["row-000", "row-002"]  # Completed
+    assert f'<a href="/workteams/{workteam.name}/">{workteam.name}</a>' in by_status
+    assert "3 / 4" in by_status and "Create labeling job" in by_status
 
 
 def test_create_form_makes_the_job(user, workteam, labeling_bucket):

@@ -3,14 +3,19 @@ same service behind both, the same refusals, the log and the outputs shown."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from console.core.casing import snake_name
+from console.core.names import account_id_for, arn
 from console.processing.models import ProcessingJob
 from console.processing.services import processing_job_create
 from flows.processing import run_processing_job
-from tests.flows.test_processing import FAILING, PREPROCESS, put_script, request
+from tests.console.core.test_lists import assert_pages_and_sorts, linked_names
+from tests.flows.test_processing import FAILING, PREPROCESS, SKLEARN_IMAGE, put_script, request
 from tests.flows.test_processing import bucket as processing_bucket
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +91,29 @@ def test_console_pages_list_detail_log_and_outputs(client, user, bucket):
     assert f"s3://{bucket}/out/train" in page
     log = client.get("/processing-jobs/prep-job/log").content.decode()  # the download
     assert "Traceback" in log and log.endswith("no label\n")
+
+
+def test_the_list_shows_every_job_a_page_at_a_time_with_its_duration(client, user):
+    started = timezone.now() - timedelta(hours=1)
+    ProcessingJob.objects.bulk_create(
+        ProcessingJob(
+            owner=user,
+            name=f"row-{index:03d}",
+            arn=arn("processing-job", f"row-{index:03d}", account_id=account_id_for(user.pk)),
+            status="Failed" if index % 4 == 0 else "Completed",
+            spec=request("raw"),
+            started_at=started,
+            ended_at=started + timedelta(seconds=42),
+        )
+        for index in range(201)
+    )
+    client.force_login(user)
+    assert_pages_and_sorts(client, "/processing-jobs/", 201)
+
+    failed = client.get("/processing-jobs/", {"status": "Failed", "sort": "-name"}).content.decode()
+    assert linked_names(failed, "/processing-jobs/")[:2] == ["row-200", "row-196"]
+    assert ">Duration</th>" in failed and "<td>42 s</td>" in failed
+    assert f"<code>{SKLEARN_IMAGE}</code>" in failed
 
 
 def test_console_form_creates_a_job_and_refuses_what_the_api_refuses(client, user, bucket):
