@@ -42,12 +42,12 @@ def test_status_answers_at_once_from_the_cache_while_checks_run_behind(client, u
     started = time.monotonic()
     first = client.get("/status/").content.decode()
     assert time.monotonic() - started < 0.2
-    assert "Checking every process" in first and 'data-live-url="/status/?fragment=1"' in first
+    assert "Checking every process" in first and 'data-live-url="/status/?fragment=checks"' in first
 
     release.set()
     health.stack_checks_wait(5)
     started = time.monotonic()
-    fragment = client.get("/status/", {"fragment": "1"}).content.decode()
+    fragment = client.get("/status/", {"fragment": "checks"}).content.decode()
     assert time.monotonic() - started < 0.2
     assert "<html" not in fragment and "Checked 0 s ago" in fragment
     assert "redis://***@db:6379 refused" in fragment  # never a credential
@@ -90,6 +90,6 @@ def test_home_shows_running_jobs_recent_failures_and_endpoint_health(client, use
     assert "Training" in html
     assert "s3://d/train.csv line 7: 3 cols" in html and "not-mine" not in html
     assert 'href="/endpoints/scoring/"' in html and "model.tar.gz is missing" in html
-    assert 'data-live-url="/?fragment=1"' in html
-    fragment = client.get("/", {"fragment": "1"}).content.decode()
+    assert 'data-live-url="/?fragment=panels"' in html
+    fragment = client.get("/", {"fragment": "panels"}).content.decode()
     assert "<nav" not in fragment and "still-training" in fragment
