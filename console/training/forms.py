@@ -3,7 +3,8 @@
 The chosen algorithm's hyperparameters are fields of their own, with the default, range and help
 of the algorithm's schema (``hyperparameter_fields``). The form checks only what HTML can; the
 rest is the service's validation, the same as the APIs', and its errors land next to the field
-they name, in plain words, summarised at the top (``GuidedRequestForm``).
+they name, in plain words, summarised at the top (``GuidedRequestForm``). ``AlgorithmJobForm`` is
+what the tuning form shares with it.
 """
 
 from __future__ import annotations
@@ -45,19 +46,13 @@ _FIELD_OF = [
 ]
 
 
-class TrainingJobForm(GuidedRequestForm):
-    name = forms.CharField(
-        label="Job name",
-        max_length=63,
-        help_text="letters, digits and hyphens; unique among your training jobs",
-    )
+class AlgorithmJobForm(GuidedRequestForm):
+    """What the forms of jobs that run an algorithm share (training jobs, a tuning job's
+    trials): the algorithm, whose schema (``self.schema``) gives the hyperparameter fields, and
+    the fields of :func:`definition_parts`. A subclass adds its own fields, orders them all
+    (``field_order``) and may say a shared field in its own words (``WORDS``)."""
+
     algorithm = forms.ChoiceField(label="Algorithm (training image)")
-    hyperparameters = forms.CharField(
-        label="Other hyperparameters",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="one name=value per line, e.g. a script's own; a line here wins over a field",
-    )
     train_uri = forms.CharField(label="Train channel S3 URI", help_text="s3://bucket/prefix/")
     validation_uri = forms.CharField(
         label="Validation channel S3 URI",
@@ -70,7 +65,6 @@ class TrainingJobForm(GuidedRequestForm):
         help_text="s3://bucket/prefix; the model goes to <path>/<job>/output/model.tar.gz",
     )
     instance_count = forms.IntegerField(label="Instance count", initial=1, min_value=1)
-    max_runtime = forms.IntegerField(label="Max runtime (seconds)", initial=3600, min_value=1)
     metric_definitions = forms.CharField(
         label="Metric definitions",
         required=False,
@@ -78,23 +72,59 @@ class TrainingJobForm(GuidedRequestForm):
         help_text="for scripts: one Name=Regex per line; group 1 of the regex is the value",
     )
 
-    FIELD_OF = _FIELD_OF
+    WORDS: dict[str, dict[str, str]] = {}  # field: {"label" or "help_text": this form's words}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
+        for name, words in self.WORDS.items():
+            for attribute, text in words.items():
+                setattr(self.fields[name], attribute, text)
         self.fields["algorithm"].choices = [(name, name) for name in algorithm_names()]
         self.fields["algorithm"].initial = DEFAULT_ALGORITHM
         self.algorithm = algorithm_or_none(self._chosen_algorithm())
         self.schema = schema_rows(self.algorithm)
+
+    def _chosen_algorithm(self) -> str:
+        return (self.data if self.is_bound else self.initial).get("algorithm") or DEFAULT_ALGORITHM
+
+    def typed_hyperparameter_field(
+        self, path: str, *, prefix: str, lines_field: str, part: str = ""
+    ) -> str | None:
+        """The schema field of the hyperparameter that ``path`` (``<prefix><name>``) names,
+        unless the free ``name=value`` lines of ``lines_field`` set it (they win)."""
+        if not path.startswith(prefix):
+            return None
+        name = path.removeprefix(prefix)
+        typed = pairs(self.cleaned_data.get(lines_field, ""))
+        field = field_name(name, part)
+        return field if name not in typed and field in self.fields else None
+
+
+class TrainingJobForm(AlgorithmJobForm):
+    name = forms.CharField(
+        label="Job name",
+        max_length=63,
+        help_text="letters, digits and hyphens; unique among your training jobs",
+    )
+    hyperparameters = forms.CharField(
+        label="Other hyperparameters",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="one name=value per line, e.g. a script's own; a line here wins over a field",
+    )
+    max_runtime = forms.IntegerField(label="Max runtime (seconds)", initial=3600, min_value=1)
+
+    FIELD_OF = _FIELD_OF
+    field_order = ["name", "algorithm", "hyperparameters", "train_uri", "validation_uri"]
+    field_order += ["content_type", "output_path", "instance_count", "max_runtime"]  # then the rest
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         # The algorithm's fields go right after its choice.
         general = list(self.fields.items())
         hyperparameter_fields = [(field_name(row.name), value_field(row)) for row in self.schema]
         self.fields = dict(general[:2] + hyperparameter_fields + general[2:])
-
-    def _chosen_algorithm(self) -> str:
-        if self.is_bound:
-            return self.data.get("algorithm", "")
-        return self.initial.get("algorithm") or DEFAULT_ALGORITHM
 
     @property
     def hyperparameter_fields(self) -> list[forms.BoundField]:
@@ -124,12 +154,10 @@ class TrainingJobForm(GuidedRequestForm):
         return {**values, **pairs(data.get("hyperparameters", ""))}
 
     def field_for(self, path: str) -> str | None:
-        if path.startswith("HyperParameters."):
-            name = path.removeprefix("HyperParameters.")
-            typed = pairs(self.cleaned_data.get("hyperparameters", ""))
-            if name not in typed and field_name(name) in self.fields:
-                return field_name(name)
-        return super().field_for(path)
+        field = self.typed_hyperparameter_field(
+            path, prefix="HyperParameters.", lines_field="hyperparameters"
+        )
+        return field or super().field_for(path)
 
     def plain_message(self, path: str, rule: str, field: str | None) -> str:
         # In the free lines, a hyperparameter's error says which line it is about.

@@ -1,15 +1,15 @@
 """Console pages for training jobs: list (pick jobs to compare), detail (timeline, overlaid
 metric curves, logs), create (with each algorithm's hyperparameters, or a clone), compare, stop."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 
 from console.core import errors
 from console.core.live import live_render, log_context, log_download
 from console.core.views import ResourceListPage, get_or_404, stop_view
 from console.training.compare import training_job_charts, training_job_comparison
+from console.training.create_pages import AlgorithmJobCreatePages
 from console.training.forms import TrainingJobForm, clone_name, initial_from_spec
 from console.training.selectors import (
     training_job_describe,
@@ -79,33 +79,25 @@ def training_job_log_download(request, name: str):
     return log_download(training_job_log(job), filename=f"{job.name}.log")
 
 
-@login_required
-def training_job_new(request):
-    """The create form; ``?clone=<job>`` fills it in from that job, ``?algorithm=`` picks one."""
-    initial = {}
-    if source := request.GET.get("clone"):
-        job = get_or_404(training_job_get, user=request.user, name=source)
-        initial = initial_from_spec(job.spec, name=clone_name(job.name))
-    elif algorithm := request.GET.get("algorithm"):
-        initial = {"algorithm": algorithm}
-    form = TrainingJobForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        created = form.submit(training_job_create, user=request.user)
-        if created is not None:
-            messages.success(request, f"Training job {created.name} created.")
-            return redirect("training-job", name=created.name)
-    return render(
-        request,
-        "training/job_form.html",
-        {"form": form, "title": "Create training job", "clone": source},
-    )
+def _clone_initial(request, source: str) -> dict:
+    job = get_or_404(training_job_get, user=request.user, name=source)
+    return initial_from_spec(job.spec, name=clone_name(job.name))
 
 
-@login_required
-def training_job_hyperparameters(request):
-    """The hyperparameter fields of ``?algorithm=``: the form swaps them in as one is picked."""
-    form = TrainingJobForm(initial={"algorithm": request.GET.get("algorithm", "")})
-    return render(request, "training/_hyperparameter_fields.html", {"form": form})
+_create_pages = AlgorithmJobCreatePages(
+    form=TrainingJobForm,
+    create=training_job_create,
+    clone_initial=_clone_initial,
+    template="training/job_form.html",
+    fields_template="training/_hyperparameter_fields.html",
+    title="Create training job",
+    created="Training job {name} created.",
+    detail_url_name="training-job",
+)
+# The create form (``?clone=<job>`` fills it in from that job, ``?algorithm=`` picks one), and
+# the hyperparameter fields of ``?algorithm=``, which the form swaps in as one is picked.
+training_job_new = _create_pages.create_view()
+training_job_hyperparameters = _create_pages.fields_view()
 
 
 @login_required

@@ -12,11 +12,9 @@ from typing import Any
 
 from django import forms
 
-from algorithms import algorithm_names
-from console.core.form_errors import GuidedRequestForm, plain_rule
+from console.core.form_errors import plain_rule
 from console.training.forms import (
-    CONTENT_TYPES,
-    DEFAULT_ALGORITHM,
+    AlgorithmJobForm,
     definition_parts,
     initial_definition_parts,
     pairs,
@@ -90,13 +88,12 @@ _FIELD_OF = [
 ]
 
 
-class TuningJobForm(GuidedRequestForm):
+class TuningJobForm(AlgorithmJobForm):
     name = forms.CharField(
         label="Tuning job name",
         max_length=32,
         help_text="at most 32 letters, digits and hyphens; its trials are named <name>-NNN-…",
     )
-    algorithm = forms.ChoiceField(label="Algorithm (training image)")
     static_hyperparameters = forms.CharField(
         label="Other static hyperparameters",
         required=False,
@@ -152,25 +149,8 @@ class TuningJobForm(GuidedRequestForm):
         min_value=1,
         help_text="empty: the static num_boost_round / num_round / epochs",
     )
-    train_uri = forms.CharField(label="Train channel S3 URI", help_text="s3://bucket/prefix/")
-    validation_uri = forms.CharField(
-        label="Validation channel S3 URI",
-        required=False,
-        help_text="validation metrics (the usual objective) need it",
-    )
-    content_type = forms.ChoiceField(label="Content type", choices=CONTENT_TYPES)
-    output_path = forms.CharField(
-        label="S3 output path", help_text="each trial's model goes to <path>/<trial>/output/"
-    )
-    instance_count = forms.IntegerField(label="Instances per trial", initial=1, min_value=1)
     trial_max_runtime = forms.IntegerField(
         label="Max runtime per trial (seconds)", initial=3600, min_value=1
-    )
-    metric_definitions = forms.CharField(
-        label="Metric definitions",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="for scripts: one Name=Regex per line; the objective may then be one of them",
     )
     warm_start_parents = forms.MultipleChoiceField(
         label="Warm start from",
@@ -186,14 +166,21 @@ class TuningJobForm(GuidedRequestForm):
     )
 
     FIELD_OF = _FIELD_OF
+    # In the page's order, so that the error summary lists errors as the page shows them.
+    field_order = [name for _, names in SECTIONS for name in names]
+    WORDS = {
+        "validation_uri": {"help_text": "validation metrics (the usual objective) need it"},
+        "output_path": {"help_text": "each trial's model goes to <path>/<trial>/output/"},
+        "instance_count": {"label": "Instances per trial"},
+        "metric_definitions": {
+            "help_text": "for scripts: one Name=Regex per line; the objective may then be one of "
+            "them"
+        },
+    }
 
     def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["algorithm"].choices = [(name, name) for name in algorithm_names()]
-        self.fields["algorithm"].initial = DEFAULT_ALGORITHM
+        super().__init__(*args, user=user, **kwargs)
         values = self.data if self.is_bound else self.initial
-        self.algorithm = algorithm_or_none(values.get("algorithm") or DEFAULT_ALGORITHM)
-        self.schema = schema_rows(self.algorithm)
         self.fields["warm_start_parents"].choices = [
             (name, name)
             for name in tuning_job_list(user=user)
@@ -298,12 +285,13 @@ class TuningJobForm(GuidedRequestForm):
     def field_for(self, path: str) -> str | None:
         if field := ranges.range_field_for(path, self._ranges):
             return field
-        if path.startswith(f"{_D}StaticHyperParameters."):
-            name = path.removeprefix(f"{_D}StaticHyperParameters.")
-            typed = pairs(self.cleaned_data.get("static_hyperparameters", ""))
-            if name not in typed and field_name(name, "value") in self.fields:
-                return field_name(name, "value")
-        return super().field_for(path)
+        field = self.typed_hyperparameter_field(
+            path,
+            prefix=f"{_D}StaticHyperParameters.",
+            lines_field="static_hyperparameters",
+            part="value",
+        )
+        return field or super().field_for(path)
 
     def _plain_error(self, path: str, rule: str) -> None:
         # The service names the tuned hyperparameter whose range it refuses at the rule's start.

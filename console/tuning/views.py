@@ -9,17 +9,15 @@ by ``tuning/tuning.js``, plain SVG, nothing fetched from elsewhere).
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from console.core import errors
 from console.core.api import validation_error_body
 from console.core.charts import line_chart
 from console.core.live import live_render
-from console.core.views import ResourceListPage
+from console.core.views import ResourceListPage, stop_view
+from console.training.create_pages import AlgorithmJobCreatePages
 from console.training.forms import clone_name
 from console.tuning.analysis import tuning_job_surrogate, tuning_job_trial_table
 from console.tuning.describe import tuning_job_describe
@@ -83,37 +81,29 @@ def tuning_job(request, name: str):
     )
 
 
-@login_required
-def tuning_job_new(request):
-    """The create form; ``?clone=<job>`` fills it in from that job, and with ``&warm_start=1``
-    also names the job as the new one's warm-start parent."""
-    initial = {}
-    source = request.GET.get("clone")
-    if source:
-        parent = _job_or_404(request, source)
-        initial = initial_from_spec(parent.spec, name=clone_name(parent.name, limit=32))
-        if request.GET.get("warm_start"):
-            initial.update(warm_start_initial(parent.name))
-    elif algorithm := request.GET.get("algorithm"):
-        initial = {"algorithm": algorithm}
-    form = TuningJobForm(request.POST or None, initial=initial, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        created = form.submit(tuning_job_create, user=request.user)
-        if created is not None:
-            messages.success(request, f"Tuning job {created.name} created.")
-            return redirect("tuning-job", name=created.name)
-    return render(
-        request,
-        "tuning/job_form.html",
-        {"form": form, "title": "Create hyperparameter tuning job", "clone": source},
-    )
+def _clone_initial(request, source: str) -> dict:
+    """A copy of job ``source``; with ``&warm_start=1`` warm-started from it too."""
+    parent = _job_or_404(request, source)
+    initial = initial_from_spec(parent.spec, name=clone_name(parent.name, limit=32))
+    if request.GET.get("warm_start"):
+        initial.update(warm_start_initial(parent.name))
+    return initial
 
 
-@login_required
-def tuning_job_ranges(request):
-    """The ranges builder and objective of ``?algorithm=``, swapped in as one is picked."""
-    form = TuningJobForm(initial={"algorithm": request.GET.get("algorithm", "")}, user=request.user)
-    return render(request, "tuning/_ranges.html", {"form": form})
+_create_pages = AlgorithmJobCreatePages(
+    form=TuningJobForm,
+    create=tuning_job_create,
+    clone_initial=_clone_initial,
+    template="tuning/job_form.html",
+    fields_template="tuning/_ranges.html",
+    title="Create hyperparameter tuning job",
+    created="Tuning job {name} created.",
+    detail_url_name="tuning-job",
+)
+# The create form (``?clone=<job>``, ``?algorithm=``), and the ranges builder and objective of
+# ``?algorithm=``, which the form swaps in as one is picked.
+tuning_job_new = _create_pages.create_view()
+tuning_job_ranges = _create_pages.fields_view()
 
 
 @login_required
@@ -125,12 +115,8 @@ def tuning_job_surrogate_json(request, name: str):
         return JsonResponse(validation_error_body(exc), status=400)
 
 
-@login_required
-@require_POST
-def tuning_job_stop_view(request, name: str):
-    try:
-        tuning_job_stop(user=request.user, name=name)
-        messages.success(request, f"Stopping {name} and its running training jobs.")
-    except (errors.InvalidState, errors.NotFound) as exc:
-        messages.error(request, exc.message)
-    return redirect("tuning-job", name=name)
+tuning_job_stop_view = stop_view(
+    tuning_job_stop,
+    detail_url_name="tuning-job",
+    message="Stopping {name} and its running training jobs.",
+)
