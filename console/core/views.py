@@ -84,10 +84,10 @@ class ResourceListPage(LoginRequiredMixin, TemplateView):
 
     ``columns`` are ``(heading, attribute)`` pairs; the attribute is a field name or a function of
     the row (``console.core.display.duration``; one that returns safe HTML, a link or a progress
-    bar, is shown as such, and one made by ``link_column`` sorts by its field). ``statuses`` is the resource's status enum. The
-    columns of DERIVED_COLUMNS that say something of the page's rows (a job's algorithm, a tuning
-    job's objective, a job's duration) are added before "Created", unless ``derived_columns`` is
-    off.
+    bar, is shown as such, and one made by ``link_column`` sorts by its field). ``statuses`` is the
+    resource's status enum. The columns of DERIVED_COLUMNS that say something of the page's rows
+    (a job's algorithm, a tuning job's objective, a job's duration) are added before "Created",
+    unless ``derived_columns`` is off.
     """
 
     template_name = "core/resource_list.html"
