@@ -53,6 +53,14 @@ odd_values = st.one_of(odd_scalars, st.lists(odd_scalars, max_size=2), st.just({
 
 
 @functools.cache
+def _matching(pattern: str) -> st.SearchStrategy:
+    """Strings ``pattern`` accepts: one strategy per pattern, since Hypothesis spends seconds
+    building one for a wide character class (Application Auto Scaling's ``XmlString``) and
+    many shapes share a pattern."""
+    return st.from_regex(compiled_pattern(pattern), fullmatch=True)
+
+
+@functools.cache
 def _string(shape: Shape) -> st.SearchStrategy:
     if shape.enum:
         return st.sampled_from(shape.enum)
@@ -62,8 +70,7 @@ def _string(shape: Shape) -> st.SearchStrategy:
     if pattern := shape.metadata.get("pattern"):
         # Strings the model's own pattern accepts, so that requests get past validation
         # into the services.
-        matching = st.from_regex(compiled_pattern(pattern), fullmatch=True)
-        plausible = matching.filter(lambda value: low <= len(value) <= max(low, high))
+        plausible = _matching(pattern).filter(lambda value: low <= len(value) <= max(low, high))
     return st.one_of(plausible, st.text(min_size=low, max_size=max(low, high)))
 
 
