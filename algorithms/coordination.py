@@ -5,6 +5,11 @@ Each worker trains on the rows it holds. After every iteration it sends this pro
 stop request), or abort. This process gathers one report per machine, reports the global metrics,
 decides once for everyone and answers each worker, so no machine ever stops alone and leaves the
 others waiting in a collective call.
+
+An instance whose worker leaves the cluster mid-training (killed, crashed, shut down) ends the
+training at once with :class:`InstanceLost` naming it: the scheduler's ``remove-worker`` event for
+that worker wakes this process, which tells the other workers to end. Without it the others would
+wait for the lost one's report, or fail in a collective call with a socket error naming no one.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from distributed import Client, Queue, get_client, get_worker
 
 # How long a worker waits for this process's word after an iteration before giving up; far
-# beyond the moment it takes, so that only a vanished coordinator trips it.
+# beyond the moment it takes, so that only a vanished coordinator trips it. (A vanished worker is
+# noticed from the scheduler's events instead, without waiting.)
 DECISION_TIMEOUT_S = 1800
 CONTINUE, ABORT, DONE = "continue", "abort", "done"
 
@@ -32,6 +39,16 @@ class Report:
     machines: int  # how many reports make the iteration whole
     reply_to: str  # the worker's queue
     results: Any  # what the coordinator combines: the worker's own metric values
+
+
+class InstanceLost(RuntimeError):
+    """An instance's Dask worker left the cluster while the instances trained together."""
+
+
+@dataclass(frozen=True)
+class _Lost:
+    worker: str  # the address of the worker that left
+    expected: bool  # shut down by its cluster, rather than died
 
 
 class WorkerLink:
@@ -103,10 +120,17 @@ class Coordinator(ABC):
             queue.close()
 
 
-def run_coordinated(fit: Callable[[], T], coordinator: Coordinator, *, token: str) -> T:
+def run_coordinated(
+    fit: Callable[[], T], coordinator: Coordinator, *, token: str, workers: Sequence[str]
+) -> T:
     """``fit()`` (which starts the workers, each with a ``WorkerLink(token)``) in a thread while
-    this thread serves their reports to ``coordinator``; returns what ``fit`` returned."""
+    this thread serves their reports to ``coordinator``; returns what ``fit`` returned.
+
+    ``workers`` are the addresses the instances train on, instance ``n`` on ``workers[n - 1]``:
+    if one of them leaves the cluster before ``fit`` has returned, :class:`InstanceLost` names
+    its instances."""
     reports = Queue(f"{token}-reports", client=coordinator.client)
+    watch = _WorkerWatch(coordinator.client, workers, reports)
     outcome: dict[str, Any] = {}
 
     def run() -> None:
@@ -120,23 +144,83 @@ def run_coordinated(fit: Callable[[], T], coordinator: Coordinator, *, token: st
     thread = threading.Thread(target=run, name="coordinated-fit", daemon=True)
     thread.start()
     try:
-        _serve(reports, coordinator.receive)
+        _serve(reports, coordinator.receive, lost=watch.raise_lost)
     except BaseException:
-        # This thread failed (the reporter, say): every worker still training is told to end.
+        # This thread failed (the reporter, a lost instance): every worker still training is told
+        # to end, and so the fit ends too (the library's gather raises the first worker's error).
         coordinator.abort()
-        _serve(reports, coordinator.refuse)
+        _serve(reports, coordinator.refuse, lost=lambda _: None)
         raise
     finally:
         thread.join()
+        watch.close()
         coordinator.close()
         reports.close()
     if "error" in outcome:
+        # The survivors of a lost instance often fail first, in the library's collective calls.
+        lost = watch.gone()
+        if lost is not None:
+            raise watch.error(lost) from outcome["error"]
         raise outcome["error"]
     return outcome["value"]
 
 
-def _serve(reports: Any, handle: Callable[[Report], None]) -> None:
-    """Hand each worker's report to ``handle`` until training has ended."""
+def _serve(
+    reports: Any, handle: Callable[[Report], None], *, lost: Callable[[_Lost], None]
+) -> None:
+    """Hand each worker's report to ``handle``, and each lost worker to ``lost``, until training
+    has ended."""
     # No timeout: a timed-out get is logged as an error by the scheduler.
-    while (report := reports.get()) != DONE:
-        handle(report)
+    while (item := reports.get()) != DONE:
+        if isinstance(item, _Lost):
+            lost(item)
+        else:
+            handle(item)
+
+
+class _WorkerWatch:
+    """The instances' workers watched through the scheduler's events: a ``remove-worker`` event
+    for one of them puts a :class:`_Lost` on the reports queue, waking the coordinating thread."""
+
+    def __init__(self, client: Client, workers: Sequence[str], reports: Any) -> None:
+        self.client = client
+        self.instances: dict[str, list[str]] = defaultdict(list)  # worker -> its instances
+        for number, worker in enumerate(workers, start=1):
+            self.instances[worker].append(f"algo-{number}")
+        self.reports = reports
+        self.lost: dict[str, _Lost] = {}
+        for worker in self.instances:
+            client.subscribe_topic(worker, partial(self._on_event, worker))
+
+    async def _on_event(self, worker: str, event: tuple[float, dict[str, Any]]) -> None:
+        """On the client's event loop: the scheduler's events about ``worker``."""
+        _, message = event
+        if message.get("action") != "remove-worker" or worker in self.lost:
+            return
+        lost = _Lost(worker, expected=bool(message.get("expected")))
+        self.lost[worker] = lost
+        await self.reports.put(lost, asynchronous=True)
+
+    def error(self, lost: _Lost) -> InstanceLost:
+        how = "was shut down" if lost.expected else "died"
+        names = self.instances[lost.worker]
+        return InstanceLost(
+            f"{' and '.join(names)} {'were' if len(names) > 1 else 'was'} lost: "
+            f"its worker {how} ({lost.worker} left the Dask cluster)"
+        )
+
+    def raise_lost(self, lost: _Lost) -> None:
+        raise self.error(lost)
+
+    def gone(self) -> _Lost | None:
+        """The first of the instances' workers known to have left, whether or not its event has
+        arrived yet."""
+        if self.lost:
+            return next(iter(self.lost.values()))
+        present = self.client.scheduler_info(n_workers=-1)["workers"]
+        gone = [worker for worker in self.instances if worker not in present]
+        return _Lost(gone[0], expected=False) if gone else None
+
+    def close(self) -> None:
+        for worker in self.instances:
+            self.client.unsubscribe_topic(worker)

@@ -91,7 +91,10 @@ def _train(
     names = list(data.arrays)
     coordinator = _Coordinator(setup, reporter, client=client, validation=VALIDATION in names)
     booster = run_coordinated(
-        lambda: _fit(setup, data, names, client=client, token=token), coordinator, token=token
+        lambda: _fit(setup, data, names, client=client, token=token),
+        coordinator,
+        token=token,
+        workers=data.workers,
     )
     kept = booster.best_iteration or booster.current_iteration()
     if coordinator.stopped:

@@ -85,7 +85,8 @@ def train_xgboost_distributed(
         )
 
     try:
-        booster: xgb.Booster = run_coordinated(fit, coordinator, token=token)["booster"]
+        outcome = run_coordinated(fit, coordinator, token=token, workers=data.workers)
+        booster: xgb.Booster = outcome["booster"]
     except xgb.core.XGBoostError as error:
         raise AlgorithmError(f"XGBoost: {xgboost_message(error)}") from None
     kept = booster.num_boosted_rounds()

@@ -45,6 +45,7 @@ class ShardData:
 
     feature_count: int
     arrays: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # channel -> (X, y)
+    workers: list[str] = field(default_factory=list)  # instance n's worker is workers[n - 1]
 
 
 def load_shards(
@@ -83,7 +84,7 @@ def load_shards(
         ]
     )
     feature_count, sparse_input = _feature_count(shards, shapes)
-    data = ShardData(feature_count=feature_count)
+    data = ShardData(feature_count=feature_count, workers=placed)
     for name in names:
         x_parts, y_parts = [], []
         for future, worker, shape in zip(read, placed, shapes, strict=True):
