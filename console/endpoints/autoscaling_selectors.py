@@ -108,8 +108,8 @@ def scaling_activity_list(*, user, namespace: str, resource_id=None, dimension=N
 
 
 def endpoint_autoscaling_overview(*, endpoint) -> list[dict]:
-    """What the endpoint page shows of each live variant's autoscaling: bounds, policies in
-    words, the console policy's target and the latest activities."""
+    """What the endpoint page shows of each live variant's autoscaling: bounds, policies (name,
+    in words, type), the console policy's target and the latest activities."""
     state = serving_state()
     overview = []
     for row in endpoint.variants.exclude(state=EndpointVariant.RETIRING).order_by("created_at"):
@@ -120,7 +120,9 @@ def endpoint_autoscaling_overview(*, endpoint) -> list[dict]:
             {
                 "variant": row,
                 "setting": row.autoscaling,
-                "policies": [(p["PolicyName"], policy_in_words(p)) for p in policies],
+                "policies": [
+                    (p["PolicyName"], policy_in_words(p), p["PolicyType"]) for p in policies
+                ],
                 "console_target": (
                     console["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
                     if console

@@ -52,19 +52,20 @@ def endpoint_config(request, name: str):
     )
 
 
-def _rows(request) -> int:
-    """How many variant rows the form shows: one more each time "Add a variant" is pressed."""
+def form_rows(request, *, add: str, most: int, default: int = 1) -> int:
+    """How many rows a form's table shows (its ``rows`` field): one more each time the button
+    named ``add`` ("Add a variant", "Add a step") is pressed, ``most`` at the most."""
     source = request.POST if request.method == "POST" else request.GET
     try:
-        rows = int(source.get("rows", 1))
+        rows = int(source.get("rows", default))
     except ValueError:
-        rows = 1
-    return min(rows + (1 if "add_variant" in request.POST else 0), MAX_VARIANTS)
+        rows = default
+    return min(rows + (1 if add in request.POST else 0), most)
 
 
 @login_required
 def endpoint_config_new(request):
-    rows = _rows(request)
+    rows = form_rows(request, add="add_variant", most=MAX_VARIANTS)
     models = newest_names(model_list(user=request.user))
     adding = "add_variant" in request.POST
     if adding:  # keep what was typed, without judging a form the user has not sent yet

@@ -3,7 +3,7 @@
 summary on top, the first field in error focused), plus what only endpoint forms meet.
 
 Those extras: rules of the endpoint services themselves (variant names, weights, instance
-counts), a name already taken or not found shown at the field that names it, and
+counts, scaling steps), a name already taken or not found shown at the field that names it, and
 :meth:`TeachingForm.attempt` for the services that take arguments rather than one request.
 """
 
@@ -27,6 +27,20 @@ _ENDPOINT_RULES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"^Member must be given: this platform hosts variants on instances only"),
         "Give an instance count: every variant here runs on instances "
         "(serverless inference is not offered).",
+    ),
+    (
+        re.compile(r"^MetricIntervalLowerBound must be less than MetricIntervalUpperBound"),
+        "The lower bound must be below the upper bound.",
+    ),
+    (
+        re.compile(r"^Step adjustment intervals must neither overlap nor leave a gap"),
+        "This step's bounds overlap another step's or leave a gap: each step starts where "
+        "the one below it ends (an empty bound is unlimited).",
+    ),
+    (re.compile(r"^Member must have at least one step"), "Give at least one step."),
+    (
+        re.compile(r"^Member may be given only with AdjustmentType PercentChangeInCapacity"),
+        "Only a PercentChangeInCapacity policy has a minimum adjustment: leave it empty.",
     ),
 ]
 

@@ -24,6 +24,11 @@ urlpatterns = [
         "endpoints/<str:name>/autoscaling", views.endpoint_autoscaling, name="endpoint-autoscaling"
     ),
     path(
+        "endpoints/<str:name>/variants/<str:variant>/step-scaling",
+        views.endpoint_step_scaling_view,
+        name="endpoint-step-scaling",
+    ),
+    path(
         "api/v1/endpoint-configs/",
         api.EndpointConfigListView.as_view(),
         name="api-endpoint-configs",

@@ -20,8 +20,12 @@ from console.core.charts import line_chart
 from console.core.errors import NotFound, ServiceError
 from console.core.live import live_render
 from console.core.views import ResourceListPage, get_or_404
-from console.endpoints.autoscaling_selectors import endpoint_autoscaling_overview
-from console.endpoints.config_views import newest_names
+from console.endpoints.autoscaling_selectors import (
+    endpoint_autoscaling_overview,
+    scalable_target_list,
+    scaling_policy_list,
+)
+from console.endpoints.config_views import form_rows, newest_names
 from console.endpoints.forms import EndpointUpdateForm, WeightsAndCapacitiesForm
 from console.endpoints.invoke import (
     Invoked,
@@ -33,6 +37,7 @@ from console.endpoints.invoke import (
     endpoint_invoke,
 )
 from console.endpoints.models import Endpoint
+from console.endpoints.scaling_forms import MAX_STEPS, StepScalingForm, step_scaling_initial
 from console.endpoints.selectors import (
     endpoint_config_list,
     endpoint_describe,
@@ -42,9 +47,11 @@ from console.endpoints.selectors import (
     endpoint_serving_variants,
     endpoint_variant_views,
 )
+from console.endpoints.services.autoscaling import DIMENSION, NAMESPACE
 from console.endpoints.services.capacity import (
     endpoint_autoscaling_clear,
     endpoint_autoscaling_set,
+    endpoint_step_scaling_set,
     endpoint_update_weights_and_capacities,
 )
 from console.endpoints.services.endpoints import endpoint_delete, endpoint_update
@@ -208,6 +215,51 @@ def endpoint_autoscaling(request, name: str):
     except ServiceError as exc:
         messages.error(request, exc.message)
     return redirect("endpoint", name=name)
+
+
+@login_required
+def endpoint_step_scaling_view(request, name: str, variant: str):
+    """A step-scaling policy of a serving variant, with its bounds; ``?policy=<name>`` fills
+    the form in from one of its step policies, to change it."""
+    endpoint = get_or_404(endpoint_get, user=request.user, name=name)
+    if variant not in {v.name for v in endpoint_serving_variants(endpoint)}:
+        raise Http404(f"Endpoint {name} serves no variant named {variant}.")
+    resource = {"user": request.user, "namespace": NAMESPACE, "dimension": DIMENSION}
+    resource_id = f"endpoint/{name}/variant/{variant}"
+    [target] = scalable_target_list(**resource, resource_ids=[resource_id]) or [None]
+    policies = []
+    if changed := request.GET.get("policy"):
+        policies = scaling_policy_list(**resource, resource_id=resource_id, names=[changed])
+    initial = step_scaling_initial(target, policies[0] if policies else None)
+    rows = form_rows(request, add="add_step", most=MAX_STEPS, default=initial["rows"])
+    adding = "add_step" in request.POST
+    if adding:  # keep what was typed, without judging a form the user has not sent yet
+        form = StepScalingForm(initial=request.POST.dict(), rows=rows)
+    else:
+        form = StepScalingForm(request.POST or None, initial=initial, rows=rows)
+    if request.method == "POST" and not adding and form.is_valid():
+        put = form.attempt(
+            lambda: endpoint_step_scaling_set(
+                user=request.user, name=name, variant_name=variant, **form.arguments()
+            )
+        )
+        if put is not None:
+            messages.success(
+                request, f"Step scaling policy {put['PolicyName']} of {variant} saved."
+            )
+            return redirect("endpoint", name=name)
+    return render(
+        request,
+        "endpoints/step_scaling.html",
+        {
+            "form": form,
+            "endpoint": endpoint,
+            "variant": variant,
+            "target": target,
+            "rows": rows,
+            "can_add": rows < MAX_STEPS,
+        },
+    )
 
 
 @login_required

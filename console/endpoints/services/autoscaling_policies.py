@@ -117,11 +117,22 @@ def _check_steps(config: dict) -> None:
     if not config.get("AdjustmentType"):
         raise ValidationError(f"{where}.adjustmentType", "Member is required")
     _check_cooldown(config, "Cooldown", where)
+    magnitude = config.get("MinAdjustmentMagnitude")
+    if magnitude is not None and config["AdjustmentType"] != "PercentChangeInCapacity":
+        raise ValidationError(
+            f"{where}.minAdjustmentMagnitude",
+            "Member may be given only with AdjustmentType PercentChangeInCapacity",
+            value=magnitude,
+        )
     steps = config.get("StepAdjustments") or []
     if not steps:
         raise ValidationError(f"{where}.stepAdjustments", "Member must have at least one step")
     spans = []
     for index, step in enumerate(steps, start=1):
+        if step.get("ScalingAdjustment") is None:
+            raise ValidationError(
+                f"{where}.stepAdjustments.{index}.scalingAdjustment", "Member must not be null"
+            )
         low = step.get("MetricIntervalLowerBound")
         high = step.get("MetricIntervalUpperBound")
         if low is not None and high is not None and not low < high:
@@ -129,11 +140,12 @@ def _check_steps(config: dict) -> None:
                 f"{where}.stepAdjustments.{index}",
                 "MetricIntervalLowerBound must be less than MetricIntervalUpperBound",
             )
-        spans.append((-math.inf if low is None else low, math.inf if high is None else high))
+        spans.append((-math.inf if low is None else low, math.inf if high is None else high, index))
     spans.sort()
-    for (_, high), (low, _) in itertools.pairwise(spans):
+    # Named at the step (in request order) that does not start where the one below it ends.
+    for (_, high, _), (low, _, index) in itertools.pairwise(spans):
         if low != high:
             raise ValidationError(
-                f"{where}.stepAdjustments",
+                f"{where}.stepAdjustments.{index}",
                 "Step adjustment intervals must neither overlap nor leave a gap",
             )

@@ -117,6 +117,34 @@ def endpoint_autoscaling_set(
     return _variant(user, name, variant_name)
 
 
+def endpoint_step_scaling_set(
+    *,
+    user,
+    name: str,
+    variant_name: str,
+    min_instances: int,
+    max_instances: int,
+    policy_name: str,
+    configuration: dict[str, Any],
+) -> dict:
+    """Step scaling of the variant between the bounds given: its scalable target, and the
+    ``StepScaling`` policy ``policy_name`` put with ``configuration`` (a
+    StepScalingPolicyConfiguration), as RegisterScalableTarget and PutScalingPolicy keep them.
+    Its other policies stay. The policy as kept."""
+    resource = _resource(name, variant_name)
+    with transaction.atomic():
+        scalable_target_register(
+            user=user, **resource, min_capacity=min_instances, max_capacity=max_instances
+        )
+        return scaling_policy_put(
+            user=user,
+            **resource,
+            name=policy_name,
+            policy_type="StepScaling",
+            configuration={"StepScalingPolicyConfiguration": configuration},
+        )
+
+
 def endpoint_autoscaling_clear(*, user, name: str, variant_name: str) -> EndpointVariant:
     """No autoscaling for the variant: its target and every policy go (none is fine)."""
     variant = _variant(user, name, variant_name)
