@@ -39,6 +39,10 @@ _ENDPOINT_RULES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^Member must have at least one step"), "Give at least one step."),
     (
+        re.compile(r"^Member must not be greater than MaxCapacity \((\d+)\)"),
+        "Must not be more than the maximum ({}).",
+    ),
+    (
         re.compile(r"^Member may be given only with AdjustmentType PercentChangeInCapacity"),
         "Only a PercentChangeInCapacity policy has a minimum adjustment: leave it empty.",
     ),
