@@ -75,8 +75,8 @@ class AlgorithmJobForm(GuidedRequestForm):
     WORDS: dict[str, dict[str, str]] = {}  # field: {"label" or "help_text": this form's words}
 
     def __init__(self, *args, user=None, **kwargs) -> None:
+        # ``user``: whose jobs a form may offer (the tuning form's warm-start parents).
         super().__init__(*args, **kwargs)
-        self.user = user
         for name, words in self.WORDS.items():
             for attribute, text in words.items():
                 setattr(self.fields[name], attribute, text)
