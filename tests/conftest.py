@@ -147,16 +147,38 @@ def access_key(user):
     return access_key_create(user=user, description="tests")
 
 
-@pytest.fixture
-def data_bucket() -> str:
-    """A bucket in the platform's own store holding train/ (two objects) and validation/."""
+def owned_bucket(owner, prefix: str = "data") -> str:
+    """A new bucket in the platform's own store, owned by ``owner`` as if made through the S3
+    API: a job reads and writes only its owner's buckets."""
     import uuid
 
-    name = f"data-{uuid.uuid4().hex[:8]}"
+    from console.buckets.services import bucket_create
+
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    bucket_create(user=owner, name=name)
+    return name
+
+
+def claim_bucket(owner, name: str) -> str:
+    """``name`` in the platform's store (made if absent), owned by ``owner``: for a bucket of a
+    fixed name that tests of several users share."""
+    from console.buckets.models import Bucket
+    from infra.storage import get_store
+
+    if name not in get_store().list_buckets():
+        get_store().create_bucket(name)
+    Bucket.objects.update_or_create(name=name, defaults={"owner": owner})
+    return name
+
+
+@pytest.fixture
+def data_bucket(user) -> str:
+    """``user``'s bucket in the platform's own store holding train/ (two objects) and
+    validation/."""
     from infra.storage import get_store
 
     store = get_store()
-    store.create_bucket(name)
+    name = owned_bucket(user)
     store.write_bytes(f"s3://{name}/train/part-1.csv", labelled_csv(300, seed=1))
     store.write_bytes(f"s3://{name}/train/nested/part-2.csv", labelled_csv(200, seed=2))
     store.write_bytes(f"s3://{name}/validation/data.csv", labelled_csv(200, seed=3))
@@ -220,14 +242,12 @@ TRANSFORM_ROWS = [b"0.1,0.2,0.3,0.4,0.5", b"1,2,3,4,5", b"-1,0,1,0,-1"]
 def transform_bucket(user, model_tarball: Path) -> str:
     """A bucket in the platform's own store with ``TRANSFORM_ROWS`` in three CSV objects under
     ``in/``, and the model registered as ``lgbm``."""
-    import uuid
 
     from console.registry.services import model_create
     from infra.storage import get_store
 
-    name = f"data-{uuid.uuid4().hex[:8]}"
+    name = owned_bucket(user)
     store = get_store()
-    store.create_bucket(name)
     body = b"\n".join(TRANSFORM_ROWS) + b"\n"
     for key in ("in/a.csv", "in/b.csv", "in/sub/c.csv"):
         store.write_bytes(f"s3://{name}/{key}", body)

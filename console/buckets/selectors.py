@@ -6,13 +6,16 @@ A user reaches the buckets they own. Staff reach every bucket, including those w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from console.buckets.errors import BucketForbidden
 from console.buckets.models import Bucket
-from console.core.errors import NotFound
-from infra.storage import get_store, parse_uri
+from console.core.errors import NotFound, ValidationError
+from infra.storage import BucketNotFound, InvalidURI, get_store, parse_uri
+from infra.storage.inputs import InputError, list_inputs
 
 
 def bucket_list(*, user) -> list[tuple[str, datetime | None]]:
@@ -42,6 +45,85 @@ def bucket_check_uri(*, user, uri: str) -> tuple[str, str]:
     bucket, key = parse_uri(uri)
     bucket_check(user=user, name=bucket)
     return bucket, key
+
+
+def bucket_check_request(*, user, request: Any) -> None:
+    """Every bucket an ``s3://`` URI anywhere in a job's request names (its inputs, outputs, code,
+    model data, manifests), and the bucket a ``ManifestFile``'s own prefix names, is one the user
+    may reach, so a job reads and writes only what its owner could through the S3 API. This runs
+    before any check that lists objects, so a refusal tells nothing of another account's objects.
+    A bucket that does not exist is left to the field's own check. Raises ValidationError naming
+    the first field that breaks the rule."""
+    if user.is_staff:
+        return
+    owned = set(Bucket.objects.filter(owner=user).values_list("name", flat=True))
+    existing: set[str] | None = None
+
+    def check(field: str, uri: str, bucket: str, rule: str) -> None:
+        nonlocal existing
+        if bucket in owned:
+            return
+        existing = set(get_store().list_buckets()) if existing is None else existing
+        if bucket in existing:
+            raise ValidationError(field, rule.format(bucket=bucket), value=uri)
+
+    for field, uri in _s3_uris(request, ""):
+        if bucket := _bucket(uri):
+            check(field, uri, bucket, OTHERS_BUCKET)
+    for field, uri in _manifest_sources(request, ""):
+        for bucket in _manifest_buckets(uri):
+            check(field, uri, bucket, OTHERS_MANIFEST)
+
+
+OTHERS_BUCKET = "Member must name one of your buckets: {bucket!r} belongs to another account"
+OTHERS_MANIFEST = (
+    "Member must name a manifest of objects in your buckets: it lists objects in {bucket!r}, "
+    "which belongs to another account"
+)
+
+
+def _s3_uris(value: Any, field: str) -> Iterator[tuple[str, str]]:
+    """``(wire path, uri)`` for each ``s3://`` string in a request; list members are numbered
+    from 1, as the services name them."""
+    if isinstance(value, str):
+        if value.startswith("s3://"):
+            yield field, value
+    elif isinstance(value, dict):
+        for key, member in value.items():
+            yield from _s3_uris(member, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list):
+        for index, member in enumerate(value, start=1):
+            yield from _s3_uris(member, f"{field}.{index}")
+
+
+def _manifest_sources(value: Any, field: str) -> Iterator[tuple[str, str]]:
+    """``(wire path, uri)`` of each ``S3Uri`` that names a ``ManifestFile``."""
+    if isinstance(value, dict):
+        uri = value.get("S3Uri")
+        if value.get("S3DataType") == "ManifestFile" and isinstance(uri, str):
+            yield (f"{field}.S3Uri" if field else "S3Uri"), uri
+        for key, member in value.items():
+            yield from _manifest_sources(member, f"{field}.{key}" if field else str(key))
+    elif isinstance(value, list):
+        for index, member in enumerate(value, start=1):
+            yield from _manifest_sources(member, f"{field}.{index}")
+
+
+def _manifest_buckets(uri: str) -> set[str]:
+    """The buckets a manifest's objects lie in; none when it cannot be read (the field's own
+    check says why)."""
+    try:
+        listed = list_inputs(get_store(), data_type="ManifestFile", uri=uri)
+    except (InputError, InvalidURI, BucketNotFound):
+        return set()
+    return {parse_uri(item.uri)[0] for item in listed}
+
+
+def _bucket(uri: str) -> str | None:
+    try:
+        return parse_uri(uri)[0]
+    except InvalidURI:
+        return None  # the field's own check names the problem
 
 
 def bucket_owner(*, name: str):

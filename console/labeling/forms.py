@@ -135,9 +135,11 @@ class LabelingJobForm(RequestForm):
         if not typed:
             return super().submit(create, **kwargs)
 
-        def create_with_categories(*, spec: dict[str, Any], **rest: Any) -> Any:
-            spec["LabelCategoryConfigS3Uri"] = labeling_categories_write(spec=spec, labels=typed)
-            return create(spec=spec, **rest)
+        def create_with_categories(*, user, spec: dict[str, Any], **rest: Any) -> Any:
+            spec["LabelCategoryConfigS3Uri"] = labeling_categories_write(
+                user=user, spec=spec, labels=typed
+            )
+            return create(user=user, spec=spec, **rest)
 
         return super().submit(create_with_categories, **kwargs)
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from algorithms.script_images import UnknownImage, script_environment
+from console.buckets.selectors import bucket_check_request
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
@@ -38,6 +39,7 @@ def processing_job_create(
 
     ``training_job_arn`` names the training job that started it, where one did.
     """
+    bucket_check_request(user=user, request=spec)  # before any check lists its objects
     processing_job_validate(spec=spec)
     name = spec["ProcessingJobName"]
     job_arn = arn("processing-job", name, account_id=account_id_for(user.pk))

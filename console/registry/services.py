@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from algorithms.registry import UnknownAlgorithm, resolve_image
+from console.buckets.selectors import bucket_check_request
 from console.core.errors import AlreadyExists, InvalidState, NotFound, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import owned_resource_create
@@ -31,6 +32,7 @@ def model_create(*, user, spec: dict[str, Any]) -> Model:
     A container may instead name a ModelPackageName: an Approved version (or an unversioned
     package), whose containers the model runs."""
     validate_request("CreateModel", spec)
+    bucket_check_request(user=user, request=spec)
     name = spec["ModelName"]
     _containers(spec)  # PrimaryContainer or Containers, not both
     spec = _with_package_containers(user, spec)
@@ -196,6 +198,7 @@ def model_package_create(*, user, spec: dict[str, Any], source: str = "") -> Mod
     execution, a training or tuning job) when the caller knows it; else it is taken from
     ``MetadataProperties.GeneratedBy``, or the training job whose artifact the package serves."""
     validate_request("CreateModelPackage", spec)
+    bucket_check_request(user=user, request=spec)
     tags = tags_validate(spec.get("Tags"))
     group_name, name = spec.get("ModelPackageGroupName"), spec.get("ModelPackageName")
     if group_name and name:

@@ -14,6 +14,7 @@ from algorithms.base import Algorithm, UnsupportedContentType
 from algorithms.codecs import CSV, LIBSVM, split_content_type, training_media_type
 from algorithms.metrics import MetricDefinitionError, parse_metric_definitions
 from algorithms.script_toolkit import SUBMIT_DIRECTORY
+from console.buckets.selectors import bucket_check_request
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
@@ -38,6 +39,7 @@ def training_job_create(
 ) -> TrainingJob:
     """Validate a CreateTrainingJob request, save the job InProgress and start its flow run.
     A tuning job's trial, or a labeling job's round of automated labeling, names its creator."""
+    bucket_check_request(user=user, request=spec)  # before any check lists its objects
     training_job_validate(spec=spec)
     name = spec["TrainingJobName"]
     job_arn = arn("training-job", name, account_id=account_id_for(user.pk))

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from batch import spec as batch_spec
+from console.buckets.selectors import bucket_check_request
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
@@ -36,6 +37,7 @@ def transform_job_create(*, user, spec: dict[str, Any], labeling_job=None) -> Tr
     JSONPath filters, that the input matches objects and that the output bucket exists.
     """
     validate_request("CreateTransformJob", spec)
+    bucket_check_request(user=user, request=spec)
     try:
         parsed = batch_spec.TransformSpec.from_request(spec)
     except batch_spec.ValidationError as exc:

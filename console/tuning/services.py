@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from console.buckets.selectors import bucket_check_request
 from console.core.errors import (
     AlreadyExists,
     InvalidState,
@@ -46,6 +47,7 @@ DUPLICATE_MESSAGE = (
 def tuning_job_create(*, user, spec: dict[str, Any]) -> HyperParameterTuningJob:
     """Validate a CreateHyperParameterTuningJob request, save it InProgress, start its flow."""
     validate_request("CreateHyperParameterTuningJob", spec)
+    bucket_check_request(user=user, request=spec)
     plan = TuningPlan.from_request(spec)
     _check_trial(trial_spec(spec, name="trial", hyperparameters=plan.static_hyperparameters))
     if "WarmStartConfig" in spec:

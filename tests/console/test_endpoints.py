@@ -29,7 +29,8 @@ from console.registry.services import model_create
 from console.sagemaker import runtime
 from console.sagemaker.errors import from_exception
 from flows.endpoints import deploy_endpoint
-from infra.storage import get_store
+from infra.storage import get_store, parse_uri
+from tests.conftest import claim_bucket
 from tests.infra.serving.conftest import (  # noqa: F401  (fixtures)
     csv_row,
     redis_url,
@@ -99,6 +100,7 @@ def models(tmp_path_factory):
 
 
 def register(user, name, uri):
+    claim_bucket(user, parse_uri(uri)[0])
     return model_create(
         user=user,
         spec={"ModelName": name, "PrimaryContainer": {"Image": "lightgbm", "ModelDataUrl": uri}},
@@ -315,8 +317,7 @@ def test_bad_requests_get_the_references_codes(serving, user, models):
 
 def test_a_model_that_cannot_load_fails_the_endpoint_with_the_reason(serving, user):
     store = get_store()
-    if "endpoint-models" not in store.list_buckets():
-        store.create_bucket("endpoint-models")
+    claim_bucket(user, "endpoint-models")
     store.write_bytes("s3://endpoint-models/broken/model.tar.gz", b"not a tarball")
     register(user, "broken", "s3://endpoint-models/broken/model.tar.gz")
     config(user, "broken", [("main", "broken", 1.0)])

@@ -22,6 +22,7 @@ from console.registry.services import model_create
 from console.training.services import training_job_create
 from console.wsgi import application
 from infra.storage import get_store
+from tests.conftest import claim_bucket
 from tests.flows.test_training import request as training_request
 
 DEFAULT_EXAMPLES = 30
@@ -100,8 +101,7 @@ def resources(user):
     the document's Describe shapes meet real answers. (No flow starts: the test's transaction
     never commits. An endpoint's detail reads its serving state from Redis, absent here.)"""
     store = get_store()
-    if "fuzz" not in store.list_buckets():
-        store.create_bucket("fuzz")
+    claim_bucket(user, "fuzz")
     for key in ("model/model.tar.gz", "train/part.csv", "validation/part.csv"):
         store.write_bytes(f"s3://fuzz/{key}", b"1,2\n")
     container = {"Image": "lightgbm", "ModelDataUrl": "s3://fuzz/model/model.tar.gz"}

@@ -5,7 +5,6 @@ several instances; the request builder the other processing tests use."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
@@ -15,6 +14,7 @@ from console.processing.services import processing_job_create, processing_job_st
 from flows.processing import run_processing_job, scratch_root
 from infra.storage import get_store
 from tests.algorithms.test_sandbox import tmp_as_a_job_sees_it
+from tests.conftest import owned_bucket
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +75,10 @@ def s3_output(name: str, uri: str, local_path: str, mode: str = "EndOfJob") -> d
 
 
 @pytest.fixture
-def bucket() -> str:
-    """A bucket with raw/ (two objects, one nested) for the scripts to read."""
-    name = f"proc-{uuid.uuid4().hex[:8]}"
+def bucket(user) -> str:
+    """``user``'s bucket with raw/ (two objects, one nested) for the scripts to read."""
+    name = owned_bucket(user, "proc")
     store = get_store()
-    store.create_bucket(name)
     store.write_bytes(f"s3://{name}/raw/a.csv", b"1,2\n3,4\n")
     store.write_bytes(f"s3://{name}/raw/nested/b.csv", b"5,6\n")
     return name

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from console.accounts.services import access_key_create
 from console.endpoints.models import Endpoint
 from infra.storage import get_store
+from tests.conftest import owned_bucket
 from tests.console.conftest import sagemaker_client
 from tests.console.labeling.conftest import job_request
 from tests.console.labeling.conftest import labeling_bucket as labeling_bucket  # a fixture
@@ -314,3 +315,83 @@ def test_another_user_gets_nothing_of_adas_and_changes_nothing(
     rest.force_authenticate(staff)
     listed = rest.get("/api/v1/training-jobs/").json()["results"]
     assert "a-train" in [job["name"] for job in listed]
+
+
+def test_another_users_jobs_cannot_name_adas_buckets(
+    live_server, other_user, data_bucket, labeling_bucket, no_flow_runs
+):
+    """Grace names Ada's buckets (inputs, outputs, model data, manifests, capture) in requests of
+    her own: each is refused naming the field, so no job of hers reads or writes Ada's data."""
+    graces_key = access_key_create(user=other_user, description="grace")
+    grace = sagemaker_client(
+        live_server.url, graces_key.access_key_id, graces_key.secret_access_key
+    )
+    hers = owned_bucket(other_user, "grace")
+    get_store().write_bytes(f"s3://{hers}/train/rows.csv", b"1,2\n")
+    adas_model = f"s3://{data_bucket}/train-1/output/model.tar.gz"
+    get_store().write_bytes(adas_model, b"not read")
+    reading = training_request(data_bucket, "g-read")
+    reading["OutputDataConfig"] = {"S3OutputPath": f"s3://{hers}/out"}
+    writing = training_request(hers, "g-write")
+    writing["OutputDataConfig"] = {"S3OutputPath": f"s3://{data_bucket}/stolen"}
+    attempts = {
+        "InputDataConfig.1.DataSource.S3DataSource.S3Uri": (grace.create_training_job, reading),
+        "OutputDataConfig.S3OutputPath": (grace.create_training_job, writing),
+        "TrainingJobDefinition.InputDataConfig.1.DataSource.S3DataSource.S3Uri": (
+            grace.create_hyper_parameter_tuning_job,
+            tuning_request(data_bucket, name="g-tune"),
+        ),
+        "ProcessingInputs.1.S3Input.S3Uri": (
+            grace.create_processing_job,
+            processing_request(data_bucket, name="g-prep"),
+        ),
+        "PrimaryContainer.ModelDataUrl": (
+            grace.create_model,
+            {
+                "ModelName": "g-model",
+                "PrimaryContainer": {"Image": "lightgbm", "ModelDataUrl": adas_model},
+                "ExecutionRoleArn": ROLE,
+            },
+        ),
+        "InferenceSpecification.Containers.1.ModelDataUrl": (
+            grace.create_model_package,
+            package_request(data_bucket, group="g-group"),
+        ),
+        "InputConfig.DataSource.S3DataSource.ManifestS3Uri": (
+            grace.create_labeling_job,
+            job_request(
+                labeling_bucket, "arn:aws:sagemaker:us-east-1:000000000000:workteam/private-crowd/x"
+            ),
+        ),
+    }
+    # A manifest of Grace's own that lists objects under a prefix of Ada's.
+    get_store().write_bytes(
+        f"s3://{hers}/manifest.json",
+        json.dumps([{"prefix": f"s3://{data_bucket}/train/"}, "part-1.csv"]).encode(),
+    )
+    listed = training_request(hers, "g-manifest")
+    listed["InputDataConfig"][0]["DataSource"]["S3DataSource"] = {
+        "S3DataType": "ManifestFile",
+        "S3Uri": f"s3://{hers}/manifest.json",
+    }
+    refusals = [
+        (field, call, params, "one of your buckets") for field, (call, params) in attempts.items()
+    ]
+    refusals.append(
+        (
+            "InputDataConfig.1.DataSource.S3DataSource.S3Uri",
+            grace.create_training_job,
+            listed,
+            f"it lists objects in '{data_bucket}'",
+        )
+    )
+    for field, call, params, words in refusals:
+        with pytest.raises(ClientError) as raised:
+            call(**params)
+        error = raised.value.response["Error"]
+        assert error["Code"] == "ValidationException", (field, error)
+        assert f"'{field}'" in error["Message"] and words in error["Message"], error["Message"]
+    assert grace.list_training_jobs()["TrainingJobSummaries"] == []
+    assert grace.list_processing_jobs()["ProcessingJobSummaries"] == []
+    assert grace.list_models()["Models"] == []
+    assert not list(get_store().list(f"s3://{data_bucket}/stolen/"))

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from console.buckets.selectors import bucket_check_request
 from console.core.errors import AlreadyExists, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.shapes import validate_request
@@ -20,6 +21,7 @@ MAX_INSTANCES_PER_VARIANT = 10  # processes on one machine; raise with more host
 def endpoint_config_create(*, user, spec: dict[str, Any]) -> EndpointConfig:
     """CreateEndpointConfig: 1-10 variants, each naming an existing model, weights not all 0."""
     validate_request("CreateEndpointConfig", spec)
+    bucket_check_request(user=user, request=spec)
     tags = tags_validate(spec.get("Tags"))
     name = spec["EndpointConfigName"]
     variants = spec["ProductionVariants"]

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 
+from console.buckets.selectors import bucket_check_request
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
@@ -30,6 +31,7 @@ def labeling_job_create(*, user, spec: dict[str, Any]) -> LabelingJob:
     the label categories and every manifest line), save the job Initializing and start its flow
     run. Nothing is written for a request refused."""
     validate_request("CreateLabelingJob", spec)
+    bucket_check_request(user=user, request=spec)
     specs.check_attribute_name(spec["LabelAttributeName"])
     specs.query_strategy_of(spec)
     task = spec["HumanTaskConfig"]
@@ -253,7 +255,7 @@ def _recount(job: LabelingJob) -> None:
     job.save(update_fields=["label_counters", "updated_at"])
 
 
-def labeling_categories_write(*, spec: dict[str, Any], labels: list[str]) -> str:
+def labeling_categories_write(*, user, spec: dict[str, Any], labels: list[str]) -> str:
     """Write label categories typed in the console as a Ground Truth category file,
     ``<S3OutputPath>/<job>/annotation-tool/data.json``, and return its URI for the request's
     ``LabelCategoryConfigS3Uri``. The request's shape and output bucket are checked first, so
@@ -267,6 +269,7 @@ def labeling_categories_write(*, spec: dict[str, Any], labels: list[str]) -> str
         duplicate = next(name for name in names if names.count(name) > 1)
         raise ValidationError(field, f"Labels must be unique ({duplicate!r} is given twice)")
     validate_request("CreateLabelingJob", spec)
+    bucket_check_request(user=user, request=spec)
     output_path = spec["OutputConfig"]["S3OutputPath"]
     check_output_bucket("OutputConfig.S3OutputPath", output_path)
     uri = f"{output_path.rstrip('/')}/{spec['LabelingJobName']}/annotation-tool/data.json"

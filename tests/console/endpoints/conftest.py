@@ -9,6 +9,7 @@ import pytest
 
 from console.registry.services import model_create
 from infra.storage import get_store
+from tests.conftest import owned_bucket
 
 
 @pytest.fixture
@@ -38,11 +39,11 @@ def flow_runs(monkeypatch) -> list[tuple[str, dict]]:
 
 
 @pytest.fixture
-def artifact() -> str:
-    """A model artifact's URI: the services check that it exists, the deploy flow reads it."""
-    bucket = f"endpoint-forms-{uuid.uuid4().hex[:8]}"
+def artifact(user) -> str:
+    """A model artifact of ``user``'s: the services check that it exists, the deploy flow
+    reads it."""
+    bucket = owned_bucket(user, "endpoint-forms")
     store = get_store()
-    store.create_bucket(bucket)
     uri = f"s3://{bucket}/job/output/model.tar.gz"
     store.write_bytes(uri, b"a model")
     return uri

@@ -9,7 +9,6 @@ the supervisor, the platform's object store (the ``serving`` fixture of the endp
 from __future__ import annotations
 
 import json
-import uuid
 
 import boto3
 import pytest
@@ -23,6 +22,7 @@ from console.endpoints.services.endpoints import endpoint_create
 from console.registry.services import model_create
 from flows.endpoints import deploy_endpoint
 from infra.storage import get_store
+from tests.conftest import owned_bucket
 from tests.console.conftest import sagemaker_client, sdk_session
 from tests.console.test_endpoints import config, flow_runs, serving  # noqa: F401  (fixtures)
 from tests.infra.serving.conftest import redis_url  # noqa: F401  (fixture)
@@ -57,8 +57,7 @@ def echo_endpoint(serving, user, tmp_path):  # noqa: F811
     (model_dir / "code").mkdir()
     (model_dir / "code" / "inference.py").write_text(INFERENCE_PY)
     store = get_store()
-    bucket = f"attributes-{uuid.uuid4().hex[:8]}"
-    store.create_bucket(bucket)
+    bucket = owned_bucket(user, "attributes")
     uri = f"s3://{bucket}/echo/model.tar.gz"
     store.write_bytes(uri, pack_model(model_dir, tmp_path / "model.tar.gz").read_bytes())
     model_create(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from django.contrib.auth.models import Group
 
 from console.labeling.services import workteam_create
 from infra.storage import get_store
+from tests.conftest import owned_bucket
 
 TEXTS = ["great film", "dull plot", "loved it", "boring", "fine acting"]
 CATEGORIES = ["positive", "negative"]
@@ -27,10 +27,9 @@ def categories_file(labels: list[str]) -> bytes:
 
 
 @pytest.fixture
-def labeling_bucket() -> str:
-    name = f"labels-{uuid.uuid4().hex[:8]}"
+def labeling_bucket(user) -> str:
+    name = owned_bucket(user, "labels")
     store = get_store()
-    store.create_bucket(name)
     store.write_bytes(
         f"s3://{name}/in/texts.manifest",
         manifest([{"source": text, "id": i} for i, text in enumerate(TEXTS)]),

@@ -35,6 +35,7 @@ from console.labeling.services import (
     workteam_update,
 )
 from infra.storage import get_store
+from tests.conftest import claim_bucket
 from tests.console.labeling.conftest import TEXTS, categories_file, job_request, manifest
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +240,7 @@ def test_a_bad_human_task_config_is_refused(user, workteam, labeling_bucket, tas
 
 
 def test_another_users_work_team_cannot_be_used(user, other_user, workteam, labeling_bucket):
+    claim_bucket(other_user, labeling_bucket)  # the data is hers; the work team is not
     with pytest.raises(ValidationError) as refused:
         labeling_job_create(user=other_user, spec=job_request(labeling_bucket, workteam.arn))
     assert refused.value.field == "HumanTaskConfig.WorkteamArn"

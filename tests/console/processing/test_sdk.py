@@ -15,6 +15,7 @@ import pytest
 
 from console.processing.models import ProcessingJob
 from flows.processing import run_processing_job
+from tests.conftest import claim_bucket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,11 +63,10 @@ def flow_runs(monkeypatch) -> list:
 
 
 @pytest.fixture
-def session(live_server, access_key, s3_platform, flow_runs):
+def session(live_server, user, access_key, s3_platform, flow_runs):
     import sagemaker
 
-    bucket = f"sdk-{uuid.uuid4().hex[:8]}"
-    s3_platform.create_bucket(bucket)
+    bucket = claim_bucket(user, f"sdk-{uuid.uuid4().hex[:8]}")
     s3_platform.write_bytes(
         f"s3://{bucket}/data/rows.csv", "".join(f"{n},{n * 2}\n" for n in range(10)).encode()
     )

@@ -4,22 +4,21 @@ the CreateModelPackage request that registers it."""
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 
 from infra.storage import get_store
+from tests.conftest import owned_bucket
 
 IMAGE = "lightgbm"
 
 
 @pytest.fixture
-def registry_bucket(model_tarball: Path) -> str:
-    """A bucket holding a model artifact and its model-quality statistics."""
-    name = f"registry-{uuid.uuid4().hex[:8]}"
+def registry_bucket(user, model_tarball: Path) -> str:
+    """``user``'s bucket holding a model artifact and its model-quality statistics."""
+    name = owned_bucket(user, "registry")
     store = get_store()
-    store.create_bucket(name)
     store.upload_file(str(model_tarball), f"s3://{name}/train-1/output/model.tar.gz")
     statistics = {"regression_metrics": {"mse": {"value": 0.25, "standard_deviation": 0.01}}}
     store.write_bytes(f"s3://{name}/eval/statistics.json", json.dumps(statistics).encode())
