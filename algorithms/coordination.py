@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from distributed import Client, Queue, get_client, get_worker
+from distributed import Client, Future, Queue, get_client, get_worker
 
 # How long a worker waits for this process's word after an iteration before giving up; far
 # beyond the moment it takes, so that only a vanished coordinator trips it. (A vanished worker is
@@ -142,17 +142,24 @@ def run_coordinated(
             reports.put(DONE)
 
     thread = threading.Thread(target=run, name="coordinated-fit", daemon=True)
-    thread.start()
     try:
+        if lost := watch.gone():  # before its event was subscribed to
+            raise watch.error(lost)
+        thread.start()
         _serve(reports, coordinator.receive, lost=watch.raise_lost)
-    except BaseException:
-        # This thread failed (the reporter, a lost instance): every worker still training is told
-        # to end, and so the fit ends too (the library's gather raises the first worker's error).
+    except BaseException as error:
+        # This thread failed (the reporter, a lost instance): every worker waiting for a decision
+        # is told to end, and the library's gather raises the first one's error. A lost instance's
+        # task waits for a worker that is gone: the client's tasks are cancelled for it.
         coordinator.abort()
-        _serve(reports, coordinator.refuse, lost=lambda _: None)
+        if isinstance(error, InstanceLost):
+            watch.cancel_tasks(error)
+        if thread.ident is not None:  # started: it ends with DONE
+            _serve(reports, coordinator.refuse, lost=lambda _: None)
         raise
     finally:
-        thread.join()
+        if thread.ident is not None:
+            thread.join()
         watch.close()
         coordinator.close()
         reports.close()
@@ -220,6 +227,13 @@ class _WorkerWatch:
         present = self.client.scheduler_info(n_workers=-1)["workers"]
         gone = [worker for worker in self.instances if worker not in present]
         return _Lost(gone[0], expected=False) if gone else None
+
+    def cancel_tasks(self, error: InstanceLost) -> None:
+        """Cancel the client's tasks: the lost instance's was bound to its worker and can run
+        nowhere now, and a library gathering it (or waiting for its machine to connect, where the
+        other workers are not yet asking this process) waits no longer."""
+        futures = [Future(key, self.client) for key in list(self.client.futures)]
+        self.client.cancel(futures, reason="instance lost", msg=str(error))
 
     def close(self) -> None:
         for worker in self.instances:
