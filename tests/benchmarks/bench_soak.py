@@ -359,6 +359,7 @@ def main() -> None:
         jobs.start()
         asyncio.run(load.run(args.minutes * 60))
         ended = time.monotonic()
+        print(f"load average at the end of the soak: {_load()}", flush=True)
         jobs.join()
         sampler.stop()
     soak = [(at - began, roles) for at, roles in sampler.samples if began <= at <= ended]
@@ -430,7 +431,8 @@ def memory_table(minutes: int, soak) -> dict[str, float]:
           f"median of the first and of the last minute's samples)")  # fmt: skip
     print(f"{'role':<20}{'procs':>6}{'start':>9}{'max':>9}{'end':>9}{'growth':>9}")
     growths = {}
-    every_role = sorted({role for _, roles in soak for role in roles})
+    seen = {role for _, roles in soak for role in roles}
+    every_role = [role for role in [*(role for role, _ in ROLES), JOBS, "other"] if role in seen]
     for role in every_role:
 
         def rss(window, role=role):
