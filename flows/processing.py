@@ -19,11 +19,12 @@ from prefect import flow
 
 from algorithms.sandbox import sandbox_status
 from algorithms.script_processing import ProcessingClientError, ProcessingResult, run_processing
+from console.buckets.selectors import bucket_store
 from console.processing import selectors, services
 from flows.jobs import JobKind, run_job
 from flows.reporter import JobReporter
 from infra.config import settings
-from infra.storage import StorageError, get_store
+from infra.storage import StorageError
 from infra.storage.inputs import InputError
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def _process(job: ProcessingJob, *, stop_grace_seconds: float | None) -> Process
         return run_processing(
             job.spec,
             work=work,
-            store=get_store(),
+            store=bucket_store(user=job.owner),
             reporter=reporter,
             stopped_by=lambda: reporter.stopped_by,
             on_started=partial(services.processing_job_begin, job_id=job.pk),

@@ -21,12 +21,13 @@ from algorithms.artifacts import pack_model
 from algorithms.base import output_data_dir
 from algorithms.distributed import supports_distributed, train_distributed
 from algorithms.metrics import MetricExtractingReporter, parse_metric_definitions
+from console.buckets.selectors import bucket_store
 from console.training import selectors, services
 from flows.jobs import JobKind, run_job
 from flows.reporter import JobReporter
 from flows.staging import channel_shards, download_channels, download_code, job_scratch
 from infra.dask import dask_client
-from infra.storage import StorageError, get_store
+from infra.storage import StorageError
 from infra.storage.inputs import InputError
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def _finish(job_id: int, trained: Trained) -> None:
 
 def _run_phases(job: TrainingJob, work: Path, reporter: JobReporter) -> dict[str, float]:
     """Downloading, Training, Uploading; returns the final metrics."""
-    spec, store = job.spec, get_store()
+    spec, store = job.spec, bucket_store(user=job.owner)
     specification = spec["AlgorithmSpecification"]
     image = specification.get("TrainingImage") or specification["AlgorithmName"]
     algorithm = resolve_image(image)

@@ -18,10 +18,11 @@ from prefect import flow
 from batch.engine import Progress, TransformResult, run_transform
 from batch.spec import TransformSpec
 from batch.spec import ValidationError as SpecError
+from console.buckets.selectors import bucket_store
 from console.transform import selectors, services
 from flows.jobs import JobKind, StopPoll, log_lines, run_job
 from infra.dask import dashboard_link, dask_client
-from infra.storage import StorageError, get_store
+from infra.storage import StorageError
 from infra.storage.inputs import InputError
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def _run(job: TransformJob, *, client, range_bytes: int | None) -> TransformResu
             spec,
             job_name=job.name,
             containers=job.containers,
-            store=get_store(),
+            store=bucket_store(user=job.owner),
             client=dask,
             progress=monitor.progress,
             should_stop=monitor.should_stop,

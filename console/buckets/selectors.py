@@ -14,7 +14,8 @@ from typing import Any
 from console.buckets.errors import BucketForbidden
 from console.buckets.models import Bucket
 from console.core.errors import NotFound, ValidationError
-from infra.storage import BucketNotFound, InvalidURI, get_store, parse_uri
+from infra.storage import BucketNotFound, InvalidURI, ObjectStore, get_store, parse_uri
+from infra.storage.confined import ConfinedStore
 from infra.storage.inputs import InputError, list_inputs
 
 
@@ -124,6 +125,15 @@ def _bucket(uri: str) -> str | None:
         return parse_uri(uri)[0]
     except InvalidURI:
         return None  # the field's own check names the problem
+
+
+def bucket_store(*, user) -> ObjectStore:
+    """The store as a job of ``user``'s may use it: confined to the buckets the user owns (all
+    of them for staff), so the URIs a job's data names reach no other account's objects."""
+    store = get_store()
+    if user.is_staff:
+        return store
+    return ConfinedStore(store, Bucket.objects.filter(owner=user).values_list("name", flat=True))
 
 
 def bucket_owner(*, name: str):

@@ -10,7 +10,8 @@ from typing import Any
 
 from algorithms.active_learning import DEFAULT_QUERY_STRATEGY
 from console.core.errors import ValidationError
-from infra.storage import InvalidURI, StorageError, get_store, parse_uri
+from infra.storage import InvalidURI, ObjectStore, StorageError, get_store, parse_uri
+from infra.storage.confined import BucketOutOfReach
 
 MANIFEST = "InputConfig.DataSource.S3DataSource.ManifestS3Uri"
 CATEGORIES = "LabelCategoryConfigS3Uri"
@@ -129,11 +130,13 @@ def read_categories(uri: str | None) -> list[str]:
     return names
 
 
-def read_manifest(uri: str, *, task_type: str) -> tuple[list[ManifestLine], str]:
+def read_manifest(
+    uri: str, *, task_type: str, store: ObjectStore
+) -> tuple[list[ManifestLine], str]:
     """Every line of the input manifest, checked, and the task type (``task_type`` if the request
     named one, else ``source-ref`` lines mean images and ``source`` lines text). A bad line is
-    refused naming its number; a ``source-ref`` naming no object is refused naming the URI."""
-    store = get_store()
+    refused naming its number; a ``source-ref`` naming no object, or one outside ``store`` (the
+    job owner's view of it), is refused naming the URI."""
     try:
         body = store.read_bytes(uri)
     except StorageError as exc:
@@ -204,17 +207,24 @@ def _check_task_fits(line: ManifestLine, number: int, task_type: str, uri: str) 
 
 def _check_sources_exist(store, lines: list[ManifestLine]) -> None:
     for item in lines:
-        if item.source_ref and not _exists(store, item.source_ref):
-            rule = (
-                f'Line {item.index + 1} of the manifest has a "source-ref" that names no '
-                f"object: {item.source_ref}"
-            )
+        if not item.source_ref:
+            continue
+        where = f'Line {item.index + 1} of the manifest has a "source-ref"'
+        try:
+            found = _exists(store, item.source_ref)
+        except BucketOutOfReach:
+            rule = f"{where} in a bucket that is not one of yours: {item.source_ref}"
+            raise ValidationError(MANIFEST, rule, value=item.source_ref) from None
+        if not found:
+            rule = f"{where} that names no object: {item.source_ref}"
             raise ValidationError(MANIFEST, rule, value=item.source_ref)
 
 
 def _exists(store, uri: str) -> bool:
     try:
         return store.exists(uri)
+    except BucketOutOfReach:
+        raise
     except StorageError:
         return False
 

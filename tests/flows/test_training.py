@@ -4,6 +4,7 @@ request builder the other training tests use."""
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 
 import pytest
@@ -15,7 +16,7 @@ from console.training.services import training_job_create, training_job_stop
 from flows.staging import scratch_root
 from flows.training import run_training_job
 from infra.storage import get_store
-from tests.conftest import SKLEARN_SCRIPT, sklearn_script_tarball
+from tests.conftest import SKLEARN_SCRIPT, owned_bucket, sklearn_script_tarball
 from tests.datasets import labelled_csv
 
 pytestmark = pytest.mark.django_db
@@ -324,3 +325,29 @@ def test_a_bad_augmented_manifest_line_fails_the_job_naming_the_object_and_line(
     job.refresh_from_db()
     assert job.failure_reason.startswith(f"ClientError: {uri}: line 5, attribute 'species'")
     assert "the label must be a number" in job.failure_reason
+
+
+def test_a_source_ref_into_another_users_bucket_fails_the_job_naming_it(
+    user, other_user, data_bucket
+):
+    """The manifest is the owner's, and passed the checks at create; the object one of its lines
+    names is in a bucket of another account: the job reads nothing of it and fails saying so."""
+    theirs = owned_bucket(other_user, "theirs")
+    secret = f"s3://{theirs}/private/row.csv"
+    get_store().write_bytes(secret, b"0.1,0.2,0.3")
+    uri = f"s3://{data_bucket}/gt/refs.manifest"
+    line = {"source-ref": f"s3://{data_bucket}/train/part-1.csv", "species": 1}
+    get_store().write_bytes(uri, (json.dumps(line) + "\n").encode())
+    spec = request(
+        data_bucket, InputDataConfig=[augmented("train", uri, ["source-ref", "species"])]
+    )
+    job = training_job_create(user=user, spec=spec)
+    # Changed after the job was created, before it runs.
+    get_store().write_bytes(uri, (json.dumps({**line, "source-ref": secret}) + "\n").encode())
+
+    assert run_training_job(job.pk) == "Failed"
+
+    job.refresh_from_db()
+    assert f"{secret} is in the bucket '{theirs}'" in job.failure_reason
+    assert "not one of this job's owner's buckets" in job.failure_reason
+    assert "0.1,0.2,0.3" not in training_job_log(job)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 
-from console.buckets.selectors import bucket_check_request
+from console.buckets.selectors import bucket_check_request, bucket_store
 from console.core.errors import AlreadyExists, InvalidState, ValidationError
 from console.core.names import account_id_for, arn
 from console.core.services import job_start_flow, owned_resource_create
@@ -50,7 +50,9 @@ def labeling_job_create(*, user, spec: dict[str, Any]) -> LabelingJob:
         raise ValidationError("LabelingJobAlgorithmsConfig", rule)
     categories = specs.read_categories(spec.get("LabelCategoryConfigS3Uri"))
     _, task_type = specs.read_manifest(
-        spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"], task_type=task_type
+        spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"],
+        task_type=task_type,
+        store=bucket_store(user=user),
     )
     check_output_bucket("OutputConfig.S3OutputPath", spec["OutputConfig"]["S3OutputPath"])
     name = spec["LabelingJobName"]
@@ -109,7 +111,9 @@ def labeling_job_start(*, job_id: int) -> LabelingJob:
     job = LabelingJob.objects.get(pk=job_id)
     if not job.items.exists():
         uri = job.spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"]
-        lines, _ = specs.read_manifest(uri, task_type=job.task_type)
+        lines, _ = specs.read_manifest(
+            uri, task_type=job.task_type, store=bucket_store(user=job.owner)
+        )
         items = [
             LabelingItem(
                 job=job,

@@ -35,7 +35,7 @@ from console.labeling.services import (
     workteam_update,
 )
 from infra.storage import get_store
-from tests.conftest import claim_bucket
+from tests.conftest import claim_bucket, owned_bucket
 from tests.console.labeling.conftest import TEXTS, categories_file, job_request, manifest
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +128,25 @@ def test_a_source_ref_naming_no_object_is_refused_naming_it(user, workteam, labe
     _write(labeling_bucket, "img/missing.jpg", b"\xff\xd8")
     job = labeling_job_create(user=user, spec=spec)
     assert job.task_type == "image-classification"
+
+
+def test_a_source_ref_into_another_users_bucket_is_refused_as_not_yours(
+    user, other_user, workteam, labeling_bucket
+):
+    theirs = owned_bucket(other_user, "theirs")
+    private = _write(theirs, "img/private.jpg", b"\xff\xd8")
+    uri = _write(labeling_bucket, "in/images.manifest", manifest([{"source-ref": private}]))
+    spec = job_request(labeling_bucket, workteam.arn)
+    spec["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"] = uri
+    del spec["HumanTaskConfig"]["PreHumanTaskLambdaArn"]
+
+    with pytest.raises(ValidationError) as refused:
+        labeling_job_create(user=user, spec=spec)
+
+    assert refused.value.rule == (
+        f'Line 1 of the manifest has a "source-ref" in a bucket that is not one of yours: {private}'
+    )
+    assert not LabelingJob.objects.exists()
 
 
 @pytest.mark.parametrize(
