@@ -7,26 +7,47 @@ messages, dense or sparse; a file that starts with RecordIO's magic is read as s
 channel's type says, as the SDK's ``record_set`` names none). Every file under the channel
 directory is read in key order, gzipped or not; errors name the file (as ``<channel>/<key>``),
 the line and the column.
+
+Hostile data fails early, in bounded memory: a channel larger than File-mode training can hold
+(:func:`memory_budget`) before anything is parsed, a gzipped file as its decompressed data (streamed
+to disk beside it) passes that bound, and a CSV or JSON Lines line longer than
+:data:`MAX_LINE_BYTES` before the parser would hold it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
-from collections.abc import Mapping
+import os
+import resource
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import psutil
 from scipy import sparse
 
 from algorithms.base import Channel, DataError
 from algorithms.codecs import CSV, JSONLINES, LIBSVM, split_content_type
 from algorithms.recordio import RECORDIO, is_recordio
 from algorithms.recordio_matrix import read_matrix
-from algorithms.tabular import parse_csv, parse_jsonlines
+from algorithms.tabular import check_line_length, parse_csv, parse_jsonlines
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_GUNZIP_CHUNK_BYTES = 1 << 20
+# The most one CSV or JSON Lines record may take: about 100,000 features of 10 characters. The
+# parsers hold a whole line, and pandas builds a column per cell (a first line of 1 MiB of "1,"
+# cells costs it 16 s and 0.5 GB; 4 MiB, 57 s and 2 GB), so a line with no end would take the
+# machine; wider data belongs in libsvm or RecordIO-protobuf, which are sparse.
+MAX_LINE_BYTES = 1 << 20
+# File-mode training holds a channel in memory; its data may take this share of the memory free
+# when it is read. Parsed numbers take about what their text does (8 bytes against 8 to 12
+# characters) and training copies them at least once (a DMatrix, tensors, scaled features), so
+# more than half fails anyway, later, at the OOM killer, which names nothing.
+FILE_MODE_MEMORY_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -71,36 +92,47 @@ def read_channel(
     files = channel_files(channel.path)
     if not files:
         raise DataError("channel has no files", source=channel.name)
+    sizes = {path: path.stat().st_size for path in files}
+    held, budget = sum(sizes.values()), memory_budget()
+    if held > budget:
+        raise DataError(
+            f"channel holds {_size(held)}; {_held_in_memory(budget)}", source=channel.name
+        )
     parts: list[Dataset] = []
     for path in files:
         source = f"{channel.name}/{path.relative_to(channel.path).as_posix()}"
-        if media_type == RECORDIO or _starts_recordio(path):
-            part = _read_recordio(
-                path, source=source, feature_count=feature_count, labelled=labelled
-            )
-            part = part if allow_sparse else Dataset(_dense(part.features), part.labels)
-        elif media_type == LIBSVM:
-            part = _read_libsvm(_read_bytes(path, source=source), source=source)
-        elif media_type == JSONLINES:
-            features, labels = parse_jsonlines(
-                _read_bytes(path, source=source),
-                source=source,
-                columns=feature_count,
-                label=has_label,
-                allow_missing=allow_missing,
-            )
-            part = Dataset(features, labels)
-        else:
-            matrix = parse_csv(
-                _csv_input(path, source=source),
-                source=source,
-                columns=None if feature_count is None else feature_count + has_label,
-                label_columns=int(has_label),
-                allow_missing=allow_missing,
-            )
-            if len(matrix) == 0:
-                continue
-            part = Dataset(matrix[:, has_label:], matrix[:, 0] if has_label else None)
+        limit = budget - (held - sizes[path])  # what the channel's other files leave this one
+        with _plain_file(path, source=source, limit=limit, budget=budget) as plain:
+            held += plain.stat().st_size - sizes[path]
+            if media_type == RECORDIO or _starts_recordio(plain):
+                part = _read_recordio(
+                    plain, source=source, feature_count=feature_count, labelled=labelled
+                )
+                part = part if allow_sparse else Dataset(_dense(part.features), part.labels)
+            elif media_type == LIBSVM:
+                part = _read_libsvm(plain.read_bytes(), source=source)
+            elif media_type == JSONLINES:
+                check_line_length(plain, source=source, limit=MAX_LINE_BYTES)
+                features, labels = parse_jsonlines(
+                    plain,
+                    source=source,
+                    columns=feature_count,
+                    label=has_label,
+                    allow_missing=allow_missing,
+                )
+                part = Dataset(features, labels)
+            else:
+                check_line_length(plain, source=source, limit=MAX_LINE_BYTES)
+                matrix = parse_csv(
+                    plain,
+                    source=source,
+                    columns=None if feature_count is None else feature_count + has_label,
+                    label_columns=int(has_label),
+                    allow_missing=allow_missing,
+                )
+                if len(matrix) == 0:
+                    continue
+                part = Dataset(matrix[:, has_label:], matrix[:, 0] if has_label else None)
         if part.rows == 0:
             continue
         if feature_count is None and not sparse.issparse(part.features):
@@ -123,23 +155,92 @@ def channel_files(path: Path) -> list[Path]:
     return sorted(files, key=lambda item: item.relative_to(path).as_posix())
 
 
-def _starts_recordio(path: Path) -> bool:
-    with _open_plain(path) as stream:
-        return is_recordio(stream.read(4))
+def memory_budget() -> int:
+    """The bytes a channel's data may take in File-mode training: ``FILE_MODE_MEMORY_SHARE`` of
+    the memory free now, or of what the process's own limit (the job sandbox's RLIMIT_DATA, an
+    RLIMIT_AS) leaves it, whichever is less."""
+    free = psutil.virtual_memory().available
+    used = psutil.Process().memory_info().rss
+    for kind in (resource.RLIMIT_AS, resource.RLIMIT_DATA):
+        soft, _ = resource.getrlimit(kind)
+        if soft != resource.RLIM_INFINITY:
+            free = min(free, max(0, soft - used))
+    return int(free * FILE_MODE_MEMORY_SHARE)
 
 
-def _open_plain(path: Path):
-    """The file's bytes as a stream, gunzipped when it is gzipped."""
+def _held_in_memory(budget: int) -> str:
+    return (
+        f"File-mode training reads a channel into memory and {_size(budget)} are available to "
+        f"it ({FILE_MODE_MEMORY_SHARE:.0%} of the memory free); train on less data, or where "
+        "more memory is free"
+    )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
+
+
+@contextlib.contextmanager
+def _plain_file(path: Path, *, source: str, limit: int, budget: int) -> Iterator[Path]:
+    """The file itself or, gzipped, its data streamed a chunk at a time to a hidden file beside it
+    (removed afterwards), so that a gzip bomb never lands in memory: decompressing more than
+    ``limit`` bytes fails, naming the file."""
     with path.open("rb") as file:
         gzipped = file.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
-    return gzip.open(path, "rb") if gzipped else path.open("rb")
+    if not gzipped:
+        yield path
+        return
+    target = _scratch_file(path)
+    try:
+        _gunzip(path, target, source=source, limit=limit, budget=budget)
+        yield target
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def _scratch_file(path: Path) -> Path:
+    # Hidden (a dot name), so that channel_files never lists it; the system's temp folder where
+    # the channel's own is read-only.
+    options = {"prefix": f".{path.name}.", "suffix": ".gunzipped"}
+    try:
+        descriptor, name = tempfile.mkstemp(dir=path.parent, **options)
+    except OSError:
+        descriptor, name = tempfile.mkstemp(**options)
+    os.close(descriptor)
+    return Path(name)
+
+
+def _gunzip(path: Path, target: Path, *, source: str, limit: int, budget: int) -> None:
+    written = 0
+    try:
+        with gzip.open(path, "rb") as stream, target.open("wb") as out:
+            while chunk := stream.read(_GUNZIP_CHUNK_BYTES):
+                written += len(chunk)
+                if written > limit:
+                    other = "" if limit == budget else " with the channel's other files"
+                    raise DataError(
+                        f"decompresses to more than {_size(limit)}, too much{other}: "
+                        f"{_held_in_memory(budget)}",
+                        source=source,
+                    )
+                out.write(chunk)
+    except (OSError, EOFError) as error:  # a broken gzip stream; a full disk
+        raise DataError(f"cannot gunzip: {error}", source=source) from None
+
+
+def _starts_recordio(path: Path) -> bool:
+    with path.open("rb") as stream:
+        return is_recordio(stream.read(4))
 
 
 def _read_recordio(
     path: Path, *, source: str, feature_count: int | None, labelled: bool
 ) -> Dataset:
     try:
-        with _open_plain(path) as stream:
+        with path.open("rb") as stream:
             features, labels = read_matrix(stream, source=source, feature_count=feature_count)
     except (OSError, EOFError) as error:
         raise DataError(f"cannot read: {error}", source=source) from None
@@ -163,24 +264,6 @@ def _label_size(channel: Channel, params: dict[str, str], *, default: bool) -> b
     if value == "0" and default:
         raise DataError("this algorithm needs labels; label_size=0 has none", source=channel.name)
     return value == "1"
-
-
-def _csv_input(path: Path, *, source: str) -> bytes | Path:
-    """A plain file as itself (the CSV parser reads it in place); a gzipped one, decompressed."""
-    with path.open("rb") as file:
-        if file.read(len(_GZIP_MAGIC)) != _GZIP_MAGIC:
-            return path
-    return _read_bytes(path, source=source)
-
-
-def _read_bytes(path: Path, *, source: str) -> bytes:
-    raw = path.read_bytes()
-    if raw.startswith(_GZIP_MAGIC):
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataError(f"cannot gunzip: {error}", source=source) from None
-    return raw
 
 
 def _read_libsvm(raw: bytes, *, source: str) -> Dataset:

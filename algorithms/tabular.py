@@ -7,6 +7,7 @@ line-by-line scan run, to say exactly which line and column is wrong.
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 import os
@@ -50,7 +51,7 @@ def parse_csv(
 
     def scan() -> None:
         _scan_csv(
-            data.read_bytes() if isinstance(data, Path) else bytes(data),
+            data,
             source=source,
             columns=columns,
             label_columns=label_columns,
@@ -154,7 +155,7 @@ def _stack(matrices: list[np.ndarray]) -> np.ndarray:
 
 
 def _scan_csv(
-    raw: bytes,
+    data: bytes | Path,
     *,
     source: str | None,
     columns: int | None,
@@ -163,7 +164,7 @@ def _scan_csv(
 ) -> None:
     """Raise a :class:`DataError` for the first bad line; return if every line is good."""
     expected = columns
-    for number, line in _lines(raw, source=source):
+    for number, line in _lines(data, source=source):
         cells = line.split(",")
         if expected is None:
             expected = len(cells)
@@ -198,7 +199,7 @@ def _scan_csv(
 
 
 def parse_jsonlines(
-    data: bytes,
+    data: bytes | Path,
     *,
     source: str | None,
     columns: int | None = None,
@@ -207,7 +208,8 @@ def parse_jsonlines(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Parse JSON Lines of ``{"features": [...], "label": y}`` (or a bare ``[...]`` without label).
 
-    Returns the feature matrix and, where ``label``, the labels.
+    ``data`` is the text itself or a file holding it, read a line at a time. Returns the feature
+    matrix and, where ``label``, the labels.
     """
     rows: list[Any] = []
     labels: list[Any] = []
@@ -337,14 +339,80 @@ def check_no_missing(
     raise DataError(f"value is missing{where}", source=source, line=line, column=column + 1)
 
 
-def _lines(raw: bytes, *, source: str | None) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with their 1-based numbers; CRLF endings are fine."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DataError("not UTF-8 text", source=source, line=line) from None
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if line.strip():
-            yield number, line
+def _lines(data: bytes | Path, *, source: str | None) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with their 1-based numbers, read a line at a time; CRLF endings are fine."""
+    with _open(data) as stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(_not_utf8(raw, error), source=source, line=number) from None
+            line = line.rstrip("\n").rstrip("\r")
+            if line.strip():
+                yield number, line
+
+
+def _not_utf8(raw: bytes, error: UnicodeDecodeError) -> str:
+    found = raw[error.start : error.start + 2]
+    what = (
+        "a UTF-16 byte-order mark"
+        if found in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        else f"byte 0x{raw[error.start]:02x}"
+    )
+    return f"not UTF-8 text: {what} at byte {error.start + 1} of the line; save the data as UTF-8"
+
+
+def check_line_length(data: bytes | Path, *, source: str | None, limit: int) -> None:
+    """Refuse a line longer than ``limit`` bytes, naming it, without reading it whole.
+
+    A line that long covers a whole aligned window of ``limit // 2`` bytes, so only each window
+    is probed for a newline (its first few bytes, in ordinary data); a window without one has
+    its line measured, from at most ``limit`` bytes either side. Memory stays about ``limit``
+    whatever the data, where pandas' parser and a line iterator would hold the whole line.
+    """
+    window = max(1, limit // 2)
+    with _open(data) as stream:
+        size = stream.seek(0, io.SEEK_END)
+        index = 0
+        while (index + 1) * window <= size:
+            start = index * window
+            if _holds_newline(stream, start, window):
+                index += 1
+                continue
+            begin = max(0, start - limit)
+            stream.seek(begin)
+            around = stream.read(start - begin + limit + 1)
+            line_start = begin + around.rfind(b"\n", 0, start - begin) + 1
+            line_end = around.find(b"\n", start - begin)
+            line_end = begin + (len(around) if line_end < 0 else line_end)
+            if line_end - line_start > limit:
+                raise DataError(
+                    f"line is longer than {limit} bytes, the most one record may take; the data "
+                    "may not be one record a line, or wants a sparse format (text/libsvm, "
+                    "application/x-recordio-protobuf)",
+                    source=source,
+                    line=_newlines_before(stream, line_start) + 1,
+                )
+            index = max(index + 1, line_end // window)
+
+
+def _holds_newline(stream: BinaryIO, start: int, length: int) -> bool:
+    stream.seek(start)
+    piece = 4096  # growing: ordinary lines end within the first read
+    while length > 0:
+        chunk = stream.read(min(piece, length))
+        if not chunk:
+            return False
+        if b"\n" in chunk:
+            return True
+        length -= len(chunk)
+        piece = min(piece * 4, 1 << 20)
+    return False
+
+
+def _newlines_before(stream: BinaryIO, end: int) -> int:
+    stream.seek(0)
+    count = 0
+    while stream.tell() < end:
+        count += stream.read(min(1 << 20, end - stream.tell())).count(b"\n")
+    return count

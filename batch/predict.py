@@ -140,7 +140,7 @@ def _transform_lines(
         _transform_bodies(task, model, reader, writer, counter, stats, check_stop)
         return
     batches = pack_batches(
-        iter_records(reader, counter=counter),
+        iter_records(reader, counter=counter, max_payload_bytes=spec.max_payload_bytes),
         max_payload_bytes=spec.max_payload_bytes,
         single_record=spec.batch_strategy == "SingleRecord",
     )

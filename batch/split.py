@@ -59,15 +59,31 @@ class LineCounter:
 
 
 def iter_records(
-    reader: BinaryIO, *, counter: LineCounter | None = None, chunk_size: int = READ_CHUNK_BYTES
+    reader: BinaryIO,
+    *,
+    counter: LineCounter | None = None,
+    chunk_size: int = READ_CHUNK_BYTES,
+    max_payload_bytes: int | None = None,
 ) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line number, record)`` for every non-blank line, without its line ending."""
+    """Yield ``(line number, record)`` for every non-blank line, without its line ending.
+
+    A line that cannot fit in a body of ``max_payload_bytes`` raises :class:`RecordTooLarge` as
+    soon as its unfinished part passes that, so a line with no end is never held (nor copied
+    again per chunk) whole.
+    """
     counter = counter if counter is not None else LineCounter()
     line_number = 0
     pending = b""
     while chunk := reader.read(chunk_size):
         lines = (pending + chunk).split(b"\n")
         pending = lines.pop()  # the tail has no newline yet; it joins the next chunk
+        if max_payload_bytes is not None and len(pending) > max_payload_bytes:
+            # Even less a trailing \r, the record and its newline pass the limit.
+            raise RecordTooLarge(
+                line=line_number + len(lines) + 1,
+                size=len(pending) + 1,
+                limit=max_payload_bytes,
+            )
         for line in lines:
             line_number += 1
             record = line[:-1] if line.endswith(b"\r") else line

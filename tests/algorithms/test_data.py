@@ -1,13 +1,17 @@
-"""Reading training channels: formats, gzip, file order, and errors that say where."""
+"""Reading training channels: formats, gzip, file order, errors that say where, and hostile
+input (gzip bombs, lines with no end, other encodings) refused in bounded memory."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
+import tracemalloc
 
 import numpy as np
+import psutil
 import pytest
 
-from algorithms import Channel, DataError, tabular
+from algorithms import Channel, DataError, data, tabular
 from algorithms.data import read_channel
 
 from .conftest import channel, write_csv, write_jsonlines, write_libsvm
@@ -177,3 +181,106 @@ def test_libsvm_is_refused_where_the_algorithm_needs_dense_data(tmp_path) -> Non
     write_libsvm(tmp_path / "train" / "d.svm", np.ones((2, 2)), np.ones(2))
     with pytest.raises(DataError, match="text/libsvm is not supported"):
         read_channel(channel(tmp_path / "train", "text/libsvm"))
+
+
+# Hostile input: each fails naming the file (and line), in memory far below the data's size.
+
+
+def _peak_bytes_while(call) -> tuple[int, DataError]:
+    """The most memory Python held while ``call`` ran (it is expected to raise DataError)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError) as caught:
+            call()
+        return tracemalloc.get_traced_memory()[1], caught.value
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_gzip_bomb_fails_past_the_memory_budget_without_landing_in_memory(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(data, "memory_budget", lambda: 2 << 20)
+    folder = tmp_path / "train"
+    folder.mkdir()
+    with gzip.open(folder / "bomb.csv.gz", "wb", compresslevel=1) as bomb:
+        for _ in range(64):  # 64 MiB of "1,2\n" in about 200 KB
+            bomb.write(b"1,2\n" * (1 << 18))
+    peak, error = _peak_bytes_while(lambda: read_channel(channel(folder)))
+    assert error.source == "train/bomb.csv.gz"
+    assert "decompresses to more than 2.1 MB" in error.message
+    assert "File-mode training reads a channel into memory and 2.1 MB are available" in str(error)
+    assert peak < 8 << 20  # of 64 MiB
+    assert [path.name for path in folder.iterdir()] == ["bomb.csv.gz"]  # no scratch left
+
+
+def test_a_channel_larger_than_the_memory_budget_fails_before_parsing(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(data, "memory_budget", lambda: 1000)
+    write_csv(tmp_path / "train" / "a.csv", np.ones((200, 4)), np.ones(200))
+    with pytest.raises(DataError) as caught:
+        read_channel(channel(tmp_path / "train"))
+    assert caught.value.source == "train"
+    assert caught.value.message == (
+        "channel holds 4.0 KB; File-mode training reads a channel into memory and 1.0 KB are "
+        "available to it (50% of the memory free); train on less data, or where more memory is free"
+    )
+
+
+def test_the_memory_budget_is_a_share_of_the_free_memory() -> None:
+    assert 0 < data.memory_budget() <= psutil.virtual_memory().available
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzipped"])
+@pytest.mark.parametrize(
+    ("name", "content_type", "head", "endless"),
+    [
+        ("long.csv", "text/csv", b"1,2,3\n0,4,5\n", b"1,"),
+        ("long.jsonl", "application/jsonlines", b'{"features": [1], "label": 0}\n\n', b"[1,"),
+    ],
+)
+def test_a_line_with_no_end_fails_naming_it_without_being_held(
+    tmp_path, monkeypatch, compress, name, content_type, head, endless
+) -> None:
+    monkeypatch.setattr(data, "MAX_LINE_BYTES", 4096)
+    folder = tmp_path / "train"
+    folder.mkdir()
+    text = head + endless * (16 << 20)  # 32 to 48 MiB without a newline
+    (folder / name).write_bytes(gzip.compress(text, compresslevel=1) if compress else text)
+    peak, error = _peak_bytes_while(lambda: read_channel(channel(folder, content_type)))
+    assert (error.source, error.line) == (f"train/{name}", 3)
+    assert error.message.startswith("line is longer than 4096 bytes, the most one record")
+    assert peak < 8 << 20
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "text", "line", "found"),
+    [
+        ("latin1.csv", "text/csv", b"1,2,3\n0,4,5\n1,caf\xe9,6\n", 3, "byte 0xe9 at byte 6"),
+        (
+            "utf16.csv",
+            "text/csv",
+            b"1,2,3\n0,4,5\n" + codecs.BOM_UTF16_LE + "1,2,3\n".encode("utf-16-le"),
+            3,
+            "a UTF-16 byte-order mark at byte 1",
+        ),
+        (
+            "latin1.jsonl",
+            "application/jsonlines",
+            b'{"features": [1], "label": 0}\n{"features": [1], "label": "\xe9"}\n',
+            2,
+            "byte 0xe9 at byte 29",
+        ),
+    ],
+)
+def test_text_that_is_not_utf8_is_named_by_file_line_and_byte(
+    tmp_path, name, content_type, text, line, found
+) -> None:
+    folder = tmp_path / "train"
+    folder.mkdir()
+    (folder / name).write_bytes(text)
+    with pytest.raises(DataError) as caught:
+        read_channel(channel(folder, content_type))
+    assert (caught.value.source, caught.value.line) == (f"train/{name}", line)
+    assert caught.value.message == f"not UTF-8 text: {found} of the line; save the data as UTF-8"

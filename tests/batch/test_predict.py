@@ -1,5 +1,7 @@
 """One range through the LightGBM built-in into its part object, outside Dask."""
 
+import codecs
+
 import pytest
 
 from batch.plan import ByteRange
@@ -47,16 +49,25 @@ def test_a_range_writes_its_part_and_counts_its_lines(
 
 
 @pytest.mark.parametrize("batch_strategy", ["MultiRecord", "SingleRecord"])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (b"five", "five"),
+        (b"caf\xe9", "not UTF-8 text: byte 0xe9"),  # Latin-1
+        (codecs.BOM_UTF16_LE + "5".encode("utf-16-le"), "a UTF-16 byte-order mark"),
+    ],
+    ids=["not-a-number", "latin-1", "utf-16"],
+)
 def test_bad_data_fails_the_range_with_its_line_and_writes_no_part(
-    local_store, lightgbm_model_dir, data, batch_strategy
+    local_store, lightgbm_model_dir, data, batch_strategy, bad, message
 ):
     local_store.write_bytes(
-        "s3://bkt/in/a.csv", data + b"\n" + data.replace(b"1,2,3,4,5", b"1,2,3,4,five")
+        "s3://bkt/in/a.csv", data + b"\n" + data.replace(b"1,2,3,4,5", b"1,2,3,4," + bad)
     )
     result = run_range(task(local_store, lightgbm_model_dir, data, batch_strategy=batch_strategy))
     assert result.failure is not None
     assert result.failure.line == 2  # within the range; the engine adds the lines before it
-    assert "five" in result.failure.message
+    assert message in result.failure.message
     assert not local_store.exists("s3://bkt/out/.parts/0/1")
 
 

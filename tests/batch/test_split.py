@@ -1,7 +1,9 @@
 """Streaming records out of a range and packing them into request bodies: lines, and RecordIO
 records (SplitType=RecordIO)."""
 
+import gzip
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -79,6 +81,49 @@ def test_a_record_larger_than_the_payload_is_an_error_naming_its_line():
 def test_a_record_exactly_at_the_limit_fits():
     batches = list(pack_batches([(1, b"y" * 39)], max_payload_bytes=40, single_record=False))
     assert len(batches[0].body()) == 40
+
+
+class _Endless(io.RawIOBase):
+    """``1,2\n`` and then one line that never ends, as a corrupt or hostile object may hold."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        head = b"1,2\n" if self.served == 0 else b""
+        view = memoryview(buffer)
+        view[: len(head)] = head
+        view[len(head) :] = b"7" * (len(view) - len(head))
+        self.served += len(view)
+        return len(view)
+
+
+def test_a_line_with_no_end_is_refused_once_it_passes_the_payload_not_read_whole():
+    reader = _Endless()
+    records = iter_records(reader, chunk_size=1 << 10, max_payload_bytes=1 << 16)
+    with pytest.raises(RecordTooLarge) as error:
+        list(pack_batches(records, max_payload_bytes=1 << 16, single_record=True))
+    assert error.value.line == 2
+    assert reader.served <= (1 << 16) + (1 << 10)
+
+
+def test_a_gzip_bomb_is_refused_at_the_payload_on_both_paths():
+    bomb = gzip.compress(b"1,2\n" + b"0" * (64 << 20), compresslevel=1)  # 64 MiB in 64 KB
+    tracemalloc.start()
+    try:
+        with pytest.raises(RecordTooLarge) as by_records:
+            reader = gzip.GzipFile(fileobj=io.BytesIO(bomb))
+            list(iter_records(reader, max_payload_bytes=1 << 20))
+        with pytest.raises(RecordTooLarge) as by_bodies:
+            list(iter_bodies(gzip.GzipFile(fileobj=io.BytesIO(bomb)), max_payload_bytes=1 << 20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert by_records.value.line == by_bodies.value.line == 2
+    assert peak < 8 << 20
 
 
 def test_an_unsplit_object_over_the_payload_is_refused_without_reading_it_all():
