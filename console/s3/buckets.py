@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -42,14 +43,33 @@ def list_buckets(caller: Caller) -> HttpResponse:
     )
 
 
+# How long a worker trusts that a user may reach a bucket, so that a run of requests on the same
+# bucket costs no listing of the store and no query each. A bucket deleted meanwhile is still
+# refused at once (the store has no such bucket); one given to another owner behind the S3 API's
+# back is refused by this worker at most this late.
+ACCESS_CACHE_SECONDS = 5.0
+_ACCESS_CACHE_SIZE = 4096
+_reachable: dict[tuple[int, str], float] = {}
+
+
 def check_access(request: HttpRequest, caller: Caller, bucket: str) -> None:
     """The caller may reach the bucket, and it is owned by the account the request expects."""
-    bucket_check(user=caller.user, name=bucket)
+    cache_key = (caller.user.pk, bucket)
+    if _reachable.get(cache_key, 0.0) < time.monotonic():
+        bucket_check(user=caller.user, name=bucket)
+        if len(_reachable) >= _ACCESS_CACHE_SIZE:
+            _reachable.clear()
+        _reachable[cache_key] = time.monotonic() + ACCESS_CACHE_SECONDS
     expected = request.headers.get("x-amz-expected-bucket-owner")
     if expected is not None:
         owner = bucket_owner(name=bucket)
         if owner is None or account_id_for(owner.pk) != expected:
             raise access_denied()
+
+
+def _forget(bucket: str) -> None:
+    for cache_key in [cache_key for cache_key in _reachable if cache_key[1] == bucket]:
+        _reachable.pop(cache_key, None)
 
 
 def create(request: HttpRequest, caller: Caller, bucket: str) -> HttpResponse:
@@ -78,8 +98,10 @@ def head(request: HttpRequest, caller: Caller, bucket: str) -> HttpResponse:
 
 
 def delete(request: HttpRequest, caller: Caller, bucket: str) -> HttpResponse:
+    _forget(bucket)
     check_access(request, caller, bucket)
     bucket_delete(user=caller.user, name=bucket)
+    _forget(bucket)
     return HttpResponse(status=204)
 
 

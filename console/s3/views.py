@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import uuid
 
+from asgiref.sync import markcoroutinefunction, sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
 
 from console.s3 import buckets, multipart, objects
@@ -71,13 +74,33 @@ def is_s3_request(request: HttpRequest) -> bool:
 
 
 class S3Middleware:
+    """Under ASGI (``infra.web``), an S3 request runs in a thread of its own from a pool, not in
+    the one thread where Django runs every request's sync code in a worker: a request waiting on
+    the disk (an object's fsync) does not hold up the worker's other requests. That thread's
+    database connections are closed at the request's end, as Django does for its own. Under WSGI
+    (the test server) the request stays on its server thread."""
+
+    sync_capable = False
+    async_capable = True
+
     def __init__(self, get_response) -> None:
         self.get_response = get_response
+        markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_s3_request(request):
-            return s3_api(request)
-        return self.get_response(request)
+    async def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_s3_request(request):
+            return await self.get_response(request)
+        if isinstance(request, ASGIRequest):
+            return await sync_to_async(_s3_api_in_pool, thread_sensitive=False)(request)
+        return await sync_to_async(s3_api)(request)
+
+
+def _s3_api_in_pool(request: HttpRequest) -> HttpResponse:
+    close_old_connections()
+    try:
+        return s3_api(request)
+    finally:
+        close_old_connections()
 
 
 def address(request: HttpRequest) -> tuple[str, str]:
