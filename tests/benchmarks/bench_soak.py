@@ -7,7 +7,8 @@ One run starts the stack in a fresh DATA_DIR, deploys a small LightGBM endpoint 
 then:
 
 - capacity: ``--clients`` closed-loop callers send ``--capacity-requests`` one-record CSV invokes
-  (SigV4-signed, keep-alive, as ``bench_endpoints`` sends them): requests/s;
+  (SigV4-signed, keep-alive, as ``bench_endpoints`` sends them): requests/s, measured again
+  after the soak to show how far the machine's other load moved it;
 - warm-up: one training job and one transform job (what later rounds reuse gets imported);
 - soak: an open-loop load of ``--load`` x capacity for ``--minutes``: requests leave on a fixed
   schedule whatever the answers, and a latency counts from the request's scheduled start, so a
@@ -32,7 +33,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +73,16 @@ JOBS = "job runs + Dask"
 
 
 def roles_rss(data_dir: Path) -> dict[str, tuple[int, int]]:
-    """``{role: (processes, RSS bytes)}`` of the stack's live processes."""
+    """``{role: (processes, RSS bytes)}`` of the stack's live processes: those whose DATA_DIR
+    is the stack's, and their descendants (Redis's server binary starts with a clean
+    environment)."""
     found = {}
+    processes = {}
     for process in stack_processes(data_dir, lambda cmdline: True):
+        with contextlib.suppress(Exception):
+            for member in [process, *process.children(recursive=True)]:
+                processes[member.pid] = member
+    for process in processes.values():
         with contextlib.suppress(Exception):  # gone meanwhile
             found[process.pid] = (
                 " ".join(process.cmdline()),
@@ -141,7 +149,7 @@ class OpenLoad:
     def __init__(self, port: int, sign, rate: float) -> None:
         self.port, self.sign, self.rate = port, sign, rate
         self.minutes: dict[int, Minute] = defaultdict(Minute)
-        self.first_errors: list[str] = []
+        self.error_kinds: Counter[str] = Counter()
         self.most_in_flight = 0
         self.connections_opened = 0
 
@@ -173,7 +181,7 @@ class OpenLoad:
                 return
             if connection is not None:
                 connection.writer.close()
-            self.error(minute, f"{status} {answer[:200]!r}")
+            self.error(minute, f"{status} {answer[:120]!r}")
 
         while (now := time.monotonic()) - started < seconds:
             if now - signed_at > RESIGN_EVERY_S:
@@ -182,7 +190,8 @@ class OpenLoad:
             while sent < int((now - started) * self.rate):
                 scheduled, sent = started + sent / self.rate, sent + 1
                 if len(pending) >= MAX_IN_FLIGHT:
-                    self.error(self.minutes[int((scheduled - started) // 60)], "client: too many")
+                    minute = self.minutes[int((scheduled - started) // 60)]
+                    self.error(minute, f"not sent: {MAX_IN_FLIGHT} requests in flight")
                     continue
                 task = asyncio.create_task(one(scheduled))
                 pending.add(task)
@@ -195,8 +204,7 @@ class OpenLoad:
 
     def error(self, minute: Minute, what: str) -> None:
         minute.errors += 1
-        if len(self.first_errors) < 5:
-            self.first_errors.append(what)
+        self.error_kinds[what] += 1
 
 
 # ---- the stack's endpoint and jobs ---------------------------------------------------------
@@ -320,7 +328,7 @@ def main() -> None:
     parser.add_argument("--load", type=float, default=0.5, help="share of the measured capacity")
     parser.add_argument("--job-every", type=float, default=3, help="minutes between job rounds")
     parser.add_argument("--clients", type=int, default=16, help="callers measuring capacity")
-    parser.add_argument("--capacity-requests", type=int, default=2000)
+    parser.add_argument("--capacity-requests", type=int, default=10000)
     args = parser.parse_args()
     print(f"{len(os.sched_getaffinity(0))} cores; load average {_load()} before the stack starts")
     with tempfile.TemporaryDirectory(prefix="sagebrush-soak-") as scratch, running_stack() as stack:
@@ -331,15 +339,7 @@ def main() -> None:
         def sign() -> bytes:
             return signed(port, "soak", body, stack.access_key_id, stack.secret_access_key)
 
-        capacity = asyncio.run(
-            measure(port, sign(), requests=args.capacity_requests, clients=args.clients)
-        )
-        print(
-            f"capacity: {capacity['per_s']:.0f} invokes/s with {args.clients} closed-loop callers "
-            f"(p50 {capacity['p50_ms']:.1f} ms, p99 {capacity['p99_ms']:.1f} ms, "
-            f"{capacity['failures']} failed); load average {_load()}",
-            flush=True,
-        )
+        capacity = measure_capacity(port, sign(), args, "capacity")
         bucket = training_bucket(stack, "soak", train=2000, validation=500, seed=3)
         warm_up = job_round(stack, 0, 0.0, bucket)
         rate = args.load * capacity["per_s"]
@@ -361,9 +361,23 @@ def main() -> None:
         ended = time.monotonic()
         print(f"load average at the end of the soak: {_load()}", flush=True)
         jobs.join()
+        # Again once the soak is over: how far the machine's other load moved the capacity.
+        measure_capacity(port, sign(), args, "capacity after the soak")
         sampler.stop()
     soak = [(at - began, roles) for at, roles in sampler.samples if began <= at <= ended]
     report(args, capacity, load, soak, warm_up, outcomes)
+
+
+def measure_capacity(port: int, raw: bytes, args, what: str) -> dict:
+    """Closed-loop invokes/s (``bench_endpoints.measure``), printed with the load average."""
+    result = asyncio.run(measure(port, raw, requests=args.capacity_requests, clients=args.clients))
+    print(
+        f"{what}: {result['per_s']:.0f} invokes/s with {args.clients} closed-loop callers "
+        f"(p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+        f"{result['failures']} failed); load average {_load()}",
+        flush=True,
+    )
+    return result
 
 
 def _load() -> str:
@@ -389,8 +403,8 @@ def report(args, capacity, load: OpenLoad, soak, warm_up, outcomes) -> None:
                   f"{minute.load_average:>10.1f}")  # fmt: skip
     print(f"client: at most {load.most_in_flight} requests in flight, "
           f"{load.connections_opened} connections opened")  # fmt: skip
-    for error in load.first_errors:
-        print(f"  error: {error}")
+    for error, count in load.error_kinds.most_common(5):
+        print(f"  {count} x {error}")
 
     growths = memory_table(args.minutes, soak)
     print("\njobs (a training and a transform job per round, started together):")
