@@ -1,4 +1,5 @@
-"""S3's XML documents and object responses (streamed under ASGI, never whole in memory)."""
+"""S3's XML documents and object responses (streamed under ASGI, never more than ``CHUNK_SIZE``
+in memory)."""
 
 from __future__ import annotations
 
@@ -48,8 +49,16 @@ def object_headers(response: HttpResponse, info: ObjectInfo) -> None:
     response["Accept-Ranges"] = "bytes"
 
 
-def stream(request: HttpRequest, reader, *, status: int, length: int) -> StreamingHttpResponse:
-    """An object's bytes from ``reader``, which the response closes at its end."""
+def stream(request: HttpRequest, reader, *, status: int, length: int) -> HttpResponse:
+    """An object's bytes from ``reader``, which the response closes at its end. One of at most
+    ``CHUNK_SIZE`` bytes is read here at once: streaming it would cost more thread hops than the
+    read."""
+    if length <= CHUNK_SIZE:
+        with reader:
+            body = reader.read(length)
+        response = HttpResponse(body, status=status, content_type="application/octet-stream")
+        response["Content-Length"] = str(len(body))
+        return response
     chunks = _async_chunks(reader) if isinstance(request, ASGIRequest) else _chunks(reader)
     response = StreamingHttpResponse(chunks, status=status)
     response["Content-Length"] = str(length)
