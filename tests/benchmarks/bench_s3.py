@@ -11,7 +11,8 @@ then prints:
 - ``put`` / ``get``: ``upload_file`` / ``download_file`` of that file through the S3 API with
   boto3's default transfer settings (8 MiB parts, 10 threads), as MB/s and as a share of the copy;
 - the web workers' RSS growth (largest growth of any worker over its size before the transfers);
-- ``small``: 1 KiB puts, then gets, per second with ``--clients`` client processes.
+- ``small``: 1 KiB puts, then gets, per second with ``--clients`` client processes, and the CPU
+  each request cost the web workers and the clients (whose figure includes starting boto3).
 
 The machine's other load shows in the figures: run it on an idle machine for numbers to quote.
 """
@@ -231,9 +232,18 @@ def main() -> None:
             f"get {get_cpu[0]:.1f}, {get_cpu[1]:.1f}"
         )
         print(f"web worker RSS growth: {growth:.0f} MB (largest of the workers)")
+        cpu.lap()
+        clients_before = sum(os.times()[2:4])
         puts, gets = small_objects(url, key_id, secret, total=args.small, clients=args.clients)
+        web_s = cpu.lap()[0]
+        clients_s = sum(os.times()[2:4]) - clients_before
+        requests = 2 * (args.small // args.clients) * args.clients
         print(
             f"small objects (1 KiB), {args.clients} clients: {puts:.0f} puts/s, {gets:.0f} gets/s"
+        )
+        print(
+            f"CPU ms per small request (web, clients with their start): "
+            f"{1000 * web_s / requests:.1f}, {1000 * clients_s / requests:.1f}"
         )
     finally:
         server.terminate()
