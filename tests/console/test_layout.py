@@ -59,6 +59,25 @@ def _content(user) -> list[str]:
         f"/objects/{bucket}/{LONG}/",
         f"/objects/preview?uri=s3://{bucket}/{key}",
         "/status/",
+        # Details and forms: the long name and failure reason, every create form.
+        f"/training-jobs/{name}/",
+        "/training-jobs/new",
+        "/tuning-jobs/new",
+        "/models/new",
+        "/endpoint-configs/",
+        "/endpoint-configs/new",
+        "/endpoints/new",
+        "/transform-jobs/",
+        "/transform-jobs/new",
+        "/processing-jobs/",
+        "/processing-jobs/new",
+        "/labeling-jobs/",
+        "/labeling-jobs/new/",
+        "/workteams/",
+        "/workteams/new/",
+        "/pipelines/",
+        "/pipelines/new",
+        "/model-package-groups/",
     ]
 
 
@@ -95,7 +114,17 @@ def _check(page, path: str) -> list[str]:
     problems = []
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > WIDTH:
-        problems.append(f"{path} is {width} px wide at {WIDTH} px")
+        # The deepest elements that reach past the screen: where the overflow starts.
+        culprits = page.evaluate(
+            f"""() => [...document.querySelectorAll('body *')]
+              .filter(e => e.getBoundingClientRect().right > {WIDTH} + 1)
+              .filter(e => ![...e.children].some(
+                  c => c.getBoundingClientRect().right > {WIDTH} + 1))
+              .slice(0, 5)
+              .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                   + (e.className ? '.' + String(e.className).split(' ').join('.') : ''))"""
+        )
+        problems.append(f"{path} is {width} px wide at {WIDTH} px: {', '.join(culprits)}")
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
