@@ -6,14 +6,18 @@ axe-core is the npm package's own file, vendored in tests/console/vendor (no CDN
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from console.accounts.services import access_key_create
 from console.core.names import account_id_for, arn
+from console.pipelines.services import pipeline_create
+from console.registry.services import model_create
 from console.training.models import TrainingJob
 from infra.storage import get_store
+from tests.console.pipelines.definitions import chain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,6 +52,25 @@ def _content(user) -> list[str]:
     Bucket.objects.get_or_create(name=bucket, defaults={"owner": user})
     key = f"{LONG}/{LONG}.csv"
     get_store().write_bytes(f"s3://{bucket}/{key}", b"1,2,3\n" * 5)
+    artifact = f"s3://{bucket}/{LONG}/model.tar.gz"
+    get_store().write_bytes(artifact, b"a model")
+    model_create(
+        user=user,
+        spec={
+            "ModelName": name,
+            "PrimaryContainer": {"Image": "lightgbm", "ModelDataUrl": artifact},
+        },
+    )
+    pipeline_create(
+        user=user,
+        spec={
+            "PipelineName": name,
+            "PipelineDescription": LONG,
+            "PipelineDefinition": json.dumps(chain(bucket)),
+            "RoleArn": "arn:aws:iam::000000000000:role/sagebrush",
+            "ClientRequestToken": "layout-" + "0" * 25,
+        },
+    )
     return [
         "/",
         "/training-jobs/",
@@ -61,6 +84,8 @@ def _content(user) -> list[str]:
         "/status/",
         # Details and forms: the long name and failure reason, every create form.
         f"/training-jobs/{name}/",
+        f"/models/{name}/",
+        f"/pipelines/{name}/",
         "/training-jobs/new",
         "/tuning-jobs/new",
         "/models/new",
