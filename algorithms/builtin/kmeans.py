@@ -1,6 +1,6 @@
 """``kmeans``: SageMaker k-means' hyperparameters and outputs, on scikit-learn ``MiniBatchKMeans``.
 
-As SageMaker's: mini-batch k-means finds ``k * extra_center_factor`` centres (``auto``: 1 here),
+As SageMaker's: mini-batch k-means finds ``k * extra_center_factor`` centres (``auto``: 10 here),
 and a local Lloyd's run (``local_lloyd_*``, scikit-learn ``KMeans`` weighted by each centre's
 records) reduces them to ``k``. Training data has no label column (``text/csv``, or
 ``label_size=1`` to skip one). Each epoch is one pass of mini-batches; ``train:msd`` (mean squared
@@ -51,6 +51,10 @@ from algorithms.recordio import RECORDIO
 from algorithms.registry import ALGO_MODEL_FILE, register
 
 INIT_METHODS = {"random": "random", "kmeans++": "k-means++"}
+# One epoch over fewer rows than mini_batch_size is a single mini-batch step: k random starts
+# stay where they fell, two in one cluster and none in another. Ten per cluster seed every
+# cluster of any real size, and the local Lloyd's run (k-means++) merges them into k.
+AUTO_EXTRA_CENTER_FACTOR = 10
 
 
 @register("kmeans")
@@ -94,7 +98,8 @@ class KMeans(Algorithm):
         check_feature_dim(hp["feature_dim"], train.feature_count)
         if hp["k"] > train.rows:
             raise HyperparameterError("k", f"must be at most the {train.rows} training records")
-        factor = 1 if hp["extra_center_factor"] == "auto" else hp["extra_center_factor"]
+        factor = hp["extra_center_factor"]
+        factor = AUTO_EXTRA_CENTER_FACTOR if factor == "auto" else factor
         centres = min(hp["k"] * factor, train.rows)
         estimator = MiniBatchKMeans(
             n_clusters=centres,

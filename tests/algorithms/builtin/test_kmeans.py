@@ -61,6 +61,26 @@ def test_clusters_match_the_blobs(tmp_path, multiclass_problem) -> None:
     assert first["distance_to_cluster"] < 5
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_sagemakers_defaults_find_well_separated_clusters(tmp_path, seed) -> None:
+    """What the SDK's ``KMeans(k=...)`` sends: random starts, one epoch, a mini-batch larger than
+    the data (one mini-batch step in all). Every blob is still one cluster of its own."""
+    rng = np.random.default_rng(seed)
+    blob = np.repeat(np.arange(3), 100)
+    features = rng.normal(scale=4, size=(3, 5))[blob] + rng.normal(size=(300, 5))
+    write_csv(tmp_path / "train" / "x.csv", features)
+    _, model, _ = train(
+        "kmeans",
+        {"k": "3", "feature_dim": "5", "mini_batch_size": "5000", "force_dense": "True"},
+        {"train": channel(tmp_path / "train")},
+        tmp_path / "model",
+    )
+    records = invoke_every_type(model, features)["records"]
+    clusters = np.array([r["closest_cluster"] for r in records]).astype(int)
+    assert [len(set(clusters[blob == index])) for index in range(3)] == [1, 1, 1]
+    assert len(set(clusters)) == 3
+
+
 def test_stop_request_ends_after_the_current_epoch(tmp_path, multiclass_problem) -> None:
     _, _, channels = _blobs(tmp_path, multiclass_problem)
     result, _, reporter = train(
