@@ -41,15 +41,30 @@ class Tensor:
 # -- RecordIO framing ---------------------------------------------------------------------------
 
 
+class PayloadTooLarge(DataError):
+    """A record's payload is longer than the reader's ``limit``: refused from its header, before
+    the payload is read. ``record`` counts whole (joined) records from 1."""
+
+    def __init__(self, *, record: int, size: int, limit: int, source: str | None) -> None:
+        super().__init__(
+            f"record {record} holds at least {size} bytes, more than {limit}", source=source
+        )
+        self.record = record
+        self.size = size
+        self.limit = limit
+
+
 def iter_payloads(
-    stream: BinaryIO, *, source: str | None = None, first: int = 1
+    stream: BinaryIO, *, source: str | None = None, first: int = 1, limit: int | None = None
 ) -> Iterator[bytes]:
     """Each record's payload, read from ``stream`` a piece at a time (``first``: the number of
     its first record, for errors). A multi-part record (MXNet's continuation flags 1, 2, 3) is
-    joined into one payload."""
+    joined into one payload. With ``limit``, a payload longer than it raises
+    :class:`PayloadTooLarge` as soon as a header says so, so memory stays within the limit."""
     reader = _Reader(stream)
     number = first - 1
     parts: list[bytes] = []
+    joined, payloads = 0, 0
     while True:
         header = reader.read(8)
         if not header:
@@ -67,6 +82,10 @@ def iter_payloads(
                 source=source,
             )
         flag, length = word >> 29, word & _LENGTH_MASK
+        if limit is not None and joined + length > limit:
+            raise PayloadTooLarge(
+                record=payloads + 1, size=joined + length, limit=limit, source=source
+            )
         payload = reader.read(length)
         if len(payload) < length:
             raise DataError(
@@ -74,13 +93,16 @@ def iter_payloads(
             )
         reader.read(-length % 4)
         if flag == 0:
+            payloads += 1
             yield payload
         elif flag == 3:
             parts.append(payload)
+            payloads += 1
             yield b"".join(parts)
-            parts = []
+            parts, joined = [], 0
         else:
             parts.append(payload)
+            joined += length
 
 
 class _Reader:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from algorithms.recordio import frame, iter_payloads
+from algorithms.recordio import PayloadTooLarge, frame, iter_payloads
 
 READ_CHUNK_BYTES = 1024 * 1024
 # A RecordIO record's magic and length word, before its payload.
@@ -184,6 +184,14 @@ def read_whole(reader: BinaryIO, *, max_payload_bytes: int) -> bytes:
     return body
 
 
+def _sized(payloads: Iterator[bytes]) -> Iterator[bytes]:
+    """``payloads``, a record over the limit raised as :class:`RecordTooLarge`."""
+    try:
+        yield from payloads
+    except PayloadTooLarge as exc:
+        raise RecordTooLarge(line=exc.record, size=exc.size, limit=exc.limit) from None
+
+
 @dataclass
 class RecordIOBatch:
     """One request body of whole RecordIO records: ``count`` records from number ``first``."""
@@ -210,7 +218,8 @@ def iter_recordio_batches(
     """
     parts: list[bytes] = []
     first, size = 1, 0
-    for number, payload in enumerate(iter_payloads(reader, source=source), start=1):
+    payloads = iter_payloads(reader, source=source, limit=max_payload_bytes)
+    for number, payload in enumerate(_sized(payloads), start=1):
         record = frame(payload)
         if single_record:
             record = record[: _HEADER_BYTES + len(payload)]

@@ -3,6 +3,7 @@ records (SplitType=RecordIO)."""
 
 import gzip
 import io
+import struct
 import tracemalloc
 
 import numpy as np
@@ -213,6 +214,60 @@ def test_recordio_record_over_the_payload_is_an_error_naming_its_number():
     with pytest.raises(RecordTooLarge) as error:
         list(iter_recordio_batches(io.BytesIO(data), max_payload_bytes=200, single_record=False))
     assert error.value.line == 4
+
+
+class _Zeros(io.RawIOBase):
+    """An endless stream of zero bytes that counts what was read from it."""
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        buffer[:] = bytes(len(buffer))
+        self.read_bytes += len(buffer)
+        return len(buffer)
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        [(0, 400 << 20)],  # one record saying 400 MiB follow
+        [(1, 4 << 20), (2, 4 << 20)],  # a multi-part record whose parts pass 6 MiB together
+    ],
+)
+def test_a_recordio_record_over_the_payload_is_refused_before_it_is_read(frames):
+    """Refused as soon as a header says the record passes the limit, naming it, with next to
+    nothing more read. (RecordIO's length field allows 512 MiB.)"""
+    data = _record_set(2)
+    for index, (flag, length) in enumerate(frames):
+        data += struct.pack("<II", 0xCED7230A, (flag << 29) | length)
+        if index < len(frames) - 1:
+            data += bytes(length)
+    stream = _Zeros()
+    body = io.BufferedReader(_Chain(data, stream))
+
+    with pytest.raises(RecordTooLarge) as error:
+        list(iter_recordio_batches(body, max_payload_bytes=6 << 20, single_record=False))
+
+    assert error.value.line == 3
+    assert stream.read_bytes <= 2 << 20  # the reader's buffer, not the record
+
+
+class _Chain(io.RawIOBase):
+    """``first``'s bytes, then ``rest``'s."""
+
+    def __init__(self, first: bytes, rest: io.RawIOBase) -> None:
+        self.first, self.rest = io.BytesIO(first), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.first.readinto(buffer)
+        return count if count else self.rest.readinto(buffer)
 
 
 def test_recordio_broken_framing_names_the_record():
