@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from infra.serving import protocol
 from infra.serving.protocol import Reply, Request
+from infra.serving.state import STATE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 INVOCATION_TIMEOUT_S = 60.0  # the runtime's documented model timeout
@@ -44,7 +45,8 @@ class ServingClient:
         custom_attributes: str = "",
         timeout: float = INVOCATION_TIMEOUT_S,
     ) -> Reply:
-        """The instance's reply, or a ``TIMED_OUT`` reply after ``timeout`` seconds."""
+        """The instance's reply, or a ``TIMED_OUT`` reply after ``timeout`` seconds. Raises one of
+        :data:`STATE_UNAVAILABLE` when Redis cannot be reached, or goes away while it waits."""
         if self._listener is None or self._listener.done():
             self._listener = asyncio.get_running_loop().create_task(self._listen())
         request_id = uuid.uuid4().hex
@@ -89,6 +91,13 @@ class ServingClient:
                 )
             except asyncio.CancelledError:
                 raise
+            except STATE_UNAVAILABLE as exc:
+                # Whatever was queued or answered may be gone with Redis (one restarted empty
+                # keeps nothing): the callers waiting hear it now, not at their timeout.
+                self._fail_waiting(exc)
+                log.warning("reading replies from %s failed (%s); retrying", self.reply_key, exc)
+                await asyncio.sleep(0.2)
+                continue
             except Exception:
                 log.warning(
                     "reading replies from %s failed; retrying", self.reply_key, exc_info=True
@@ -102,6 +111,12 @@ class ServingClient:
                 future = self._waiting.get(reply.request_id)
                 if future is not None and not future.done():
                     future.set_result(reply)
+
+    def _fail_waiting(self, exc: Exception) -> None:
+        """Every waiting call raises ``exc`` (adapters answer it ServiceUnavailable)."""
+        for future in list(self._waiting.values()):
+            if not future.done():
+                future.set_exception(exc)
 
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ServingClient] = (

@@ -4,11 +4,14 @@ The instance loads the model once, then loops: take whatever is queued (up to ``
 requests), and while other callers are evidently active wait a bounded ``max_wait_ms`` for more;
 answer them with one model call (:mod:`infra.serving.batching`); write every reply and only then
 acknowledge the entries (late ack). A heartbeat (state, counters, what it is busy with) goes to
-Redis every second; the supervisor and the endpoint page read it.
+Redis every second; the supervisor and the endpoint page read it. Redis going away stops
+nothing: the instance waits for it (bounded backoff), makes its queue again if Redis came back
+empty, and its next heartbeat registers it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -22,11 +25,13 @@ import redis
 from infra.serving import protocol
 from infra.serving.batching import Call, invoke_batch
 from infra.serving.protocol import GROUP, Reply, Request
+from infra.serving.state import STATE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 1.0
 STATS_TTL_S = 3 * 3600
 POLL_S = 0.0003  # between reads while a micro-batch waits for more requests
+RECONNECT_MIN_S, RECONNECT_MAX_S = 0.1, 2.0  # backoff while Redis cannot be reached
 
 
 def ensure_group(client: redis.Redis, variant_id: str) -> None:
@@ -88,13 +93,29 @@ class Instance:
     def serve_forever(self) -> None:
         beater = threading.Thread(target=self._beat_forever, daemon=True, name="heartbeat")
         beater.start()
+        backoff = 0.0
         try:
             while not self._stop.is_set():
-                self.serve_once(block_ms=500)
+                try:
+                    self.serve_once(block_ms=500)
+                    backoff = 0.0
+                except STATE_UNAVAILABLE as exc:
+                    # Redis is down or restarting: what this instance held went with it (or
+                    # is taken back by the supervisor); try again, backing off up to a bound.
+                    backoff = min(RECONNECT_MAX_S, max(RECONNECT_MIN_S, backoff * 2))
+                    log.warning("instance %s cannot reach Redis (%s)", self.name, exc)
+                    self._stop.wait(backoff)
+                except redis.ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise
+                    # Redis came back without the queue (restarted empty): make it again.
+                    log.warning("instance %s: its queue is gone; making it again", self.name)
+                    ensure_group(self.client, self.variant_id)
         finally:
             self.state = "Stopped"
             self._stop.set()
-            self.client.hdel(protocol.instances_key(self.variant_id), self.name)
+            with contextlib.suppress(redis.RedisError):
+                self.client.hdel(protocol.instances_key(self.variant_id), self.name)
 
     def beat(self) -> None:
         heartbeat = {

@@ -48,6 +48,11 @@ def stats_key(variant_id: str, minute: int) -> str:
     return f"{PREFIX}:stats:{variant_id}:{minute}"
 
 
+def watcher_key(watcher: str) -> str:
+    """A key only ``watcher`` (a supervisor) writes: gone, Redis lost what it held."""
+    return f"{PREFIX}:watcher:{watcher}"
+
+
 def reply_key(client_id: str) -> str:
     return f"{PREFIX}:reply:{client_id}"
 

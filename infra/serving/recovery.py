@@ -25,7 +25,12 @@ def requeue_pending(client: redis.Redis, variant_id: str, consumer: str) -> tupl
     queue = protocol.queue_key(variant_id)
     requeued = failed = 0
     while True:
-        pending = client.xpending_range(queue, GROUP, "-", "+", 100, consumername=consumer)
+        try:
+            pending = client.xpending_range(queue, GROUP, "-", "+", 100, consumername=consumer)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            pending = []  # no queue (Redis restarted empty): nothing is held
         if not pending:
             break
         ids = [entry["message_id"] for entry in pending]

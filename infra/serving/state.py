@@ -18,6 +18,7 @@ from infra.serving import protocol
 
 MAX_ACTIVITIES = 100  # scaling activities kept per variant
 STALE_AFTER_S = 5.0  # an instance silent this long is not counted as serving
+WATCHER_TTL_S = 24 * 3600  # a watcher's key outlives any pause of a live watcher
 # What reading or writing the serving state raises while Redis cannot be reached: adapters answer
 # these "unavailable, try again" (503), never as a fault of the platform's own.
 STATE_UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -89,6 +90,21 @@ class ServingState:
         """Stop serving the variant: the supervisor stops its instances."""
         self.client.hdel(protocol.VARIANTS, variant_id)
         self.client.delete(protocol.activities_key(variant_id))
+
+    def restore(self, variant_id: str, spec: dict) -> bool:
+        """Deploy ``spec`` again unless the variant is deployed meanwhile; whether it was."""
+        return bool(self.client.hsetnx(protocol.VARIANTS, variant_id, orjson.dumps(spec)))
+
+    def variants_watched(self, watcher: str) -> tuple[dict[str, dict], bool]:
+        """The deployed variants, and whether Redis lost the serving state since ``watcher`` last
+        read them (it restarted empty, or was flushed; True on the first read). One transaction,
+        so that both answers come from the same Redis even across a reconnect."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(protocol.watcher_key(watcher), b"1", ex=WATCHER_TTL_S, get=True)
+        pipe.hgetall(protocol.VARIANTS)
+        mark, raw = pipe.execute()
+        variants = {key.decode(): orjson.loads(value) for key, value in raw.items()}
+        return variants, mark is None
 
     def spec(self, variant_id: str) -> dict | None:
         raw = self.client.hget(protocol.VARIANTS, variant_id)

@@ -6,7 +6,9 @@ Every half second it compares the desired state (:class:`ServingState`) with the
 processes it started: starts what is missing (Celery workers, :mod:`infra.serving.worker`),
 stops what is no longer wanted (warm shutdown), notices any that died, takes back the requests
 they held (:mod:`infra.serving.recovery`) and starts a replacement (with a backoff when a
-variant keeps crashing). Every few seconds it applies each variant's autoscaling policy.
+variant keeps crashing). Every few seconds it applies each variant's autoscaling policy. When
+Redis loses the serving state (an external Redis restarted empty), it deploys again what it
+serves, rather than read the empty state as "stop everything".
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from infra.config import settings
 from infra.serving import recovery
 from infra.serving.autoscaling import ScalingHistory, ScalingPolicy, decide
 from infra.serving.protocol import INSTANCE_ENV, VARIANT_ENV, celery_queue
-from infra.serving.state import ServingState
+from infra.serving.state import STATE_UNAVAILABLE, ServingState
 
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 75.0  # a warm shutdown finishes the batch in hand (the model has 60 s)
 AUTOSCALE_EVERY_S = 5.0
+UNREACHABLE_BACKOFF_S = 5.0  # the longest wait between passes while Redis cannot be reached
 
 
 def instance_argv(variant_id: str, instance_name: str) -> list[str]:
@@ -59,6 +62,7 @@ def instance_argv(variant_id: str, instance_name: str) -> list[str]:
 class VariantProcesses:
     running: dict[str, subprocess.Popen] = field(default_factory=dict)
     stopping: dict[str, tuple[subprocess.Popen, float]] = field(default_factory=dict)
+    spec: dict | None = None  # the desired state last read; None once retired
     crashes: int = 0
     not_before: float = 0.0
     scaling: ScalingHistory = field(default_factory=ScalingHistory)
@@ -79,11 +83,21 @@ class Supervisor:
         self.interval = interval
         self.variants: dict[str, VariantProcesses] = {}
         self._next_autoscale = 0.0
+        # Names the key by which it notices Redis losing the state (ServingState.variants_watched).
+        self.watcher = f"supervisor-{uuid.uuid4().hex[:12]}"
 
     def run(self, stop: threading.Event) -> None:
+        backoff = 0.0
         while not stop.is_set():
             try:
                 self.reconcile()
+                backoff = 0.0
+            except STATE_UNAVAILABLE as exc:
+                # Instances keep running meanwhile; Redis is asked again less and less often.
+                backoff = min(UNREACHABLE_BACKOFF_S, max(self.interval, backoff * 2))
+                log.warning("the serving state is unreachable (%s); again in %.1f s", exc, backoff)
+                stop.wait(backoff)
+                continue
             except Exception:
                 log.exception("reconciling the serving state failed; trying again")
             stop.wait(self.interval)
@@ -92,7 +106,9 @@ class Supervisor:
     # ---- one pass --------------------------------------------------------------------------
 
     def reconcile(self) -> None:
-        desired = self.state.variants()
+        desired, lost = self.state.variants_watched(self.watcher)
+        if lost:
+            desired = self._restore(desired)
         now = time.time()
         if now >= self._next_autoscale:
             self._next_autoscale = now + AUTOSCALE_EVERY_S
@@ -102,6 +118,7 @@ class Supervisor:
                 self._retire(variant_id)
         for variant_id, spec in desired.items():
             processes = self.variants.setdefault(variant_id, VariantProcesses())
+            processes.spec = spec
             self._reap(variant_id, processes)
             self._recover_silent(variant_id, processes)
             self._scale(variant_id, processes, int(spec.get("instances", 0)))
@@ -137,8 +154,27 @@ class Supervisor:
             for name in list(processes.running)[wanted:]:
                 self._stop(processes, name)
 
+    def _restore(self, desired: dict[str, dict]) -> dict[str, dict]:
+        """Redis lost the serving state (restarted empty, say): deploy the variants this
+        supervisor serves again, as it last read them, rather than stop their instances. The
+        instances register again by their next heartbeat and make their queues again."""
+        restored = {
+            variant_id: processes.spec
+            for variant_id, processes in self.variants.items()
+            if processes.spec is not None and variant_id not in desired
+        }
+        for variant_id, spec in restored.items():
+            self.state.restore(variant_id, spec)  # unless deployed anew meanwhile
+        if restored:
+            log.warning(
+                "Redis lost the serving state; deployed again the variants served here: %s",
+                ", ".join(restored),
+            )
+        return {**desired, **restored}
+
     def _retire(self, variant_id: str) -> None:
         processes = self.variants[variant_id]
+        processes.spec = None  # not to be deployed again
         for name in list(processes.running):
             self._stop(processes, name)
         self._reap(variant_id, processes)
