@@ -22,6 +22,7 @@ from infra.serving.state import STATE_UNAVAILABLE
 log = logging.getLogger(__name__)
 INVOCATION_TIMEOUT_S = 60.0  # the runtime's documented model timeout
 _REPLY_BURST = 512
+_RETRY_MIN_S, _RETRY_MAX_S = 0.2, 1.0  # the listener's backoff while Redis cannot be reached
 
 
 class ServingClient:
@@ -83,26 +84,29 @@ class ServingClient:
         await self._listen_redis.aclose()
 
     async def _listen(self) -> None:
+        backoff = 0.0
         while True:
             try:
                 # Under redis-py's 5 s socket timeout, so an idle listener is never cut off.
                 popped = await self._listen_redis.blmpop(
                     2, 1, self.reply_key, direction="LEFT", count=_REPLY_BURST
                 )
+                backoff = 0.0
             except asyncio.CancelledError:
                 raise
             except STATE_UNAVAILABLE as exc:
                 # Whatever was queued or answered may be gone with Redis (one restarted empty
                 # keeps nothing): the callers waiting hear it now, not at their timeout.
                 self._fail_waiting(exc)
+                backoff = min(_RETRY_MAX_S, max(_RETRY_MIN_S, backoff * 2))
                 log.warning("reading replies from %s failed (%s); retrying", self.reply_key, exc)
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(backoff)
                 continue
             except Exception:
                 log.warning(
                     "reading replies from %s failed; retrying", self.reply_key, exc_info=True
                 )
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(_RETRY_MIN_S)
                 continue
             if not popped:
                 continue
