@@ -166,12 +166,13 @@ def prepare(data_dir: Path):
 
 def run_one(owner, worker, team, name, texts, truth, categories, settings) -> dict:
     import flows.labeling as labeling_flow
+    from console.buckets.services import bucket_create
     from console.labeling import services
     from console.labeling.models import HumanAnswer, LabelingJob
     from infra.storage import get_store
 
     store, bucket = get_store(), f"bench-{uuid.uuid4().hex[:8]}"
-    store.create_bucket(bucket)
+    bucket_create(user=owner, name=bucket)  # jobs reach only their owner's buckets
     lines = "".join(json.dumps({"source": text}) + "\n" for text in texts)
     store.write_bytes(f"s3://{bucket}/in.manifest", lines.encode())
     labels = {"document-version": "2018-11-28", "labels": [{"label": c} for c in categories]}
