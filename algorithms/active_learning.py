@@ -13,6 +13,7 @@ from scipy.sparse import hstack, issparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import MaxAbsScaler, normalize
@@ -215,57 +216,35 @@ def calibrate_threshold(
 ) -> Calibration | None:
     """The lowest confidence threshold at which machine labels are estimated ``target``
     accurate, from held-out labels' ``confidences`` and whether each was ``correct``, or None.
-    At least ``min_support`` held-out labels must lie at or above it, and the estimate must
-    reach the target by the lower bound of a Wilson interval over them (``z`` standard errors):
-    small samples must be clearly above it.
 
-    Without ``pool_confidences`` the estimate is the accuracy of those held-out labels. With
-    the confidences of the items that would be machine-labeled, it is theirs: the mean of each
-    one's chance of being right given its confidence (:func:`correctness_curve`). The held-out
-    labels themselves are no sample of the pool: most were asked for because the model was
-    unsure of them, and the pool left after earlier rounds lies mostly just above the
-    threshold, where labels are least often right."""
+    Two estimates must both reach the target. The held-out labels at or above the threshold
+    (at least ``min_support`` of them), by the lower bound of a Wilson interval (``z`` standard
+    errors): small samples must be clearly above it. And, given the confidences of the items
+    that would be machine-labeled (``pool_confidences``), their mean accuracy as a monotone fit
+    of correctness on confidence predicts it: the pool left after earlier rounds lies mostly just
+    above the threshold, where labels are least often right."""
     order = np.argsort(-confidences, kind="stable")
     conf, hits = confidences[order], np.cumsum(correct[order])
-    expected = pool = None
+    expected = None
     if pool_confidences is not None and len(pool_confidences):
-        chance = correctness_curve(confidences, correct)
+        fit = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        fit.fit(confidences, correct.astype(float))
         pool = np.sort(pool_confidences)[::-1]
-        expected = np.cumsum(chance(pool)) / np.arange(1, len(pool) + 1)
-    best, best_taken, taken = None, 0, 0
+        expected = np.cumsum(fit.predict(pool)) / np.arange(1, len(pool) + 1)
+    best = None
     for n in range(min_support, len(conf) + 1):
         if n < len(conf) and conf[n] == conf[n - 1]:
             continue  # a threshold takes every item of its confidence
         accuracy = hits[n - 1] / n
+        if wilson_lower(accuracy, n, z) < target:
+            continue
         if expected is not None:
             taken = int(np.searchsorted(-pool, -conf[n - 1], side="right"))
-            if not taken or (best is not None and taken == best_taken):
-                continue  # labels nothing, or no more than a higher threshold does
-            accuracy = expected[taken - 1]
-        if wilson_lower(accuracy, n, z) >= target:
-            best, best_taken = Calibration(float(conf[n - 1]), float(accuracy), n), taken
+            if taken and expected[taken - 1] < target:
+                continue
+            accuracy = expected[taken - 1] if taken else accuracy
+        best = Calibration(float(conf[n - 1]), float(accuracy), n)
     return best
-
-
-def correctness_curve(confidences: np.ndarray, correct: np.ndarray):
-    """Each confidence's chance of a right label, fitted on held-out labels by Platt scaling: a
-    logistic curve in the confidence's log-odds, its targets Platt's smoothed ones ((right + 1)
-    / (right + 2) and 1 / (wrong + 2)), so that a few dozen labels all right never say "always
-    right"."""
-    right, wrong = int(correct.sum()), int(len(correct) - correct.sum())
-    soft = np.where(correct, (right + 1) / (right + 2), 1 / (wrong + 2))
-    odds = _log_odds(confidences)[:, None]
-    fit = LogisticRegression(C=1e4).fit(
-        np.vstack([odds, odds]),
-        np.repeat([1, 0], len(odds)),
-        sample_weight=np.concatenate([soft, 1 - soft]),
-    )
-    return lambda values: fit.predict_proba(_log_odds(values)[:, None])[:, 1]
-
-
-def _log_odds(confidences: np.ndarray) -> np.ndarray:
-    p = np.clip(confidences, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
 
 
 def wilson_lower(share: float, n: int, z: float) -> float:
