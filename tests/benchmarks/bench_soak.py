@@ -67,6 +67,7 @@ ROLES = (
 # Below flows.serve's own helpers (its forkserver, resource tracker): the flow runs, forked for
 # each job, and the Dask workers of their LocalClusters. They come and go with the jobs.
 JOBS = "job runs + Dask"
+NOT_SENT = f"not sent: {MAX_IN_FLIGHT} requests in flight"
 
 
 # ---- memory by role ------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class OpenLoad:
                 scheduled, sent = started + sent / self.rate, sent + 1
                 if len(pending) >= MAX_IN_FLIGHT:
                     minute = self.minutes[int((scheduled - started) // 60)]
-                    self.error(minute, f"not sent: {MAX_IN_FLIGHT} requests in flight")
+                    self.error(minute, NOT_SENT)
                     continue
                 task = asyncio.create_task(one(scheduled))
                 pending.add(task)
@@ -417,6 +418,7 @@ def report(args, capacity, load: OpenLoad, soak, warm_up, outcomes) -> None:
     flat_roles = {role: growth for role, growth in growths.items() if role != JOBS}
     worst = max(flat_roles, key=flat_roles.get)
     errors = sum(minute.errors for minute in load.minutes.values())
+    unsent = load.error_kinds[NOT_SENT]
     failed_jobs = [job.name for job in [*warm_up, *outcomes] if job.status != "Completed"]
     window = max(1, min(5, args.minutes // 2))
     first = [lat for n in range(window) for lat in load.minutes[n].latencies]
@@ -428,7 +430,8 @@ def report(args, capacity, load: OpenLoad, soak, warm_up, outcomes) -> None:
           f"the start): {_verdict(flat_roles[worst] <= FLAT_GROWTH)} "
           f"(largest growth: {worst} {flat_roles[worst]:+.1%})")  # fmt: skip
     print(f"  no error (every invoke answered 200, every job Completed): "
-          f"{_verdict(not errors and not failed_jobs)} ({errors} invokes failed, "
+          f"{_verdict(not errors and not failed_jobs)} ({errors - unsent} invokes failed, "
+          f"{unsent} not sent while {MAX_IN_FLIGHT} were in flight, "
           f"{len(failed_jobs)} of {len(warm_up) + len(outcomes)} jobs not Completed)")  # fmt: skip
     print(f"  p99 stable (p99 of the last {window} min <= {P99_RATIO} x p99 of the first "
           f"{window} min): {_verdict(ratio <= P99_RATIO)} "
