@@ -111,7 +111,7 @@ def test_pages_fit_a_phone_and_pass_axe(browser, live_server, user):
     context = browser.new_context(viewport={"width": WIDTH, "height": 844})
     page = context.new_page()
     page.goto(f"{live_server.url}/login/")
-    _check(page, "/login/")
+    phone_problems(page, "/login/")
     page.fill("#id_username", "ada")
     page.fill("#id_password", "correct horse 9")
     page.click("button[type=submit]")
@@ -120,7 +120,7 @@ def test_pages_fit_a_phone_and_pass_axe(browser, live_server, user):
     problems = []
     for path in pages:
         page.goto(f"{live_server.url}{path}")
-        problems += _check(page, path)
+        problems += phone_problems(page, path)
     assert not problems, "\n".join(problems)
 
     # A destructive action asks first: Cancel leaves the key active, "Yes" revokes it.
@@ -135,7 +135,7 @@ def test_pages_fit_a_phone_and_pass_axe(browser, live_server, user):
     context.close()
 
 
-def _check(page, path: str) -> list[str]:
+def phone_problems(page, path: str) -> list[str]:
     problems = []
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > WIDTH:

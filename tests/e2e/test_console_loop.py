@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from tests.console.test_layout import WIDTH, phone_problems
 from tests.datasets import feature_rows
 from tests.stack import ADMIN, PASSWORD, STACK_START_S, training_csv
 
@@ -181,6 +182,7 @@ def test_the_whole_loop_in_the_console(stack, browser):
     page.check("input[aria-label='Compare loop-lgbm-small']")
     page.click("text=Compare selected")
     page.wait_for_selector("#compared-jobs")
+    compared = page.url.removeprefix(url)
     assert page.locator("#compared-jobs tbody tr").count() == 2
     differing = page.locator("#hyperparameter-diff tr.differs").all_inner_texts()
     assert any("num_boost_round" in row for row in differing)
@@ -226,6 +228,24 @@ def test_the_whole_loop_in_the_console(stack, browser):
     assert output.inner_text() == f"s3://{bucket}/batch-out/records.csv.out"
     output.click()
     assert page.locator("table.preview tr").count() == 20  # one prediction per record
+
+    # The pages the loop went through, at a phone's width: nothing wider than the screen, no
+    # serious accessibility violation (the list and form pages are tests/console/test_layout.py's).
+    phone = browser.new_context(viewport={"width": WIDTH, "height": 844}).new_page()
+    sign_in(phone, url)
+    problems = []
+    for path in (
+        compared,
+        "/training-jobs/loop-lgbm/",
+        "/tuning-jobs/loop-tune/",
+        "/endpoints/loop-endpoint/",
+        "/transform-jobs/loop-batch/",
+        "/models/loop-best/",
+    ):
+        phone.goto(f"{url}{path}")
+        problems += phone_problems(phone, path)
+    phone.context.close()
+    assert not problems, "\n".join(problems)
 
     # 6. The endpoint deleted, once confirmed.
     page.goto(f"{url}/endpoints/loop-endpoint/")

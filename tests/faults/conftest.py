@@ -3,6 +3,7 @@ recovery figures each test prints (``pytest -rP tests/faults`` shows them)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -27,8 +28,16 @@ def stack_processes(data_dir: Path, role: Callable[[str], bool]) -> list[psutil.
 
 
 def dask_workers(data_dir: Path) -> list[psutil.Process]:
-    """A job's Dask worker processes (its LocalCluster's nannies spawn them)."""
-    return stack_processes(data_dir, lambda cmdline: "spawn_main" in cmdline)
+    """A job's Dask worker processes (its LocalCluster's nannies spawn them): of the stack's
+    spawned processes, those that are not the web server's (uvicorn spawns its workers too)."""
+
+    def parent(process: psutil.Process) -> str:
+        with contextlib.suppress(psutil.Error, AttributeError):  # gone, or no parent
+            return " ".join(process.parent().cmdline())
+        return ""
+
+    spawned = stack_processes(data_dir, lambda cmdline: "spawn_main" in cmdline)
+    return [process for process in spawned if "infra.web" not in parent(process)]
 
 
 def flows_serve(data_dir: Path) -> list[psutil.Process]:

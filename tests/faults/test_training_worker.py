@@ -123,18 +123,6 @@ def test_lightgbm_on_two_workers_names_the_instance_whose_worker_died(
     assert not (tmp_path / "model").exists()
 
 
-def _job_dask_workers(stack) -> list[psutil.Process]:
-    """The Dask workers of the job's LocalCluster: of the stack's spawned processes, those not the
-    web process's (uvicorn spawns its workers too)."""
-
-    def parent(process: psutil.Process) -> str:
-        with contextlib.suppress(psutil.Error, AttributeError):  # gone, or no parent
-            return " ".join(process.parent().cmdline())
-        return ""
-
-    return [w for w in dask_workers(stack.data_dir) if "infra.web" not in parent(w)]
-
-
 @pytest.mark.e2e
 @pytest.mark.timeout(STACK_START_S + 240)
 def test_a_killed_dask_worker_fails_a_two_instance_training_job_naming_it(stack) -> None:
@@ -163,7 +151,7 @@ def test_a_killed_dask_worker_fails_a_two_instance_training_job_naming_it(stack)
         metrics = cloudwatch.list_metrics(
             Namespace="/aws/sagemaker/TrainingJobs", Dimensions=dimensions
         )["Metrics"]
-        workers = _job_dask_workers(stack) if metrics else []
+        workers = dask_workers(stack.data_dir) if metrics else []
         return workers if len(workers) == 2 else []
 
     workers = wait_until(training_workers, timeout=120, what="the job training on two workers")
