@@ -16,9 +16,6 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from django.test import Client
 
 from algorithms import load_model
@@ -34,6 +31,7 @@ from flows.endpoints import deploy_endpoint
 from infra.serving.client import INVOCATION_TIMEOUT_S
 from infra.storage import get_store
 from tests.conftest import claim_bucket
+from tests.console.endpoints.test_invocations import runtime_invoke
 from tests.faults.conftest import report, wait_until
 from tests.infra.serving.conftest import csv_row, train_lightgbm
 
@@ -141,28 +139,6 @@ def endpoint(serving, user, tmp_path) -> tuple[str, list[bytes], list[bytes]]:
     return "restart", bodies, [model.invoke(body, "text/csv", "text/csv") for body in bodies]
 
 
-def signed_invoke(client: Client, access_key, name: str, body: bytes):
-    """InvokeEndpoint as boto3 sends it, SigV4-signed, through the runtime route."""
-    request = AWSRequest(
-        method="POST",
-        url=f"http://testserver/endpoints/{name}/invocations",
-        data=body,
-        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
-    )
-    credentials = Credentials(access_key.access_key_id, access_key.secret_access_key)
-    SigV4Auth(credentials, "sagemaker", "us-east-1").add_auth(request)
-    return client.generic(
-        "POST",
-        f"/endpoints/{name}/invocations",
-        body,
-        content_type="text/csv",
-        headers={
-            "Host": "testserver",
-            **{k: v for k, v in request.headers.items() if k != "Content-Type"},
-        },
-    )
-
-
 class InvokeLoop:
     """``CALLERS`` threads invoking back to back; every call's start, duration, status, error
     code and whether its answer was the model's right one."""
@@ -180,7 +156,7 @@ class InvokeLoop:
             n += CALLERS
             i = n % len(self.bodies)
             started = time.monotonic()
-            response = signed_invoke(client, self.access_key, self.name, self.bodies[i])
+            response = runtime_invoke(client, self.access_key, self.name, self.bodies[i])
             seconds = time.monotonic() - started
             code = ""
             if response.status_code != 200:  # the runtime's error shape: a type and a message
