@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group
 from console.labeling.models import HumanAnswer, LabelingJob
 from console.labeling.services import labeling_items_send_to_humans, labeling_job_start
 from infra.storage import get_store
+from tests.conftest import owned_bucket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,10 +46,10 @@ def labeler(django_user_model):
 
 
 @pytest.fixture
-def texts_bucket() -> str:
-    bucket = f"films-{uuid.uuid4().hex[:8]}"
+def texts_bucket(user) -> str:
+    """The owner's bucket with the manifest of film reviews."""
+    bucket = owned_bucket(user, "films")
     store = get_store()
-    store.create_bucket(bucket)
     lines = "".join(json.dumps({"source": text}) + "\n" for text in TEXTS)
     store.write_bytes(f"s3://{bucket}/in/films.manifest", lines.encode())
     return bucket
