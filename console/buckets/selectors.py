@@ -6,6 +6,7 @@ A user reaches the buckets they own. Staff reach every bucket, including those w
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +15,8 @@ from typing import Any
 from console.buckets.errors import BucketForbidden
 from console.buckets.models import Bucket
 from console.core.errors import NotFound, ValidationError
-from infra.storage import BucketNotFound, InvalidURI, ObjectStore, get_store, parse_uri
+from infra.storage import InvalidURI, ObjectStore, StorageError, get_store, parse_uri
 from infra.storage.confined import ConfinedStore
-from infra.storage.inputs import InputError, list_inputs
 
 
 def bucket_list(*, user) -> list[tuple[str, datetime | None]]:
@@ -111,13 +111,14 @@ def _manifest_sources(value: Any, field: str) -> Iterator[tuple[str, str]]:
 
 
 def _manifest_buckets(uri: str) -> set[str]:
-    """The buckets a manifest's objects lie in; none when it cannot be read (the field's own
-    check says why)."""
+    """The bucket a manifest's prefix names, read from the manifest alone (its keys are not
+    looked up, so nothing is learnt of that bucket's objects); none when the manifest cannot be
+    read or has no prefix (the field's own check says why)."""
     try:
-        listed = list_inputs(get_store(), data_type="ManifestFile", uri=uri)
-    except (InputError, InvalidURI, BucketNotFound):
+        entries = json.loads(get_store().read_bytes(uri))
+        return {parse_uri(entries[0]["prefix"])[0]}
+    except (StorageError, ValueError, LookupError, TypeError):
         return set()
-    return {parse_uri(item.uri)[0] for item in listed}
 
 
 def _bucket(uri: str) -> str | None:

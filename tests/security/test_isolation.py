@@ -364,10 +364,13 @@ def test_another_users_jobs_cannot_name_adas_buckets(
             ),
         ),
     }
-    # A manifest of Grace's own that lists objects under a prefix of Ada's.
+    # A manifest of Grace's own that lists objects under a prefix of Ada's (one that is not
+    # there: the refusal must not tell her which of Ada's keys exist).
     get_store().write_bytes(
         f"s3://{hers}/manifest.json",
-        json.dumps([{"prefix": f"s3://{data_bucket}/train/"}, "part-1.csv"]).encode(),
+        json.dumps(
+            [{"prefix": f"s3://{data_bucket}/train/"}, "part-1.csv", "no-such.csv"]
+        ).encode(),
     )
     listed = training_request(hers, "g-manifest")
     listed["InputDataConfig"][0]["DataSource"]["S3DataSource"] = {
