@@ -107,10 +107,12 @@ def job_reconcile_interrupted() -> dict[str, int]:
     stopped, a kill -9), no job stays InProgress forever.
     """
     counts: dict[str, int] = {}
+    waiting: list[Job] = []
     for model in job_models():
         for job in model.objects.filter(status__in=model.ACTIVE_STATUSES):
             state = flow_run_state(job.flow_run_id) if job.flow_run_id else None
             if state in WAITING_FLOW_STATES:
+                waiting.append(job)
                 continue
             if state in ("PENDING", "RUNNING", "PAUSED"):
                 flow_run_crash(job.flow_run_id, "The platform stopped while this run was going.")
@@ -126,4 +128,29 @@ def job_reconcile_interrupted() -> dict[str, int]:
                     "it again under a new name to retry.",
                 )
             counts[model.__name__] = counts.get(model.__name__, 0) + 1
+    # A job still waiting to start whose tuning or labeling job has ended (above, or before) would
+    # otherwise run after the start for a parent that no longer wants it.
+    for job in waiting:
+        if _parent_ended(job):
+            _end_without_flow(
+                job,
+                status="Failed",
+                reason="The platform stopped while the job that started it was running; that job "
+                "ended, so this one did not start.",
+            )
+            name = type(job).__name__
+            counts[name] = counts.get(name, 0) + 1
     return counts
+
+
+def _parent_ended(job: Job) -> bool:
+    """Whether the tuning or labeling job that started ``job`` (named by its ARN) has ended."""
+    for field in ("tuning_job_arn", "labeling_job_arn"):
+        parent_arn = getattr(job, field, "")
+        if not parent_arn:
+            continue
+        for model in job_models():
+            parent = model.objects.filter(arn=parent_arn).first()
+            if parent is not None:
+                return parent.status not in model.ACTIVE_STATUSES
+    return False
