@@ -34,7 +34,8 @@ from algorithms.base import Channel, DataError
 from algorithms.codecs import CSV, JSONLINES, LIBSVM, split_content_type
 from algorithms.recordio import RECORDIO, is_recordio
 from algorithms.recordio_matrix import read_matrix
-from algorithms.tabular import check_line_length, parse_csv, parse_jsonlines
+from algorithms.tabular import parse_csv, parse_jsonlines
+from algorithms.text_lines import check_line_length
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _GUNZIP_CHUNK_BYTES = 1 << 20

@@ -7,20 +7,19 @@ line-by-line scan run, to say exactly which line and column is wrong.
 
 from __future__ import annotations
 
-import codecs
 import io
 import itertools
 import os
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
 
 from algorithms.base import DataError
+from algorithms.text_lines import data_lines, open_data
 
 # Cells that mean "no value". Kept explicit (pandas' defaults also include "None", "#N/A", ...)
 # so that the fast path and the diagnostic scan agree on what a missing value is.
@@ -84,7 +83,7 @@ def parse_csv(
 
 def _spans(data: bytes | Path) -> list[tuple[int, int]]:
     """Byte ranges of whole lines, one per core for large data (at least ``PIECE_BYTES`` each)."""
-    with _open(data) as stream:
+    with open_data(data) as stream:
         size = stream.seek(0, io.SEEK_END)
         count = max(1, min(os.cpu_count() or 1, size // PIECE_BYTES))
         cuts = [0]
@@ -98,15 +97,11 @@ def _spans(data: bytes | Path) -> list[tuple[int, int]]:
     return [(start, end) for start, end in itertools.pairwise(cuts) if start < end] or [(0, 0)]
 
 
-def _open(data: bytes | Path) -> BinaryIO:
-    return open(data, "rb") if isinstance(data, Path) else io.BytesIO(data)
-
-
 class _Span(io.RawIOBase):
     """Bytes ``start`` to ``end`` of ``data``, read through a stream of its own."""
 
     def __init__(self, data: bytes | Path, start: int, end: int) -> None:
-        self._stream = _open(data)
+        self._stream = open_data(data)
         self._stream.seek(start)
         self._left = end - start
 
@@ -164,7 +159,7 @@ def _scan_csv(
 ) -> None:
     """Raise a :class:`DataError` for the first bad line; return if every line is good."""
     expected = columns
-    for number, line in _lines(data, source=source):
+    for number, line in data_lines(data, source=source):
         cells = line.split(",")
         if expected is None:
             expected = len(cells)
@@ -214,7 +209,7 @@ def parse_jsonlines(
     rows: list[Any] = []
     labels: list[Any] = []
     line_numbers: list[int] = []
-    for number, line in _lines(data, source=source):
+    for number, line in data_lines(data, source=source):
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError as error:
@@ -337,82 +332,3 @@ def check_no_missing(
     line = line_numbers[row] if line_numbers is not None else None
     where = "" if line_numbers is not None else f" in record {row + 1}"
     raise DataError(f"value is missing{where}", source=source, line=line, column=column + 1)
-
-
-def _lines(data: bytes | Path, *, source: str | None) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with their 1-based numbers, read a line at a time; CRLF endings are fine."""
-    with _open(data) as stream:
-        for number, raw in enumerate(stream, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise DataError(_not_utf8(raw, error), source=source, line=number) from None
-            line = line.rstrip("\n").rstrip("\r")
-            if line.strip():
-                yield number, line
-
-
-def _not_utf8(raw: bytes, error: UnicodeDecodeError) -> str:
-    found = raw[error.start : error.start + 2]
-    what = (
-        "a UTF-16 byte-order mark"
-        if found in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-        else f"byte 0x{raw[error.start]:02x}"
-    )
-    return f"not UTF-8 text: {what} at byte {error.start + 1} of the line; save the data as UTF-8"
-
-
-def check_line_length(data: bytes | Path, *, source: str | None, limit: int) -> None:
-    """Refuse a line longer than ``limit`` bytes, naming it, without reading it whole.
-
-    A line that long covers a whole aligned window of ``limit // 2`` bytes, so only each window
-    is probed for a newline (its first few bytes, in ordinary data); a window without one has
-    its line measured, from at most ``limit`` bytes either side. Memory stays about ``limit``
-    whatever the data, where pandas' parser and a line iterator would hold the whole line.
-    """
-    window = max(1, limit // 2)
-    with _open(data) as stream:
-        size = stream.seek(0, io.SEEK_END)
-        index = 0
-        while (index + 1) * window <= size:
-            start = index * window
-            if _holds_newline(stream, start, window):
-                index += 1
-                continue
-            begin = max(0, start - limit)
-            stream.seek(begin)
-            around = stream.read(start - begin + limit + 1)
-            line_start = begin + around.rfind(b"\n", 0, start - begin) + 1
-            line_end = around.find(b"\n", start - begin)
-            line_end = begin + (len(around) if line_end < 0 else line_end)
-            if line_end - line_start > limit:
-                raise DataError(
-                    f"line is longer than {limit} bytes, the most one record may take; the data "
-                    "may not be one record a line, or wants a sparse format (text/libsvm, "
-                    "application/x-recordio-protobuf)",
-                    source=source,
-                    line=_newlines_before(stream, line_start) + 1,
-                )
-            index = max(index + 1, line_end // window)
-
-
-def _holds_newline(stream: BinaryIO, start: int, length: int) -> bool:
-    stream.seek(start)
-    piece = 4096  # growing: ordinary lines end within the first read
-    while length > 0:
-        chunk = stream.read(min(piece, length))
-        if not chunk:
-            return False
-        if b"\n" in chunk:
-            return True
-        length -= len(chunk)
-        piece = min(piece * 4, 1 << 20)
-    return False
-
-
-def _newlines_before(stream: BinaryIO, end: int) -> int:
-    stream.seek(0)
-    count = 0
-    while stream.tell() < end:
-        count += stream.read(min(1 << 20, end - stream.tell())).count(b"\n")
-    return count

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from algorithms import DataError
-from algorithms.tabular import check_line_length
+from algorithms.text_lines import check_line_length
 
 
 def _first_too_long(data: bytes, limit: int) -> int | None:
