@@ -1,9 +1,10 @@
 """The S3 API's one entry: find the bucket and key (path style, or ``<bucket>.localhost``),
 authenticate, pick the operation by method and sub-resource, answer S3's shapes.
 
-``S3Middleware`` sends a request here, before Django's URL routing and CSRF, when it is signed
-for the ``s3`` service (Authorization header or presigned URL) or addressed to a bucket's
-virtual host. Every other request (a browser's) goes on to the console.
+A request signed for the ``s3`` service (Authorization header or presigned URL) or addressed to
+a bucket's virtual host comes here: under ASGI from ``console.s3.asgi``, before Django's request
+handling; under WSGI (the test server) from ``S3Middleware``, before Django's URL routing and
+CSRF. Every other request (a browser's) goes on to the console.
 """
 
 from __future__ import annotations
@@ -74,11 +75,11 @@ def is_s3_request(request: HttpRequest) -> bool:
 
 
 class S3Middleware:
-    """Under ASGI (``infra.web``), an S3 request runs in a thread of its own from a pool, not in
-    the one thread where Django runs every request's sync code in a worker: a request waiting on
-    the disk (an object's fsync) does not hold up the worker's other requests. That thread's
-    database connections are closed at the request's end, as Django does for its own. Under WSGI
-    (the test server) the request stays on its server thread."""
+    """Under Django's ASGI handler (``infra.web`` answers S3 in ``console.s3.asgi`` before it),
+    an S3 request runs in a thread of its own from a pool (``s3_api_in_pool``), not in the one
+    thread where Django runs every request's sync code in a worker: a request waiting on the disk
+    (an object's fsync) does not hold up the worker's other requests. Under WSGI (the test
+    server) the request stays on its server thread."""
 
     sync_capable = False
     async_capable = True
@@ -91,11 +92,13 @@ class S3Middleware:
         if not is_s3_request(request):
             return await self.get_response(request)
         if isinstance(request, ASGIRequest):
-            return await sync_to_async(_s3_api_in_pool, thread_sensitive=False)(request)
+            return await sync_to_async(s3_api_in_pool, thread_sensitive=False)(request)
         return await sync_to_async(s3_api)(request)
 
 
-def _s3_api_in_pool(request: HttpRequest) -> HttpResponse:
+def s3_api_in_pool(request: HttpRequest) -> HttpResponse:
+    """``s3_api`` in a pool thread: its database connections are closed at the request's end,
+    as Django does for its own."""
     close_old_connections()
     try:
         return s3_api(request)

@@ -41,7 +41,12 @@ def sdk_session(live_server, access_key, user, tmp_path, monkeypatch):
         aws_secret_access_key=access_key.secret_access_key,
         region_name=REGION,
     )
-    return sagemaker.Session(boto_session=boto_session)
+    session = sagemaker.Session(boto_session=boto_session)
+    yield session
+    # Closed while the live server still shares its database connection with the threads that
+    # answer: a connection kept open to the session's end has its thread fail then.
+    for client in (session.s3_client, session.s3_resource.meta.client):
+        client.close()
 
 
 def test_default_bucket_and_upload_data(sdk_session, user, tmp_path):
