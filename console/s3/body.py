@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import deque
 
 from django.http import HttpRequest
 
@@ -97,18 +98,25 @@ class ChunkedReader:
         self._source = source
         self._signing = signing
         self._previous = signing.seed_signature if signing else ""
-        self._buffer = bytearray()
+        # Verified chunks' data not yet read, kept as received: a read joins only what it takes.
+        self._pending: deque[bytes] = deque()
+        self._buffered = 0
         self._done = False
 
     def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or len(self._buffer) < size):
+        while not self._done and (size < 0 or self._buffered < size):
             self._next_chunk()
-        if size < 0 or size >= len(self._buffer):
-            data, self._buffer = bytes(self._buffer), bytearray()
-        else:
-            data = bytes(self._buffer[:size])
-            del self._buffer[:size]
-        return data
+        size = self._buffered if size < 0 else min(size, self._buffered)
+        self._buffered -= size
+        parts = []
+        while size:
+            part = self._pending.popleft()
+            if len(part) > size:
+                self._pending.appendleft(part[size:])
+                part = part[:size]
+            parts.append(part)
+            size -= len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _next_chunk(self) -> None:
         header = self._source.readline(MAX_CHUNK_HEADER)
@@ -130,7 +138,8 @@ class ChunkedReader:
             return
         if self._read_exactly(2) != b"\r\n":
             raise _malformed("a chunk's data does not end in CRLF")
-        self._buffer += data
+        self._pending.append(data)
+        self._buffered += len(data)
 
     def _read_exactly(self, size: int) -> bytes:
         parts, wanted = [], size
@@ -140,7 +149,7 @@ class ChunkedReader:
                 raise S3Error("IncompleteBody", "The request body ended inside a chunk.")
             parts.append(part)
             wanted -= len(part)
-        return b"".join(parts)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _check_signature(self, extension: str, data: bytes) -> None:
         if self._signing is None:
