@@ -21,6 +21,7 @@ class probabilities per row for ``multi:softprob``, the class index for ``multi:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ import xgboost as xgb
 from scipy import sparse
 
 from algorithms.base import (
-    MODEL_MANIFEST,
     Algorithm,
     AlgorithmError,
     Channel,
@@ -341,6 +341,10 @@ class XGBoostModel(Model):
     def __init__(self, booster: xgb.Booster) -> None:
         self.booster = booster
         self.feature_count = booster.num_features()
+        # gbtree predicts from the array itself, no DMatrix built per request (dart's sums may
+        # round differently that way; gblinear has no such path).
+        config = json.loads(booster.save_config())
+        self.predicts_in_place = config["learner"]["gradient_booster"]["name"] == "gbtree"
 
     @classmethod
     def from_dir(cls, model_dir: Path) -> XGBoostModel:
@@ -350,16 +354,15 @@ class XGBoostModel(Model):
         data = path.read_bytes()
         if is_pickle(data):
             booster = unpickle_booster(data)
-            booster.set_param({"nthread": 1})
-            return cls(booster)
-        booster = xgb.Booster()
-        try:
-            booster.load_model(bytearray(data))
-        except xgb.core.XGBoostError as error:
-            raise AlgorithmError(
-                f"{MODEL_FILE} is not an XGBoost model in JSON or UBJSON format: "
-                f"{xgboost_message(error)}"
-            ) from None
+        else:
+            booster = xgb.Booster()
+            try:
+                booster.load_model(bytearray(data))
+            except xgb.core.XGBoostError as error:
+                raise AlgorithmError(
+                    f"{MODEL_FILE} is not an XGBoost model in JSON or UBJSON format: "
+                    f"{xgboost_message(error)}"
+                ) from None
         booster.set_param({"nthread": 1})  # one request at a time a process; see batch workers
         return cls(booster)
 
@@ -384,13 +387,11 @@ class XGBoostModel(Model):
         return encode(self.predict(features), response_type)
 
     def predict(self, features: np.ndarray | sparse.csr_matrix) -> Predictions:
-        scores = self.booster.predict(xgb.DMatrix(features, missing=np.nan))
+        if self.predicts_in_place:
+            scores = self.booster.inplace_predict(features, missing=np.nan)
+        else:
+            scores = self.booster.predict(xgb.DMatrix(features, missing=np.nan, nthread=1))
         return Predictions(outputs={"score": scores.astype(np.float64)}, csv=("score",))
-
-
-def is_sagemaker_model_dir(model_dir: Path) -> bool:
-    """A directory of SageMaker's XGBoost container: ``xgboost-model`` without a manifest."""
-    return (model_dir / MODEL_FILE).is_file() and not (model_dir / MODEL_MANIFEST).is_file()
 
 
 def _last(history: Any) -> float:

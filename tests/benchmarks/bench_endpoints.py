@@ -11,7 +11,10 @@ sequential latency (p50/p99) and throughput with concurrent clients, for:
 - ``naive``: a plain Django view doing ``apply_async(...).get()`` on the same instance's Celery
   queue (no signature check);
 - ``trivial``: an async Django view answering a constant (the HTTP stack's own cost);
-- ``in-process``: ``model.invoke`` called directly (no HTTP, no queue).
+- ``in-process``: ``model.invoke`` called directly (no HTTP, no queue);
+- ``xgboost``: the same requests, signed the same way, to a second endpoint serving the
+  ``xgboost`` built-in trained on the same rows (50 rounds each). Goal: its sequential p50 within
+  10 % of the LightGBM endpoint's, measured in the same run.
 
 Clients are asyncio keep-alive connections in this process; endpoint requests are signed once
 per body (a SigV4 signature stays valid for 15 minutes, as AWS allows) so that client-side
@@ -184,9 +187,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+MODELS = {  # endpoint name: (built-in, hyperparameters); the same rows, 50 rounds each
+    "bench": ("lightgbm", {"objective": "binary", "num_boost_round": "50"}),
+    "bench-xgboost": ("xgboost", {"objective": "binary:logistic", "num_round": "50"}),
+}
+
+
 def prepare(data_dir: Path, redis_url: str) -> tuple[str, str, str, bytes, object]:
-    """Migrate, create a user, key, model and an endpoint deployed on one instance; returns
-    (access key id, secret, variant id, one CSV record, the model loaded in-process)."""
+    """Migrate, create a user and key, and deploy each of MODELS on one instance; returns
+    (access key id, secret, the LightGBM variant's id, one CSV record, that model in-process)."""
     os.environ.update(DATA_DIR=str(data_dir), REDIS_URL=redis_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
     import django
@@ -200,50 +209,54 @@ def prepare(data_dir: Path, redis_url: str) -> tuple[str, str, str, bytes, objec
     from algorithms import load_model
     from algorithms.artifacts import pack_model
     from console.accounts.services import access_key_create
+    from console.buckets.services import bucket_create
     from console.endpoints.models import EndpointVariant
     from console.endpoints.services.configs import endpoint_config_create
     from console.endpoints.services.endpoints import endpoint_create
     from console.registry.services import model_create
     from flows.endpoints import deploy_endpoint
     from infra.storage import get_store
-    from tests.infra.serving.conftest import csv_row, train_lightgbm
+    from tests.infra.serving.conftest import csv_row, train_builtin
 
-    model_dir, rows = train_lightgbm(data_dir / "train", rounds=50)
     store = get_store()
-    store.create_bucket("bench")
-    tarball = pack_model(model_dir, data_dir / "model.tar.gz")
-    store.write_bytes("s3://bench/model.tar.gz", tarball.read_bytes())
     user = get_user_model().objects.create_user(username="bench", password="bench bench 9")
+    bucket_create(user=user, name="bench")  # a model reads only its owner's buckets
     key = access_key_create(user=user)
-    model_create(
-        user=user,
-        spec={
-            "ModelName": "bench",
-            "PrimaryContainer": {"Image": "lightgbm", "ModelDataUrl": "s3://bench/model.tar.gz"},
-        },
-    )
-    endpoint_config_create(
-        user=user,
-        spec={
-            "EndpointConfigName": "bench",
-            "ProductionVariants": [
-                {"VariantName": "main", "ModelName": "bench", "InitialInstanceCount": 1}
-            ],
-        },
-    )
     # This harness runs the deploy flow's work itself: no Prefect server here.
     infra.prefect.start_flow_run = lambda deployment, parameters: None
-    endpoint = endpoint_create(
-        user=user, spec={"EndpointName": "bench", "EndpointConfigName": "bench"}
-    )
-    assert deploy_endpoint(endpoint.pk) == "InService"
-    variant = EndpointVariant.objects.get(endpoint=endpoint)
+    for name, (image, hyperparameters) in MODELS.items():
+        model_dir, rows = train_builtin(data_dir / name, image, hyperparameters)
+        tarball = pack_model(model_dir, data_dir / f"{name}.tar.gz")
+        store.write_bytes(f"s3://bench/{name}.tar.gz", tarball.read_bytes())
+        model_create(
+            user=user,
+            spec={
+                "ModelName": name,
+                "PrimaryContainer": {"Image": image, "ModelDataUrl": f"s3://bench/{name}.tar.gz"},
+            },
+        )
+        endpoint_config_create(
+            user=user,
+            spec={
+                "EndpointConfigName": name,
+                "ProductionVariants": [
+                    {"VariantName": "main", "ModelName": name, "InitialInstanceCount": 1}
+                ],
+            },
+        )
+        endpoint = endpoint_create(
+            user=user, spec={"EndpointName": name, "EndpointConfigName": name}
+        )
+        assert deploy_endpoint(endpoint.pk) == "InService"
+        if name == "bench":
+            variant = EndpointVariant.objects.get(endpoint=endpoint)
+            lightgbm = load_model(model_dir)
     return (
         key.access_key_id,
         key.secret_access_key,
         variant.deployment_id,
         csv_row(rows[0]),
-        load_model(model_dir),
+        lightgbm,
     )
 
 
@@ -303,6 +316,7 @@ def main() -> None:
                     f"/bench/naive/{variant_id}", body, {"Content-Type": "text/csv"}
                 ),
                 "trivial": raw_request("/bench/trivial", body, {"Content-Type": "text/csv"}),
+                "xgboost": signed(port, "bench-xgboost", body, key_id, secret),
             }
             report(designs, port, model, body, args)
         finally:
@@ -358,6 +372,11 @@ def report(designs: dict[str, bytes], port: int, model, body: bytes, args) -> No
     print(
         "goals (seq p50 <= 3 ms, seq p99 <= 10 ms, >= 1000/s at "
         f"{args.clients} clients): {', '.join('met' if g else 'NOT met' for g in goals)}"
+    )
+    ratio = results["xgboost"][0]["p50_ms"] / endpoint[0]["p50_ms"]
+    print(
+        f"xgboost vs lightgbm sequential p50: {ratio:.2f}x "
+        f"(goal <= 1.10x: {'met' if ratio <= 1.10 else 'NOT met'})"
     )
 
 

@@ -20,6 +20,16 @@ from tests.fakes import QuietReporter
 
 def train_lightgbm(directory: Path, *, seed: int = 7, rounds: int = 20) -> tuple[Path, np.ndarray]:
     """A binary LightGBM model on 5 features; returns its directory and some feature rows."""
+    return train_builtin(
+        directory, "lightgbm", {"objective": "binary", "num_boost_round": str(rounds)}, seed=seed
+    )
+
+
+def train_builtin(
+    directory: Path, image: str, hyperparameters: dict[str, str], *, seed: int = 7
+) -> tuple[Path, np.ndarray]:
+    """A built-in trained on 400 binary-labelled rows of 5 features (label first, no header);
+    returns its model directory and some feature rows."""
     rng = np.random.default_rng(seed)
     features = rng.normal(size=(400, 5))
     labels = (features[:, 0] + features[:, 1] > 0).astype(float)
@@ -29,12 +39,10 @@ def train_lightgbm(directory: Path, *, seed: int = 7, rounds: int = 20) -> tuple
     (train / "data.csv").write_text(
         "".join(",".join(repr(float(v)) for v in row) + "\n" for row in rows)
     )
-    algorithm = resolve_image("lightgbm")
+    algorithm = resolve_image(image)
     algorithm().train(
         channels={"train": Channel(name="train", path=train)},
-        hyperparameters=parse_hyperparameters(
-            algorithm, {"objective": "binary", "num_boost_round": str(rounds)}
-        ),
+        hyperparameters=parse_hyperparameters(algorithm, hyperparameters),
         model_dir=directory / "model",
         reporter=QuietReporter(),
     )
