@@ -27,7 +27,7 @@ from batch.assemble import discard, part_uris, publish
 from batch.plan import ObjectPlan, plan_transform, temp_prefix
 from batch.predict import RangeFailure, RangeResult, RangeTask, run_range
 from batch.spec import TransformSpec
-from infra.storage.base import ObjectStore
+from infra.storage.base import ObjectStore, StorageUnavailable
 
 MAX_FAILURE_REASON = 1024
 # Retries for a range task that raised (storage hiccup); a lost worker is rerun by the scheduler.
@@ -37,6 +37,9 @@ POLL_SECONDS = 0.2
 PROGRESS_SECONDS = 0.5
 # How long a stop waits for running ranges to notice it and end before cleaning up regardless.
 STOP_GRACE_SECONDS = 60.0
+# How long the end of a job waits for its storage to come back to delete its range parts (a job
+# failed by a storage outage would otherwise leave them under its output path).
+SCRATCH_WAIT_SECONDS = 60.0
 
 ObjectState = Literal["InProgress", "Completed", "Failed", "Stopped"]
 
@@ -161,7 +164,7 @@ def run_transform(
             should_stop=should_stop or (lambda: False),
         )
     finally:
-        store.delete_prefix(temp_prefix(spec.output_path, job_name))
+        _remove_scratch(store, temp_prefix(spec.output_path, job_name), log=run.log)
 
 
 class _Run:
@@ -347,6 +350,21 @@ class _Run:
             f"{sum(o.records for o in done)} records"
         )
         return result
+
+
+def _remove_scratch(store: ObjectStore, prefix: str, *, log: Callable[[str], None]) -> None:
+    """Delete the job's range parts, waiting out a storage outage for ``SCRATCH_WAIT_SECONDS``;
+    past that, say what is left rather than hide the job's own outcome or error."""
+    deadline = time.monotonic() + SCRATCH_WAIT_SECONDS
+    while True:
+        try:
+            store.delete_prefix(prefix)
+            return
+        except StorageUnavailable as error:
+            if time.monotonic() > deadline:
+                log(f"Range parts left under {prefix}: {error}")
+                return
+            time.sleep(1.0)
 
 
 def _wait_quietly(futures: list[Future], *, timeout: float) -> None:

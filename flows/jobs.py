@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
+from infra.storage import StorageUnavailable
+
 if TYPE_CHECKING:
     from console.core.models import Job
 
@@ -49,8 +51,11 @@ class JobKind:
     record: Callable[..., None] | None = None
 
     def failure_reason(self, exc: Exception) -> str:
-        """SageMaker's prefixes: ``ClientError`` for the user's request or data, the kind's
-        ``fault`` for anything else."""
+        """SageMaker's prefixes: ``ClientError`` for the user's request or data,
+        ``InternalServerError`` for the platform's storage not answering, the kind's ``fault``
+        for anything else."""
+        if isinstance(exc, StorageUnavailable):  # a StorageError, but not the user's doing
+            return f"InternalServerError: {exc}"
         if isinstance(exc, self.client_errors):
             return f"ClientError: {exc}"
         if not str(exc):

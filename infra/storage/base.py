@@ -69,6 +69,11 @@ class LocalDiskFull(StorageError):
         self.path = path
 
 
+class StorageUnavailable(StorageError):
+    """The storage server did not answer (down, restarting, unreachable) after the client's own
+    retries: nothing is wrong with the request, it may succeed later."""
+
+
 # Write errors that mean the disk (or the process's share of it) is full.
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 

@@ -24,6 +24,7 @@ from minio.commonconfig import ComposeSource
 from minio.datatypes import Object, Part
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from urllib3.exceptions import HTTPError, MaxRetryError
 
 from infra.storage.base import (
     BUCKET_NAME,
@@ -37,6 +38,7 @@ from infra.storage.base import (
     ObjectStore,
     ObjectWriter,
     StorageError,
+    StorageUnavailable,
     bounded_reader,
     check_range,
     join_uri,
@@ -104,6 +106,12 @@ class S3ObjectStore(ObjectStore):
             if error.code == "BucketNotEmpty":
                 raise BucketNotEmpty(bucket) from None
             raise StorageError(f"{uri or bucket}: {error.code}: {error.message}") from error
+        except HTTPError as error:  # no answer, after the client's retries (urllib3's)
+            cause = error.reason if isinstance(error, MaxRetryError) else error
+            raise StorageUnavailable(
+                f"the S3 server at {self.endpoint_url} did not answer for {uri or bucket}: "
+                f"{cause}"
+            ) from error
 
     def _info(self, obj: Object) -> ObjectInfo:
         return ObjectInfo(
