@@ -66,7 +66,13 @@ def forest_fit(
 
 
 def forest_scores(forest: krcf.RandomCutForest, features: np.ndarray) -> np.ndarray:
-    """Each row's anomaly score (the forest is not changed by scoring)."""
+    """Each row's anomaly score (the forest is not changed by scoring, as SageMaker's inference
+    does not change it).
+
+    krcf has no batch call: one ``score`` per row, each about 200 µs at 100 trees and 50
+    dimensions, nearly all of it in the trees' bounding-box work, the Python loop around it
+    about 1%. The call holds the GIL, so threads would not spread a request over cores.
+    """
     score = forest.score
     rows = np.asarray(features, dtype=np.float32).tolist()  # lists convert fastest into Rust
     return np.fromiter((score(row) for row in rows), dtype=np.float64, count=len(rows))
