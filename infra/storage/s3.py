@@ -109,8 +109,7 @@ class S3ObjectStore(ObjectStore):
         except HTTPError as error:  # no answer, after the client's retries (urllib3's)
             cause = error.reason if isinstance(error, MaxRetryError) else error
             raise StorageUnavailable(
-                f"the S3 server at {self.endpoint_url} did not answer for {uri or bucket}: "
-                f"{cause}"
+                f"the S3 server at {self.endpoint_url} did not answer for {uri or bucket}: {cause}"
             ) from error
 
     def _info(self, obj: Object) -> ObjectInfo:
