@@ -21,7 +21,7 @@ from boto3.s3.transfer import TransferConfig
 
 from infra.storage import get_store
 from tests.console.s3.conftest import s3_client
-from tests.console.s3.test_s3_protocol import _chunked, send, signed_request
+from tests.console.s3.test_s3_protocol import put_chunked, send, signed_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MIB = 1024 * 1024
@@ -92,24 +92,7 @@ def test_a_body_that_is_not_the_signed_one_is_refused_and_not_written(
 def test_aws_chunked_upload_across_messages(asgi_server, access_key, bucket_name, forge):
     s3_client(asgi_server.url, access_key).create_bucket(Bucket=bucket_name)
     data = os.urandom(700_001)  # chunks of 64 KiB, their headers split across messages
-    host = urlsplit(asgi_server.url).netloc
-    extra = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
-    headers, key, amz_date, scope, seed = signed_request(
-        access_key,
-        method="PUT",
-        host=host,
-        path=f"/{bucket_name}/chunked",
-        payload_hash="STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-        extra=extra,
-    )
-    body = _chunked(data, 64 * 1024, key, amz_date, scope, seed, forge=forge)
-    status, answer = send(asgi_server, "PUT", f"/{bucket_name}/chunked", headers, body)
-    if forge:
-        assert status == 403 and b"SignatureDoesNotMatch" in answer
-        assert not get_store().exists(f"s3://{bucket_name}/chunked")
-    else:
-        assert status == 200, answer
-        assert get_store().read_bytes(f"s3://{bucket_name}/chunked") == data
+    put_chunked(asgi_server, access_key, bucket_name, data, chunk=64 * 1024, forge=forge)
 
 
 def test_other_requests_go_to_the_console(asgi_server):

@@ -118,28 +118,32 @@ def _chunked(data: bytes, size: int, key: bytes, amz_date: str, scope: str, seed
     return b"".join(out)
 
 
-@pytest.mark.parametrize("forge", [False, True])
-def test_aws_chunked_upload_with_chunk_signatures(live_server, access_key, bucket, forge):
-    data = bytes(range(256)) * 300  # 76,800 bytes in chunks of 32 KiB
-    host = urlsplit(live_server.url).netloc
-    payload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+def put_chunked(server, access_key, bucket: str, data: bytes, *, chunk: int, forge: bool) -> None:
+    """PUT ``data`` as an ``aws-chunked`` body of ``chunk``-byte signed chunks (one forged when
+    ``forge``): stored whole, or refused with nothing written."""
     extra = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
     headers, key, amz_date, scope, seed = signed_request(
         access_key,
         method="PUT",
-        host=host,
+        host=urlsplit(server.url).netloc,
         path=f"/{bucket}/chunked",
-        payload_hash=payload,
+        payload_hash="STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
         extra=extra,
     )
-    body = _chunked(data, 32 * 1024, key, amz_date, scope, seed, forge=forge)
-    status, answer = send(live_server, "PUT", f"/{bucket}/chunked", headers, body)
+    body = _chunked(data, chunk, key, amz_date, scope, seed, forge=forge)
+    status, answer = send(server, "PUT", f"/{bucket}/chunked", headers, body)
     if forge:
         assert status == 403 and b"SignatureDoesNotMatch" in answer
         assert not get_store().exists(f"s3://{bucket}/chunked")
     else:
         assert status == 200, answer
         assert get_store().read_bytes(f"s3://{bucket}/chunked") == data
+
+
+@pytest.mark.parametrize("forge", [False, True])
+def test_aws_chunked_upload_with_chunk_signatures(live_server, access_key, bucket, forge):
+    data = bytes(range(256)) * 300  # 76,800 bytes in chunks of 32 KiB
+    put_chunked(live_server, access_key, bucket, data, chunk=32 * 1024, forge=forge)
 
 
 def test_sigv4_presigned_urls(live_server, access_key, bucket):
