@@ -18,6 +18,7 @@ from contextlib import suppress
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
 
+from console.s3.body import take_bytes
 from console.s3.views import is_s3_request, s3_api_in_pool
 
 _WHOLE = 1 << 62
@@ -60,24 +61,8 @@ class AsgiBody:
 
     def _take(self, size: int) -> bytes:
         """The next ``size`` buffered bytes, joined only when they span messages."""
-        if size <= 0:
-            return b""
-        self._buffered -= size
-        first = self._chunks[0]
-        if len(first) >= size:
-            if len(first) == size:
-                return self._chunks.popleft()
-            self._chunks[0] = first[size:]
-            return first[:size]
-        parts, wanted = [], size
-        while wanted:
-            chunk = self._chunks.popleft()
-            if len(chunk) > wanted:
-                self._chunks.appendleft(chunk[wanted:])
-                chunk = chunk[:wanted]
-            parts.append(chunk)
-            wanted -= len(chunk)
-        return b"".join(parts)
+        self._buffered -= max(size, 0)
+        return take_bytes(self._chunks, size)
 
     def read(self, size: int | None = -1) -> bytes:
         size = _WHOLE if size is None or size < 0 else size

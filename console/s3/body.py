@@ -90,6 +90,28 @@ class HashCheckingReader:
         return b""
 
 
+def take_bytes(pieces: deque[bytes], size: int) -> bytes:
+    """The first ``size`` bytes of ``pieces`` (which hold at least that many), taken off it;
+    pieces are joined only when the bytes span several, and a whole first piece is not copied."""
+    if size <= 0:
+        return b""
+    first = pieces[0]
+    if len(first) >= size:
+        if len(first) == size:
+            return pieces.popleft()
+        pieces[0] = first[size:]
+        return first[:size]
+    parts = []
+    while size:
+        part = pieces.popleft()
+        if len(part) > size:
+            pieces.appendleft(part[size:])
+            part = part[:size]
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
 class ChunkedReader:
     """The payload of an ``aws-chunked`` body: ``<hex size>[;chunk-signature=<sig>]\\r\\n<data>
     \\r\\n`` ... a last chunk of size 0, then optional trailers."""
@@ -108,15 +130,7 @@ class ChunkedReader:
             self._next_chunk()
         size = self._buffered if size < 0 else min(size, self._buffered)
         self._buffered -= size
-        parts = []
-        while size:
-            part = self._pending.popleft()
-            if len(part) > size:
-                self._pending.appendleft(part[size:])
-                part = part[:size]
-            parts.append(part)
-            size -= len(part)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return take_bytes(self._pending, size)
 
     def _next_chunk(self) -> None:
         header = self._source.readline(MAX_CHUNK_HEADER)
