@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import WaiterError
 from distributed import Client
 
 from tests.conftest import FEATURES, free_port
@@ -259,9 +260,15 @@ def test_a_transform_on_two_workers_survives_one_killed_mid_job(cluster, model, 
         killed = cluster.kill_worker_running(client, "sagebrush-range-", timeout=120)
     assert killed, "no Dask worker was seen running a range of the job"
 
-    sm.get_waiter("transform_job_completed_or_stopped").wait(
-        TransformJobName="cluster-transform", WaiterConfig=WAIT
-    )
+    try:
+        sm.get_waiter("transform_job_completed_or_stopped").wait(
+            TransformJobName="cluster-transform", WaiterConfig=WAIT
+        )
+    except WaiterError:  # what the job and the flows were doing, for whoever reads the failure
+        job = sm.describe_transform_job(TransformJobName="cluster-transform")
+        tails = "\n".join(f"--- {name}:\n{cluster.log(name)[-3000:]}" for name in cluster.processes)
+        flows = cluster.stack.log("flows")[-6000:]
+        raise AssertionError(f"not ended: {job}\n--- flows:\n{flows}\n{tails}") from None
     job = sm.describe_transform_job(TransformJobName="cluster-transform")
     assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
     prefix = f"s3://{bucket}/scored/"
