@@ -25,9 +25,9 @@ from distributed import Client, Event, Future, as_completed
 
 from batch.assemble import discard, part_uris, publish
 from batch.plan import ObjectPlan, plan_transform, temp_prefix
-from batch.predict import RangeFailure, RangeResult, RangeTask, run_range
+from batch.predict import STORAGE_WAIT_SECONDS, RangeFailure, RangeResult, RangeTask, run_range
 from batch.spec import TransformSpec
-from infra.storage.base import ObjectStore, StorageUnavailable
+from infra.storage.base import ObjectStore, StorageUnavailable, until_available
 
 MAX_FAILURE_REASON = 1024
 # Retries for a range task that raised (storage hiccup); a lost worker is rerun by the scheduler.
@@ -37,9 +37,6 @@ POLL_SECONDS = 0.2
 PROGRESS_SECONDS = 0.5
 # How long a stop waits for running ranges to notice it and end before cleaning up regardless.
 STOP_GRACE_SECONDS = 60.0
-# How long the end of a job waits for its storage to come back to delete its range parts (a job
-# failed by a storage outage would otherwise leave them under its output path).
-SCRATCH_WAIT_SECONDS = 60.0
 
 ObjectState = Literal["InProgress", "Completed", "Failed", "Stopped"]
 
@@ -307,7 +304,7 @@ class _Run:
         parts = self._parts(plan)
         first_failed = next((r for r in results if r.failure), None)
         if first_failed is None:
-            status.bytes_out = publish(self.store, plan, parts=parts)
+            status.bytes_out = publish(self.store, plan, parts=parts, wait=STORAGE_WAIT_SECONDS)
             status.status = "Completed"
             self.log(f"{plan.uri}: {status.records} records -> {plan.output_uri}")
             return
@@ -353,18 +350,13 @@ class _Run:
 
 
 def _remove_scratch(store: ObjectStore, prefix: str, *, log: Callable[[str], None]) -> None:
-    """Delete the job's range parts, waiting out a storage outage for ``SCRATCH_WAIT_SECONDS``;
-    past that, say what is left rather than hide the job's own outcome or error."""
-    deadline = time.monotonic() + SCRATCH_WAIT_SECONDS
-    while True:
-        try:
-            store.delete_prefix(prefix)
-            return
-        except StorageUnavailable as error:
-            if time.monotonic() > deadline:
-                log(f"Range parts left under {prefix}: {error}")
-                return
-            time.sleep(1.0)
+    """Delete the job's range parts (a job failed by a storage outage would otherwise leave them
+    under its output path), waiting out the outage; past that, say what is left rather than hide
+    the job's own outcome or error."""
+    try:
+        until_available(lambda: store.delete_prefix(prefix), within=STORAGE_WAIT_SECONDS)
+    except StorageUnavailable as error:
+        log(f"Range parts left under {prefix}: {error}")
 
 
 def _wait_quietly(futures: list[Future], *, timeout: float) -> None:

@@ -37,7 +37,11 @@ from batch.split import (
     pack_batches,
     read_whole,
 )
-from infra.storage.base import ObjectStore
+from infra.storage.base import ObjectStore, until_available
+
+# How long a range (and the engine's publishing and clean-up) waits for a storage server that
+# does not answer, beyond the S3 client's own retries, before the job fails.
+STORAGE_WAIT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,15 @@ class RangeResult:
 
 
 def run_range(task: RangeTask) -> RangeResult:
-    """Transform one range into its part object; on bad data, write nothing and say where."""
+    """Transform one range into its part object; on bad data, write nothing and say where.
+
+    While the storage server does not answer (restarting, say), the range is run again from its
+    start for up to ``STORAGE_WAIT_SECONDS``: its part's key is its own, so a rerun overwrites
+    what an interrupted one may have left."""
+    return until_available(lambda: _run_range_once(task), within=STORAGE_WAIT_SECONDS)
+
+
+def _run_range_once(task: RangeTask) -> RangeResult:
     counter = LineCounter()
     stats = {"records": 0, "bytes_out": 0}
     try:

@@ -22,6 +22,7 @@ from infra.storage.base import (
     join_uri,
     parse_object_uri,
     parse_uri,
+    until_available,
 )
 from infra.storage.local import LocalObjectStore
 
@@ -40,6 +41,7 @@ __all__ = [
     "open_store",
     "parse_object_uri",
     "parse_uri",
+    "until_available",
 ]
 
 

@@ -12,13 +12,14 @@ import os
 import re
 import secrets
 import shutil
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$", re.DOTALL)
 # Bucket names as S3 accepts them (the common, DNS-compatible subset).
@@ -73,6 +74,22 @@ class StorageUnavailable(StorageError):
     """The storage server did not answer (down, restarting, unreachable) after the client's own
     retries: nothing is wrong with the request, it may succeed later."""
 
+
+def until_available(call: Callable[[], T], *, within: float, pause: float = 1.0) -> T:
+    """``call()``, made again while it raises :class:`StorageUnavailable` for up to ``within``
+    seconds (a storage server restarting); past that its error is raised. ``call`` must be safe
+    to repeat."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return call()
+        except StorageUnavailable:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+
+
+T = TypeVar("T")
 
 # Write errors that mean the disk (or the process's share of it) is full.
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})

@@ -6,6 +6,7 @@ import hashlib
 import io
 import pickle
 import random
+import time
 from datetime import datetime
 
 import pytest
@@ -17,7 +18,9 @@ from infra.storage import (
     InvalidURI,
     ObjectNotFound,
     StorageError,
+    StorageUnavailable,
     open_store,
+    until_available,
 )
 from infra.storage.local import LocalObjectStore
 from infra.storage.s3 import S3ObjectStore
@@ -452,3 +455,32 @@ def test_open_store_picks_the_backend(tmp_path):
     )
     assert isinstance(s3, S3ObjectStore)
     assert s3.endpoint_url == "http://127.0.0.1:9000"
+
+
+def test_until_available_waits_out_an_outage_and_gives_up_after_its_time() -> None:
+    answers = iter([StorageUnavailable("down"), StorageUnavailable("down"), "stored"])
+
+    def call():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert until_available(call, within=5.0, pause=0.01) == "stored"
+
+    def never():
+        raise StorageUnavailable("still down")
+
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable, match="still down"):
+        until_available(never, within=0.2, pause=0.05)
+    assert time.monotonic() - started < 1.0
+
+    def refused():  # not an outage: not made again
+        calls.append(1)
+        raise StorageError("AccessDenied")
+
+    calls: list[int] = []
+    with pytest.raises(StorageError, match="AccessDenied"):
+        until_available(refused, within=5.0, pause=0.01)
+    assert calls == [1]
